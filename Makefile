@@ -1,0 +1,57 @@
+# Overlap — the common jobs. `make run` and `make test` are the two a newcomer needs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+UV_VERSION := 0.13.9
+LOCAL := deploy/local
+ENV := source $(LOCAL)/env.sh
+PYTEST_ARGS ?=
+
+.PHONY: help install infra topics run stop status test test-unit lint fmt
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install:  ## install uv (pinned) and the locked Python environment
+	@command -v uv >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
+	@uv sync --frozen --all-packages -q
+
+infra:  ## start PostgreSQL, Redis, Kafka and soketi on loopback (installs what is missing)
+	@$(LOCAL)/infra.sh up
+
+topics: install infra  ## create the Kafka topics (idempotent)
+	@$(ENV); .venv/bin/python -m overlap_shared.topics
+
+run: install infra  ## the whole stack: services, workers, gateway; prints the URLs
+	@$(LOCAL)/apps.sh up
+	@$(ENV); echo; \
+	 echo "Overlap is running:"; \
+	 echo "  gateway      http://127.0.0.1:$$GATEWAY_PORT/   (API under /api/, docs /api/docs)"; \
+	 echo "  api          http://127.0.0.1:$$API_PORT/api/healthz"; \
+	 echo "  workers      health on :$$AVAILABILITY_HEALTH_PORT :$$INVALIDATOR_HEALTH_PORT :$$NOTIFIER_HEALTH_PORT"; \
+	 echo "  logs         $$OVERLAP_HOME/log/    stop with: make stop"
+
+stop:  ## stop everything that `make run` / `make test` started
+	@$(LOCAL)/apps.sh down
+	@$(LOCAL)/infra.sh down
+
+status:  ## what is running
+	@$(LOCAL)/infra.sh status; $(LOCAL)/apps.sh status
+
+test: install infra  ## all tests on the real services (starts them first)
+	@$(ENV); export DATABASE_URL="postgresql+asyncpg://$$PG_USER:$$PG_PASSWORD@127.0.0.1:$$PG_PORT/$${PG_DB}_test"; \
+	 export OVERLAP_SERVICES=local; \
+	 .venv/bin/python -m overlap_shared.topics; \
+	 .venv/bin/pytest $(PYTEST_ARGS)
+
+test-unit: install  ## the tests that need no service
+	@.venv/bin/pytest tests/unit $(PYTEST_ARGS)
+
+lint: install  ## ruff check, ruff format --check, mypy
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+	@.venv/bin/mypy shared/src services/*/src tests
+
+fmt: install  ## apply ruff's fixes and formatting
+	@.venv/bin/ruff check --fix -q . || true
+	@.venv/bin/ruff format -q .

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The Overlap services and the nginx gateway, as local processes.
+# Usage: deploy/local/apps.sh up|down|status
+# API_PROCESSES (default 1) API processes on API_PORT, API_PORT+1, ...
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$OVERLAP_ROOT"
+API_PROCESSES=${API_PROCESSES:-1}
+VENV_BIN=$OVERLAP_ROOT/.venv/bin
+
+gateway_conf() {
+  local upstreams="" i
+  for ((i = 0; i < API_PROCESSES; i++)); do upstreams+="server 127.0.0.1:$((API_PORT + i)); "; done
+  mkdir -p "$OVERLAP_HOME/nginx"
+  API_UPSTREAMS=$upstreams SOKETI_UPSTREAM=127.0.0.1:$SOKETI_PORT \
+  WEB_ROOT=$OVERLAP_ROOT/deploy/web GATEWAY_RATE=${GATEWAY_RATE:-100} \
+  GATEWAY_ACCESS_LOG=$OVERLAP_HOME/log/gateway-access.log GATEWAY_PORT=$GATEWAY_PORT \
+    envsubst '${API_UPSTREAMS} ${SOKETI_UPSTREAM} ${WEB_ROOT} ${GATEWAY_RATE} ${GATEWAY_ACCESS_LOG} ${GATEWAY_PORT}' \
+    <deploy/gateway/overlap.conf.template >"$OVERLAP_HOME/nginx/overlap.conf"
+  local user=""
+  [[ $(id -u) == 0 ]] && user="user root;"
+  cat >"$OVERLAP_HOME/nginx/nginx.conf" <<CONF
+$user
+worker_processes 1;
+pid $OVERLAP_HOME/run/gateway.pid;
+error_log $OVERLAP_HOME/log/gateway.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  client_body_temp_path $OVERLAP_HOME/nginx/body;
+  proxy_temp_path $OVERLAP_HOME/nginx/proxy;
+  fastcgi_temp_path $OVERLAP_HOME/nginx/fastcgi;
+  uwsgi_temp_path $OVERLAP_HOME/nginx/uwsgi;
+  scgi_temp_path $OVERLAP_HOME/nginx/scgi;
+  include $OVERLAP_HOME/nginx/overlap.conf;
+}
+CONF
+}
+
+up() {
+  command -v nginx >/dev/null || die "nginx is missing: run 'deploy/local/infra.sh up' first"
+  [[ -x $VENV_BIN/overlap-api ]] || die "run 'make install' first (no .venv)"
+  "$VENV_BIN/python" -m overlap_shared.topics
+  local i
+  for ((i = 0; i < API_PROCESSES; i++)); do
+    pid_alive "api-$i" || API_PORT=$((API_PORT + i)) start_bg "api-$i" "$VENV_BIN/overlap-api"
+  done
+  pid_alive availability || start_bg availability "$VENV_BIN/overlap-availability"
+  pid_alive invalidator || start_bg invalidator "$VENV_BIN/overlap-invalidator"
+  pid_alive notifier || start_bg notifier "$VENV_BIN/overlap-notifier"
+  if ! pid_alive gateway; then
+    gateway_conf
+    nginx -t -q -p "$OVERLAP_HOME/nginx" -c "$OVERLAP_HOME/nginx/nginx.conf" 2>>"$OVERLAP_HOME/log/gateway.log" \
+      || die "gateway config invalid (log: $OVERLAP_HOME/log/gateway.log)"
+    start_bg gateway nginx -p "$OVERLAP_HOME/nginx" -c "$OVERLAP_HOME/nginx/nginx.conf"
+  fi
+  for ((i = 0; i < API_PROCESSES; i++)); do
+    wait_for "api-$i" 30 curl -fsS "http://127.0.0.1:$((API_PORT + i))/api/readyz"
+  done
+  wait_for availability 30 curl -fsS "http://127.0.0.1:$AVAILABILITY_HEALTH_PORT/healthz"
+  wait_for invalidator 30 curl -fsS "http://127.0.0.1:$INVALIDATOR_HEALTH_PORT/healthz"
+  wait_for notifier 30 curl -fsS "http://127.0.0.1:$NOTIFIER_HEALTH_PORT/healthz"
+  wait_for gateway 15 curl -fsS "http://127.0.0.1:$GATEWAY_PORT/api/healthz"
+}
+
+down() {
+  stop_pid gateway
+  for f in "$OVERLAP_HOME"/run/api-*.pid; do [[ -e $f ]] && stop_pid "$(basename "$f" .pid)"; done
+  stop_pid availability; stop_pid invalidator; stop_pid notifier
+}
+
+status() {
+  for f in "$OVERLAP_HOME"/run/*.pid; do
+    [[ -e $f ]] || continue
+    n=$(basename "$f" .pid)
+    if pid_alive "$n"; then echo "$n: running (pid $(cat "$f"))"; else echo "$n: dead"; fi
+  done
+}
+
+case ${1:-} in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Local infrastructure without Docker: PostgreSQL, Redis, Apache Kafka (KRaft), soketi.
+# Usage: deploy/local/infra.sh up|down|status
+# Idempotent: installs what is missing, starts what is not running, all on 127.0.0.1.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+HERE=$OVERLAP_ROOT/deploy/local
+# Downloaded artifacts (Kafka jars, soketi's node_modules) are cached outside the clone,
+# keyed by the hash of their manifest, so a fresh clone starts in seconds.
+OVERLAP_CACHE=${OVERLAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/overlap}
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+
+apt_install() {  # apt_install PKG...: install Debian packages that are missing
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  ((${#missing[@]})) || return 0
+  log "installing ${missing[*]} (apt)"
+  [[ $(id -u) == 0 ]] || die "installing ${missing[*]} needs root (or install them yourself)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# --- PostgreSQL -------------------------------------------------------------------
+pg_up() {
+  apt_install postgresql
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  local data=$OVERLAP_HOME/pg/data
+  if pid_alive postgres && port_open "$PG_PORT"; then return 0; fi
+  port_open "$PG_PORT" && die "port $PG_PORT is taken by another process (set PG_PORT)"
+  mkdir -p "$OVERLAP_HOME/pg" "$OVERLAP_HOME/log" "$OVERLAP_HOME/run"
+  chown postgres: "$OVERLAP_HOME/pg"
+  if [[ ! -s $data/PG_VERSION ]]; then
+    log "initialising PostgreSQL in $data"
+    runuser -u postgres -- "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 \
+      --locale=C.UTF-8 >/dev/null
+  fi
+  touch "$OVERLAP_HOME/log/postgres.log" && chown postgres: "$OVERLAP_HOME/log/postgres.log"
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$OVERLAP_HOME/log/postgres.log" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$OVERLAP_HOME/pg \
+        -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" start >/dev/null \
+    || die "PostgreSQL failed to start (log: $OVERLAP_HOME/log/postgres.log)"
+  head -1 "$data/postmaster.pid" >"$OVERLAP_HOME/run/postgres.pid"
+  wait_for postgres 30 psql_su -c 'select 1'
+  psql_su -tAc "select 1 from pg_roles where rolname='$PG_USER'" | grep -q 1 \
+    || psql_su -c "create role \"$PG_USER\" login password '$PG_PASSWORD' createdb" >/dev/null
+  for db in "$PG_DB" "${PG_DB}_test"; do
+    psql_su -tAc "select 1 from pg_database where datname='$db'" | grep -q 1 \
+      || psql_su -c "create database \"$db\" owner \"$PG_USER\"" >/dev/null
+  done
+  log "PostgreSQL ready on 127.0.0.1:$PG_PORT"
+}
+psql_su() { psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
+pg_down() {
+  pid_alive postgres || { rm -f "$OVERLAP_HOME/run/postgres.pid"; return 0; }
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$OVERLAP_HOME/pg/data" -m fast -w stop >/dev/null
+  rm -f "$OVERLAP_HOME/run/postgres.pid"; log "stopped postgres"
+}
+
+# --- Redis --------------------------------------------------------------------------
+redis_up() {
+  apt_install redis-server
+  if pid_alive redis && port_open "$REDIS_PORT"; then return 0; fi
+  port_open "$REDIS_PORT" && die "port $REDIS_PORT is taken by another process (set REDIS_PORT)"
+  mkdir -p "$OVERLAP_HOME/redis"
+  start_bg redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$OVERLAP_HOME/redis" \
+    --save "" --appendonly no --daemonize no --maxmemory 1gb --maxmemory-policy allkeys-lru
+  wait_for redis 15 redis-cli -p "$REDIS_PORT" ping
+  log "Redis ready on 127.0.0.1:$REDIS_PORT"
+}
+
+# --- Apache Kafka (KRaft, single node, jars from Maven Central) -----------------------
+kafka_libs() {
+  local key dir
+  key=$(sha256sum "$HERE/kafka/pom.xml" | cut -c1-16)
+  dir=$OVERLAP_CACHE/kafka-$key
+  if [[ ! -f $dir/.complete ]]; then
+    log "fetching Apache Kafka jars from Maven Central (mvn)"
+    command -v mvn >/dev/null || apt_install maven
+    rm -rf "$dir"; mkdir -p "$dir"
+    mvn -q -B -f "$HERE/kafka/pom.xml" package -Dlibs.dir="$dir/libs" -Dbuild.dir="$dir/target" >"$OVERLAP_HOME/log/kafka-mvn.log" 2>&1 \
+      || die "mvn could not fetch Kafka (log: $OVERLAP_HOME/log/kafka-mvn.log)"
+    touch "$dir/.complete"
+  fi
+  echo "$dir/libs"
+}
+kafka_up() {
+  if pid_alive kafka && port_open "$KAFKA_PORT"; then return 0; fi
+  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set KAFKA_PORT)"
+  mkdir -p "$OVERLAP_HOME/kafka/data" "$OVERLAP_HOME/log"
+  local libs conf=$OVERLAP_HOME/kafka/server.properties
+  libs=$(kafka_libs)
+  sed -e "s#@DATA@#$OVERLAP_HOME/kafka/data#" -e "s#@PORT@#$KAFKA_PORT#g" \
+      -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" "$HERE/kafka/server.properties" >"$conf"
+  if [[ ! -f $OVERLAP_HOME/kafka/data/meta.properties ]]; then
+    local cluster_id
+    cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+    java -cp "$libs/*" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" --ignore-formatted \
+      >>"$OVERLAP_HOME/log/kafka.log" 2>&1 || die "Kafka storage format failed (log: $OVERLAP_HOME/log/kafka.log)"
+  fi
+  : >"$OVERLAP_HOME/log/kafka.log"
+  start_bg kafka java -Xms256m -Xmx${KAFKA_HEAP:-512m} -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" -cp "$libs/*" kafka.Kafka "$conf"
+  wait_for kafka 60 kafka_started
+  log "Kafka ready on 127.0.0.1:$KAFKA_PORT"
+}
+kafka_started() {
+  port_open "$KAFKA_PORT" && tail -n 400 "$OVERLAP_HOME/log/kafka.log" | grep -q 'Kafka Server started'
+}
+
+# --- soketi (Pusher-protocol server, from npm) ---------------------------------------
+soketi_bin() {
+  local key dir
+  key=$(cat "$HERE/soketi/package.json" "$HERE/soketi/package-lock.json" | sha256sum | cut -c1-16)
+  dir=$OVERLAP_CACHE/soketi-$key
+  if [[ ! -f $dir/.complete ]]; then
+    log "installing soketi (npm)"
+    rm -rf "$dir"; mkdir -p "$dir"
+    cp "$HERE/soketi/package.json" "$HERE/soketi/package-lock.json" "$dir/"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >"$OVERLAP_HOME/log/soketi-npm.log" 2>&1 \
+      || die "npm could not install soketi (log: $OVERLAP_HOME/log/soketi-npm.log)"
+    touch "$dir/.complete"
+  fi
+  echo "$dir/node_modules/.bin/soketi"
+}
+soketi_up() {
+  if pid_alive soketi && port_open "$SOKETI_PORT"; then return 0; fi
+  port_open "$SOKETI_PORT" && die "port $SOKETI_PORT is taken by another process (set SOKETI_PORT)"
+  local bin; bin=$(soketi_bin)
+  start_bg soketi env SOKETI_HOST=127.0.0.1 SOKETI_PORT="$SOKETI_PORT" \
+    SOKETI_METRICS_HOST=127.0.0.1 SOKETI_METRICS_SERVER_PORT="$SOKETI_METRICS_PORT" \
+    SOKETI_METRICS_ENABLED=true \
+    SOKETI_DEFAULT_APP_ID="$PUSHER_APP_ID" SOKETI_DEFAULT_APP_KEY="$PUSHER_KEY" \
+    SOKETI_DEFAULT_APP_SECRET="$PUSHER_SECRET" SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES=false \
+    SOKETI_DEFAULT_APP_MAX_BACKEND_EVENTS_PER_SEC=-1 SOKETI_DEFAULT_APP_MAX_READ_REQ_PER_SEC=-1 \
+    SOKETI_DEFAULT_APP_MAX_CLIENT_EVENTS_PER_SEC=-1 "$bin" start
+  wait_for soketi 30 curl -fsS "http://127.0.0.1:$SOKETI_PORT/ready"
+  log "soketi ready on 127.0.0.1:$SOKETI_PORT"
+}
+
+up() {
+  mkdir -p "$OVERLAP_HOME/log" "$OVERLAP_HOME/run"
+  apt_install curl nginx gettext-base
+  # Kafka (JVM) starts slowest: launch it, bring up the rest meanwhile, then wait.
+  pg_up; redis_up; soketi_up; kafka_up
+}
+down() { stop_pid soketi; stop_pid kafka; stop_pid redis; pg_down; }
+status() {
+  for s in postgres redis kafka soketi; do
+    if pid_alive "$s"; then echo "$s: running (pid $(cat "$OVERLAP_HOME/run/$s.pid"))"; else echo "$s: stopped"; fi
+  done
+}
+
+case ${1:-} in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

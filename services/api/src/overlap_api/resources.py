@@ -1,0 +1,36 @@
+"""Process-wide resources, opened in the lifespan and closed on shutdown."""
+
+from dataclasses import dataclass
+
+from faststream.kafka import KafkaBroker
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from overlap_api.settings import Settings
+from overlap_shared.db import create_engine
+from overlap_shared.redis_client import create_redis
+from overlap_shared.worker import create_broker
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: AsyncEngine
+    redis: Redis
+    broker: KafkaBroker
+
+    @classmethod
+    async def open(cls, settings: Settings) -> "Resources":
+        broker = create_broker(settings, "api")
+        await broker.connect()
+        return cls(
+            settings=settings,
+            engine=create_engine(settings.database_url, "overlap-api"),
+            redis=create_redis(settings.redis_url),
+            broker=broker,
+        )
+
+    async def close(self) -> None:
+        await self.broker.stop()
+        await self.redis.aclose()
+        await self.engine.dispose()

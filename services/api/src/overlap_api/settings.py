@@ -1,0 +1,24 @@
+"""Settings of the API service (environment variables of the same names, upper case)."""
+
+from pydantic import Field, model_validator
+
+from overlap_shared.settings import ServiceSettings, refuse_dev_secrets
+
+
+class Settings(ServiceSettings):
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # Cache lifetimes in milliseconds, names from the user's performance guide.
+    cache_ttl_events: int = Field(default=120_000, ge=1_000)
+    cache_ttl_sessions: int = Field(default=300_000, ge=1_000)
+    cache_ttl_users: int = Field(default=600_000, ge=1_000)
+    cache_ttl_availability: int = Field(default=30_000, ge=1_000)
+    enable_performance_monitoring: bool = True
+    operator_key: str = "overlap-dev-operator-key"
+    jwt_secret: str = "overlap-dev-jwt-secret"
+    readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> "Settings":
+        refuse_dev_secrets(self.environment, OPERATOR_KEY=self.operator_key, JWT_SECRET=self.jwt_secret)
+        return self

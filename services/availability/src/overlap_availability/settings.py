@@ -1,0 +1,13 @@
+"""Settings of the availability worker."""
+
+from pydantic import AliasChoices, Field
+
+from overlap_shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    health_host: str = "127.0.0.1"
+    # HEALTH_PORT overrides for one process, so several processes can run side by side.
+    health_port: int = Field(
+        default=8101, validation_alias=AliasChoices("HEALTH_PORT", "AVAILABILITY_HEALTH_PORT")
+    )

@@ -1,0 +1,56 @@
+"""Async SQLAlchemy engine from DATABASE_URL, honouring the user's pool parameters.
+
+``DATABASE_URL`` may carry ``connection_limit`` (pool size, default 20) and
+``pool_timeout`` (milliseconds, default 10000) as query parameters, as in the user's
+performance guide. They configure the SQLAlchemy pool and are removed before the URL
+reaches asyncpg, which would reject them.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+DEFAULT_POOL_SIZE = 20
+DEFAULT_POOL_TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    url: URL
+    pool_size: int
+    pool_timeout_s: float
+
+
+def parse_database_url(raw: str) -> PoolConfig:
+    """Split the pool parameters off a DATABASE_URL (pure; raises ValueError when bad)."""
+    url = make_url(raw)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+asyncpg")
+    query = dict(url.query)
+    size = _positive_int(query.pop("connection_limit", DEFAULT_POOL_SIZE), "connection_limit")
+    timeout = _positive_int(query.pop("pool_timeout", DEFAULT_POOL_TIMEOUT_MS), "pool_timeout")
+    return PoolConfig(url.set(query=query), size, timeout / 1000)
+
+
+def _positive_int(value: object, name: str) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ValueError(f"DATABASE_URL {name} must be an integer, got {value!r}") from None
+    if number <= 0:
+        raise ValueError(f"DATABASE_URL {name} must be positive, got {number}")
+    return number
+
+
+def create_engine(raw_url: str, application_name: str) -> AsyncEngine:
+    """The process's engine; call it in a lifespan, never at import time."""
+    cfg = parse_database_url(raw_url)
+    return create_async_engine(
+        cfg.url,
+        pool_size=cfg.pool_size,
+        max_overflow=0,
+        pool_timeout=cfg.pool_timeout_s,
+        pool_pre_ping=False,
+        connect_args={"server_settings": {"application_name": application_name}},
+    )

@@ -1,0 +1,54 @@
+"""Settings base shared by every service: read from the environment, fail fast when wrong."""
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRETS = {"overlap-local-secret", "change-me", "overlap-dev-jwt-secret", ""}
+
+
+class ServiceSettings(BaseSettings):
+    """Connection settings every service needs. Names match the environment variables."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+
+    database_url: str = "postgresql+asyncpg://overlap:overlap@127.0.0.1:5432/overlap"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+
+    domain_topic: str = "overlap.domain.v1"
+    views_topic: str = "overlap.views.v1"
+    domain_partitions: int = Field(default=8, ge=1, le=256)
+
+
+class PusherSettings(BaseSettings):
+    """Where Pusher (or a Pusher-protocol server such as soketi) is."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, env_prefix="PUSHER_")
+
+    app_id: str = "1001"
+    key: str = "overlap-local-key"
+    secret: str = "overlap-local-secret"
+    cluster: str = "mt1"
+    host: str | None = "127.0.0.1"
+    port: int | None = 6001
+    ssl: bool = False
+
+    @model_validator(mode="after")
+    def _numeric_app_id(self) -> "PusherSettings":
+        if not self.app_id.isdigit():
+            raise ValueError("PUSHER_APP_ID must be numeric (the pusher client requires it)")
+        return self
+
+
+def refuse_dev_secrets(environment: str, **secrets: str) -> None:
+    """Outside development and test, placeholder secrets are a configuration error."""
+    if environment != "production":
+        return
+    weak = [name for name, value in secrets.items() if value in DEV_SECRETS or len(value) < 16]
+    if weak:
+        raise ValueError(f"refusing to start in production with placeholder secrets: {weak}")

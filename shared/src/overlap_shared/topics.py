@@ -1,0 +1,63 @@
+"""Kafka topic names and an idempotent bootstrap that creates them.
+
+Run as ``python -m overlap_shared.topics`` (``make topics``).
+"""
+
+import asyncio
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from overlap_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+# Consumer groups; each has its own dead-letter topic.
+AVAILABILITY_GROUP = "availability"
+INVALIDATOR_GROUP = "cache-invalidator"
+NOTIFIER_GROUP = "notifier"
+GROUPS = (AVAILABILITY_GROUP, INVALIDATOR_GROUP, NOTIFIER_GROUP)
+
+
+def dead_letter_topic(topic: str, group: str) -> str:
+    """The topic where ``group`` parks messages of ``topic`` it cannot process."""
+    return f"{topic}.dlt.{group}"
+
+
+def topic_plan(settings: ServiceSettings) -> dict[str, int]:
+    """Every topic the system needs, with its partition count."""
+    partitions = settings.domain_partitions
+    plan = {settings.domain_topic: partitions, settings.views_topic: partitions}
+    for group in GROUPS:
+        plan[dead_letter_topic(settings.domain_topic, group)] = 1
+    plan[dead_letter_topic(settings.views_topic, NOTIFIER_GROUP)] = 1
+    return plan
+
+
+async def ensure_topics(bootstrap: str, plan: dict[str, int]) -> list[str]:
+    """Create the topics of ``plan`` that do not exist yet; returns the ones created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="overlap-topics")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(name, n, 1) for name, n in plan.items() if name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:  # a concurrent bootstrap won the race
+                pass
+        return [t.name for t in missing]
+    finally:
+        await admin.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = ServiceSettings()
+    created = asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, topic_plan(settings)))
+    log.info("topics: created %s", created or "none (all present)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""What every FastStream worker shares: the broker, health probes, metrics, the runner.
+
+A worker is an ``AsgiFastStream`` app served by uvicorn, so the same process that
+consumes Kafka answers ``/healthz`` (broker reachable), ``/metrics`` (Prometheus) and
+``/asyncapi`` (the generated AsyncAPI document) on its own health port.
+"""
+
+import os
+import socket
+
+import uvicorn
+from faststream.asgi import AsgiFastStream, AsyncAPIRoute, make_ping_asgi
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from prometheus_client import make_asgi_app
+
+from overlap_shared.logs import setup_logging
+from overlap_shared.settings import ServiceSettings
+
+
+def create_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
+    """A broker whose producer is idempotent and waits for all replicas."""
+    client_id = f"overlap-{service}-{socket.gethostname()}-{os.getpid()}"
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        request_timeout_ms=10_000,
+        graceful_timeout=10.0,
+    )
+
+
+def asgi_worker(broker: KafkaBroker, title: str, description: str) -> AsgiFastStream:
+    """Wrap ``broker`` with the probe, metrics and AsyncAPI routes."""
+    return AsgiFastStream(
+        broker,
+        asgi_routes=[
+            ("/healthz", make_ping_asgi(broker, timeout=3.0)),
+            ("/metrics", make_asgi_app()),
+        ],
+        asyncapi_path=AsyncAPIRoute("/asyncapi"),
+        specification=AsyncAPI(broker, title=title, description=description),
+    )
+
+
+def serve(app: AsgiFastStream, settings: ServiceSettings, port: int, host: str) -> None:
+    """Run a worker app under uvicorn (the worker's entry point calls this)."""
+    setup_logging(settings.log_level)
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")

@@ -1,0 +1,70 @@
+"""Where the real services are.
+
+Order: URLs from the environment (``make test`` starts the local stack and sets them);
+else, when a Docker engine answers, testcontainers starts them; else the run stops with a
+message saying what to do. Tests never fake PostgreSQL, Redis, Kafka or the Pusher server.
+"""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from overlap_shared.settings import PusherSettings
+
+ENV_HINT = (
+    "integration tests need PostgreSQL, Redis, Kafka and soketi: run `make test` "
+    "(starts them natively), or export DATABASE_URL, REDIS_URL, KAFKA_BOOTSTRAP_SERVERS "
+    "and PUSHER_* for running services, or make a Docker engine available for testcontainers"
+)
+
+
+@dataclass(frozen=True)
+class Services:
+    database_url: str
+    redis_url: str
+    kafka_bootstrap_servers: str
+    pusher: PusherSettings
+
+
+def _from_env() -> Services | None:
+    names = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "PUSHER_HOST")
+    if not all(os.environ.get(n) for n in names):
+        return None
+    return Services(
+        os.environ["DATABASE_URL"],
+        os.environ["REDIS_URL"],
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"],
+        PusherSettings(),
+    )
+
+
+def _docker_available() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env().ping()
+    except Exception:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Services]:
+    found = _from_env()
+    if found:
+        yield found
+        return
+    if not _docker_available():
+        pytest.exit(ENV_HINT, returncode=4)
+    from tests.containers import started_services
+
+    with started_services() as started:
+        yield started
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/integration/" in str(item.path) or "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.integration)
