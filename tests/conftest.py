@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-
 from overlap_shared.settings import PusherSettings
 
 ENV_HINT = (
@@ -42,7 +41,7 @@ def _from_env() -> Services | None:
 
 def _docker_available() -> bool:
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env().ping()
     except Exception:

@@ -3,13 +3,13 @@
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from overlap_shared.settings import PusherSettings
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.waiting_utils import wait_for_logs
 from testcontainers.kafka import KafkaContainer
 from testcontainers.postgres import PostgresContainer
 from testcontainers.redis import RedisContainer
 
-from overlap_shared.settings import PusherSettings
 from tests.conftest import Services
 
 SOKETI_IMAGE = "quay.io/soketi/soketi:1.6-16-debian"

@@ -8,13 +8,13 @@ import orjson
 import pusher
 import websockets
 from faststream.kafka import KafkaMessage
-from sqlalchemy import text
-
 from overlap_shared.db import create_engine
 from overlap_shared.redis_client import create_redis
 from overlap_shared.settings import ServiceSettings
 from overlap_shared.topics import ensure_topics
 from overlap_shared.worker import create_broker
+from sqlalchemy import text
+
 from tests.conftest import Services
 
 
@@ -22,7 +22,9 @@ async def test_sql_round_trip(services: Services) -> None:
     engine = create_engine(services.database_url, "overlap-tests")
     try:
         async with engine.connect() as conn:
-            row = (await conn.execute(text("select 40 + 2, current_setting('application_name')"))).one()
+            row = (
+                await conn.execute(text("select 40 + 2, current_setting('application_name')"))
+            ).one()
     finally:
         await engine.dispose()
     assert tuple(row) == (42, "overlap-tests")
@@ -95,7 +97,9 @@ async def test_pusher_trigger_batch_reaches_a_websocket_client(services: Service
         await ws.send(orjson.dumps({"event": "pusher:subscribe", "data": {"channel": channel}}))
         ack = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
         assert ack["event"] == "pusher_internal:subscription_succeeded"
-        batch = [{"channel": channel, "name": "view.updated", "data": {"version": v}} for v in (1, 2)]
+        batch = [
+            {"channel": channel, "name": "view.updated", "data": {"version": v}} for v in (1, 2)
+        ]
         await asyncio.to_thread(client.trigger_batch, batch)
         received = [orjson.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in batch]
     assert [(m["event"], orjson.loads(m["data"])["version"]) for m in received] == [

@@ -5,6 +5,7 @@ Run as ``python -m overlap_shared.topics`` (``make topics``).
 
 import asyncio
 import logging
+from contextlib import suppress
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -43,10 +44,8 @@ async def ensure_topics(bootstrap: str, plan: dict[str, int]) -> list[str]:
         existing = set(await admin.list_topics())
         missing = [NewTopic(name, n, 1) for name, n in plan.items() if name not in existing]
         if missing:
-            try:
+            with suppress(TopicAlreadyExistsError):  # a concurrent bootstrap won the race
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:  # a concurrent bootstrap won the race
-                pass
         return [t.name for t in missing]
     finally:
         await admin.close()

@@ -1,10 +1,10 @@
 """Entry point: `overlap-api` (or `python -m overlap_api`)."""
 
 import uvicorn
+from overlap_shared.logs import setup_logging
 
 from overlap_api.app import create_app
 from overlap_api.settings import Settings
-from overlap_shared.logs import setup_logging
 
 
 def main() -> None:

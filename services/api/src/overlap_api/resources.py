@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 
 from faststream.kafka import KafkaBroker
+from overlap_shared.db import create_engine
+from overlap_shared.redis_client import create_redis
+from overlap_shared.worker import create_broker
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from overlap_api.settings import Settings
-from overlap_shared.db import create_engine
-from overlap_shared.redis_client import create_redis
-from overlap_shared.worker import create_broker
 
 
 @dataclass

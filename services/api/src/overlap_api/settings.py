@@ -1,8 +1,7 @@
 """Settings of the API service (environment variables of the same names, upper case)."""
 
-from pydantic import Field, model_validator
-
 from overlap_shared.settings import ServiceSettings, refuse_dev_secrets
+from pydantic import Field, model_validator
 
 
 class Settings(ServiceSettings):
@@ -20,5 +19,7 @@ class Settings(ServiceSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> "Settings":
-        refuse_dev_secrets(self.environment, OPERATOR_KEY=self.operator_key, JWT_SECRET=self.jwt_secret)
+        refuse_dev_secrets(
+            self.environment, OPERATOR_KEY=self.operator_key, JWT_SECRET=self.jwt_secret
+        )
         return self

@@ -1,8 +1,9 @@
 """Entry point: `overlap-availability` (or `python -m overlap_availability`)."""
 
+from overlap_shared.worker import serve
+
 from overlap_availability.app import create_app
 from overlap_availability.settings import Settings
-from overlap_shared.worker import serve
 
 
 def main() -> None:

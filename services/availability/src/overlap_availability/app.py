@@ -5,11 +5,11 @@ import logging
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaMessage
 from faststream.middlewares import AckPolicy
+from overlap_shared.topics import AVAILABILITY_GROUP
+from overlap_shared.worker import asgi_worker, create_broker
 from prometheus_client import Counter
 
 from overlap_availability.settings import Settings
-from overlap_shared.topics import AVAILABILITY_GROUP
-from overlap_shared.worker import asgi_worker, create_broker
 
 log = logging.getLogger(__name__)
 BATCHES = Counter("availability_batches_total", "Batches consumed from the domain topic")

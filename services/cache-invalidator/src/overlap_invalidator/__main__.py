@@ -1,8 +1,9 @@
 """Entry point: `overlap-invalidator` (or `python -m overlap_invalidator`)."""
 
+from overlap_shared.worker import serve
+
 from overlap_invalidator.app import create_app
 from overlap_invalidator.settings import Settings
-from overlap_shared.worker import serve
 
 
 def main() -> None:

@@ -4,11 +4,11 @@ import logging
 
 from faststream.asgi import AsgiFastStream
 from faststream.middlewares import AckPolicy
+from overlap_shared.topics import INVALIDATOR_GROUP
+from overlap_shared.worker import asgi_worker, create_broker
 from prometheus_client import Counter
 
 from overlap_invalidator.settings import Settings
-from overlap_shared.topics import INVALIDATOR_GROUP
-from overlap_shared.worker import asgi_worker, create_broker
 
 log = logging.getLogger(__name__)
 MESSAGES = Counter("invalidator_messages_total", "Domain messages consumed")
@@ -29,4 +29,6 @@ def create_app(settings: Settings) -> AsgiFastStream:
     async def on_domain_events(body: list[bytes]) -> None:
         MESSAGES.inc(len(body))
 
-    return asgi_worker(broker, "overlap-cache-invalidator", "Clears cache tags named by domain events")
+    return asgi_worker(
+        broker, "overlap-cache-invalidator", "Clears cache tags named by domain events"
+    )

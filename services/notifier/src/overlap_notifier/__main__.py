@@ -1,8 +1,9 @@
 """Entry point: `overlap-notifier` (or `python -m overlap_notifier`)."""
 
+from overlap_shared.worker import serve
+
 from overlap_notifier.app import create_app
 from overlap_notifier.settings import Settings
-from overlap_shared.worker import serve
 
 
 def main() -> None:

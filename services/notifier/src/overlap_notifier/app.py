@@ -4,11 +4,11 @@ import logging
 
 from faststream.asgi import AsgiFastStream
 from faststream.middlewares import AckPolicy
+from overlap_shared.topics import NOTIFIER_GROUP
+from overlap_shared.worker import asgi_worker, create_broker
 from prometheus_client import Counter
 
 from overlap_notifier.settings import Settings
-from overlap_shared.topics import NOTIFIER_GROUP
-from overlap_shared.worker import asgi_worker, create_broker
 
 log = logging.getLogger(__name__)
 MESSAGES = Counter("notifier_messages_total", "Messages consumed")

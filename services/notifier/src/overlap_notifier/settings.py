@@ -1,8 +1,7 @@
 """Settings of the notifier worker."""
 
-from pydantic import AliasChoices, Field
-
 from overlap_shared.settings import ServiceSettings
+from pydantic import AliasChoices, Field
 
 
 class Settings(ServiceSettings):

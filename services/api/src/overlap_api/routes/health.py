@@ -1,6 +1,7 @@
 """Liveness, readiness and Prometheus metrics."""
 
 import asyncio
+from collections.abc import Awaitable
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
@@ -19,9 +20,10 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _check(name: str, probe: asyncio.Future[object] | object, timeout: float) -> str | None:
+async def _check(name: str, probe: Awaitable[object], limit_s: float) -> str | None:
     try:
-        ok = await asyncio.wait_for(probe, timeout)  # type: ignore[arg-type]
+        async with asyncio.timeout(limit_s):
+            ok = await probe
     except Exception as exc:  # any failure means "not ready"; report it by name
         return f"{name}: {type(exc).__name__}: {exc}"[:200]
     return None if ok is not False else f"{name}: unreachable"

@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+from overlap_shared.bitmaps import ranges_to_bits, to_bytes
+from overlap_shared.scoring import best_times
+from overlap_shared.slots import SlotGridError
+from overlap_shared.view import (
+    EventSnapshot,
+    ParticipantSnapshot,
+    build_view,
+    event_public,
+    serialize_view,
+)
+
+CREATED = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+EVENT_KEYS = [
+    "id",
+    "token",
+    "title",
+    "description",
+    "timezone",
+    "kind",
+    "dates",
+    "weekdays",
+    "day_start",
+    "day_end",
+    "slot_minutes",
+    "slots_per_day",
+    "slot_count",
+    "status",
+    "final",
+    "created_at",
+    "updated_at",
+]
+
+
+def make_event(**changes: Any) -> EventSnapshot:
+    fields: dict[str, Any] = {
+        "id": uuid.UUID(int=1),
+        "token": "tok",
+        "title": "Planning",
+        "description": "",
+        "timezone": "America/New_York",
+        "kind": "dates",
+        "dates": (date(2026, 3, 7), date(2026, 3, 8)),
+        "weekdays": None,
+        "day_start": 60,
+        "day_end": 240,
+        "slot_minutes": 30,
+        "status": "open",
+        "final_start": None,
+        "final_end": None,
+        "version": 7,
+        "created_at": CREATED,
+        "updated_at": CREATED + timedelta(seconds=1, microseconds=250_000),
+    }
+    fields.update(changes)
+    return EventSnapshot(**fields)
+
+
+def person(
+    k: int,
+    available: list[list[int]],
+    if_needed: list[list[int]],
+    n: int,
+    missing: tuple[int, ...] = (),
+) -> ParticipantSnapshot:
+    return ParticipantSnapshot(
+        id=uuid.UUID(int=100 + k),
+        name=f"person {k}",
+        available=to_bytes(ranges_to_bits(available, n, missing), n),
+        if_needed=to_bytes(ranges_to_bits(if_needed, n, missing), n),
+    )
+
+
+def test_view_document_shape() -> None:
+    event = make_event()
+    grid = event.grid
+    assert grid.missing() == (8, 9)  # 2026-03-08 02:00 and 02:30 in New York
+    n = grid.slot_count
+    people = [
+        person(0, [[0, 6]], [[6, 8]], n, grid.missing()),
+        person(1, [[2, 4], [10, 12]], [[0, 2]], n, grid.missing()),
+    ]
+    view = build_view(event, people)
+    assert list(view) == ["version", "event", "slots", "participants", "heatmap", "best"]
+    assert view["version"] == 7
+    ev = view["event"]
+    assert list(ev) == EVENT_KEYS
+    assert ev == event_public(event)
+    assert ev["id"] == "00000000-0000-0000-0000-000000000001"
+    assert ev["dates"] == ["2026-03-07", "2026-03-08"] and ev["weekdays"] is None
+    assert (ev["day_start"], ev["day_end"]) == ("01:00", "04:00")
+    assert (ev["slots_per_day"], ev["slot_count"]) == (6, 12)
+    assert ev["final"] is None
+    assert ev["created_at"] == "2026-02-01T12:00:00Z"
+    assert ev["updated_at"] == "2026-02-01T12:00:01.250000Z"
+    assert list(view["slots"]) == ["starts_utc", "missing"]
+    starts = view["slots"]["starts_utc"]
+    assert starts[0] == "2026-03-07T06:00:00Z" and starts[8] is None and starts[9] is None
+    assert starts[10] == "2026-03-08T07:00:00Z"
+    assert view["slots"]["missing"] == [8, 9]
+    assert view["participants"] == [
+        {
+            "id": str(uuid.UUID(int=100)),
+            "name": "person 0",
+            "available": [[0, 6]],
+            "if_needed": [[6, 8]],
+        },
+        {
+            "id": str(uuid.UUID(int=101)),
+            "name": "person 1",
+            "available": [[2, 4], [10, 12]],
+            "if_needed": [[0, 2]],
+        },
+    ]
+    assert view["heatmap"] == {
+        "available": [1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1],
+        "if_needed": [1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0],
+    }
+    assert view["best"][0] == {
+        "start": 2,
+        "end": 4,
+        "available": [str(uuid.UUID(int=100)), str(uuid.UUID(int=101))],
+        "if_needed": [],
+        "score": 2.0,
+    }
+    assert orjson.loads(serialize_view(view)) == view
+
+
+def test_weekdays_and_final() -> None:
+    event = make_event(
+        kind="weekdays",
+        dates=None,
+        weekdays=("mon", "fri"),
+        final_start=1,
+        final_end=3,
+        status="finalized",
+        timezone="UTC",
+    )
+    view = build_view(event, [])
+    assert view["slots"] == {"starts_utc": None, "missing": []}
+    assert view["event"]["final"] == {"start": 1, "end": 3}
+    assert view["event"]["weekdays"] == ["mon", "fri"] and view["event"]["dates"] is None
+    assert view["heatmap"] == {"available": [0] * 12, "if_needed": [0] * 12}
+    assert view["best"] == [] and view["participants"] == []
+    data = serialize_view(view)
+    assert data.startswith(b'{"version":7,"event":{"id":"00000000-0000-0000-0000-000000000001"')
+
+
+def test_invalid_event_grid() -> None:
+    with pytest.raises(SlotGridError):
+        _ = make_event(timezone="Nowhere/Special").grid
+
+
+def test_stored_bits_are_read_defensively() -> None:
+    event = make_event()
+    n = event.grid.slot_count
+    # Bits on missing slots (8, 9), beyond the grid (12..15), and on both levels (slot 0).
+    raw = ParticipantSnapshot(uuid.UUID(int=5), "raw", to_bytes(0xF301, 16), to_bytes(0b11, 16))
+    view = build_view(event, [raw])
+    p = view["participants"][0]
+    assert p["available"] == [[0, 1]] and p["if_needed"] == [[1, 2]]
+    assert sum(view["heatmap"]["available"]) == 1 and len(view["heatmap"]["available"]) == n
+
+
+def random_people(
+    count: int, n: int, per_day: int, rng: random.Random
+) -> list[ParticipantSnapshot]:
+    people = []
+    for k in range(count):
+        avail: list[list[int]] = []
+        maybe: list[list[int]] = []
+        for day in range(n // per_day):
+            start = rng.randrange(per_day)
+            end = min(per_day, start + rng.randrange(1, 40))
+            avail.append([day * per_day + start, day * per_day + end])
+        a = ranges_to_bits(avail, n)
+        for i in rng.sample(range(n), 20):
+            maybe.append([i, i + 1])
+        f = ranges_to_bits(maybe, n) & ~a
+        people.append(
+            ParticipantSnapshot(
+                uuid.UUID(int=rng.getrandbits(128)), f"p{k}", to_bytes(a, n), to_bytes(f, n)
+            )
+        )
+    return people
+
+
+def test_heatmap_and_best_agree_with_bitmaps() -> None:
+    rng = random.Random(11)
+    event = make_event(
+        day_start=0,
+        day_end=1440,
+        slot_minutes=15,
+        timezone="UTC",
+        dates=tuple(date(2026, 6, 1) + timedelta(days=d) for d in range(7)),
+    )
+    grid = event.grid
+    people = random_people(50, grid.slot_count, grid.slots_per_day, rng)
+    view = build_view(event, people, best_limit=5)
+    bits = [
+        (int.from_bytes(p.available, "little"), int.from_bytes(p.if_needed, "little"))
+        for p in people
+    ]
+    assert sum(view["heatmap"]["available"]) == sum(a.bit_count() for a, _ in bits)
+    assert sum(view["heatmap"]["if_needed"]) == sum(f.bit_count() for _, f in bits)
+    expected_best = best_times(
+        grid.slots_per_day,
+        grid.slot_count,
+        [(str(p.id), a, f) for p, (a, f) in zip(people, bits, strict=True)],
+        (),
+        limit=5,
+    )
+    assert view["best"] == expected_best and len(expected_best) == 5
+
+
+def test_big_view_is_deterministic_and_fast() -> None:
+    rng = random.Random(5)
+    event = make_event(
+        day_start=0,
+        day_end=1440,
+        slot_minutes=15,
+        timezone="Europe/London",
+        dates=tuple(date(2026, 10, 21) + timedelta(days=d) for d in range(7)),
+    )
+    grid = event.grid
+    assert grid.slot_count == 672
+    people = random_people(200, grid.slot_count, grid.slots_per_day, rng)
+    first = serialize_view(build_view(event, people))  # warm the grid caches
+    timings = []
+    for _ in range(10):
+        t0 = time.perf_counter()
+        data = serialize_view(build_view(event, people))
+        timings.append(time.perf_counter() - t0)
+        assert data == first
+    t0 = time.perf_counter()
+    cold_event = make_event(
+        day_start=0,
+        day_end=1440,
+        slot_minutes=15,
+        timezone="Europe/London",
+        dates=tuple(date(2027, 1, 4) + timedelta(days=d) for d in range(7)),
+    )
+    serialize_view(build_view(cold_event, people))
+    cold = time.perf_counter() - t0
+    print(
+        f"\nview 200 participants x 7 days x 96 slots: build+serialize best "
+        f"{min(timings) * 1e3:.2f} ms, median {sorted(timings)[5] * 1e3:.2f} ms, "
+        f"{len(first)} bytes; first build for a new grid {cold * 1e3:.2f} ms"
+    )
+    view = orjson.loads(first)
+    assert sum(view["heatmap"]["available"]) == sum(
+        int.from_bytes(p.available, "little").bit_count() for p in people
+    )
