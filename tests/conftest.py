@@ -67,3 +67,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/integration/" in str(item.path) or "/e2e/" in str(item.path):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def migrated(services: Services) -> str:
+    """Apply the Alembic migrations to the test database (once per run)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "DATABASE_URL": services.database_url}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alembic",
+            "-c",
+            str(root / "services/api/alembic.ini"),
+            "upgrade",
+            "head",
+        ],
+        check=True,
+        env=env,
+        cwd=root,
+    )
+    return services.database_url

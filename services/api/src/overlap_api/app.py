@@ -5,8 +5,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from overlap_api.errors import install_error_handlers
 from overlap_api.resources import Resources
-from overlap_api.routes import health
+from overlap_api.routes import events, health, me, participants
 from overlap_api.settings import Settings
 
 
@@ -30,5 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
-    app.include_router(health.router)
+    install_error_handlers(app)
+    for router in (health.router, events.router, participants.router, me.router):
+        app.include_router(router)
     return app

@@ -1,5 +1,7 @@
 """Process-wide resources, opened in the lifespan and closed on shutdown."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from faststream.kafka import KafkaBroker
@@ -7,7 +9,7 @@ from overlap_shared.db import create_engine
 from overlap_shared.redis_client import create_redis
 from overlap_shared.worker import create_broker
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from overlap_api.settings import Settings
 
@@ -29,6 +31,17 @@ class Resources:
             redis=create_redis(settings.redis_url),
             broker=broker,
         )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """The one place that commits: on leaving the block without an exception."""
+        async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
 
     async def close(self) -> None:
         await self.broker.stop()

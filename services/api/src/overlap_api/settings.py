@@ -15,6 +15,8 @@ class Settings(ServiceSettings):
     enable_performance_monitoring: bool = True
     operator_key: str = "overlap-dev-operator-key"
     jwt_secret: str = "overlap-dev-jwt-secret"
+    max_participants: int = Field(default=1_000, ge=1, le=10_000)
+    public_url: str = "http://127.0.0.1:8080"
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
 
     @model_validator(mode="after")

@@ -1,0 +1,102 @@
+"""Named errors, and the one place that maps them to RFC 9457 problem+json answers."""
+
+from typing import Any, ClassVar
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException
+
+PROBLEM = "application/problem+json"
+
+
+class OverlapError(Exception):
+    """A failure the client can act on; subclasses name what happened."""
+
+    status = 400
+    title = "Bad request"
+    headers: ClassVar[dict[str, str] | None] = None
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(OverlapError):
+    status, title = 404, "Not found"
+
+
+class EventNotFound(NotFound):
+    title = "Event not found"
+
+
+class ParticipantNotFound(NotFound):
+    title = "Participant not found"
+
+
+class KeyRequired(OverlapError):
+    status, title = 401, "Key required"
+
+
+class Forbidden(OverlapError):
+    status, title = 403, "Forbidden"
+
+
+class NameTaken(OverlapError):
+    status, title = 409, "Name taken"
+
+
+class Conflict(OverlapError):
+    status, title = 409, "Conflict"
+
+
+class VersionMismatch(OverlapError):
+    status, title = 412, "Precondition failed"
+
+
+class Invalid(OverlapError):
+    status, title = 422, "Invalid input"
+
+
+class TooMany(OverlapError):
+    status, title = 422, "Limit reached"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        errors.append(
+            {
+                "loc": [str(p) for p in err.get("loc", ())],
+                "msg": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+        )
+    return errors[:50]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(OverlapError)
+    async def on_overlap_error(_: Request, exc: OverlapError) -> Response:
+        response = problem(exc.status, exc.title, exc.detail)
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(_: Request, exc: RequestValidationError) -> Response:
+        errors = _field_errors(exc)
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        detail = f"{'.'.join(first['loc'])}: {first['msg']}"
+        return problem(422, "Invalid input", detail, errors=errors)
+
+    @app.exception_handler(HTTPException)
+    async def on_http(_: Request, exc: HTTPException) -> Response:
+        response = problem(exc.status_code, str(exc.detail), str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response

@@ -1,0 +1,168 @@
+"""Event routes: create, read (the view), edit, finalize, delete, best times, calendar."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Header, Query, Response, status
+from overlap_shared.view import build_view, event_public, serialize_view
+
+from overlap_api import event_service, reads
+from overlap_api.deps import AdminKey, OptionalUser, ResourcesDep, Token
+from overlap_api.errors import Conflict
+from overlap_api.ics import calendar
+from overlap_api.schemas import (
+    BestTimes,
+    EventChanged,
+    EventCreate,
+    EventCreated,
+    EventUpdate,
+    SlotRange,
+    View,
+)
+
+router = APIRouter(prefix="/api/events", tags=["events"])
+PROBLEMS = {
+    401: {"description": "key missing"},
+    403: {"description": "key of another event"},
+    404: {"description": "no such event"},
+}
+
+
+@router.post("", status_code=201, response_model=EventCreated, summary="Create an event")
+async def create_event(body: EventCreate, resources: ResourcesDep, user: OptionalUser) -> dict:
+    async with resources.transaction() as conn:
+        locked, admin_key = await event_service.create_event(
+            conn, body, resources.settings.domain_topic, user
+        )
+    event = locked.event
+    return {
+        "token": event.token,
+        "admin_key": admin_key,
+        "version": event.version,
+        "event": event_public(event),
+    }
+
+
+def etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+@router.get(
+    "/{token}",
+    response_model=View,
+    summary="The event's view: everything the page needs",
+    responses={304: {"description": "not modified"}, 404: PROBLEMS[404]},
+)
+async def get_view(
+    token: Token,
+    resources: ResourcesDep,
+    if_none_match: Annotated[str | None, Header(max_length=200)] = None,
+    min_version: Annotated[int | None, Query(ge=0, le=2**53)] = None,
+    x_min_version: Annotated[int | None, Header(ge=0, le=2**53)] = None,
+) -> Response:
+    async with resources.reading() as conn:
+        event, people = await reads.snapshot(conn, token)
+    tag = etag(event.version)
+    headers = {"ETag": tag, "Cache-Control": "no-cache"}
+    if if_none_match and tag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    body = serialize_view(build_view(event, people))
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.patch(
+    "/{token}",
+    response_model=EventChanged,
+    summary="Edit the event (admin)",
+    responses={
+        **PROBLEMS,
+        409: {"description": "finalized"},
+        412: {"description": "stale If-Match"},
+    },
+)
+async def update_event(
+    token: Token,
+    body: EventUpdate,
+    resources: ResourcesDep,
+    admin_key: AdminKey = None,
+    if_match: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict:
+    async with resources.transaction() as conn:
+        locked = await event_service.update_event(
+            conn, token, admin_key, body, if_match, resources.settings.domain_topic
+        )
+    return {"version": locked.version, "event": event_public(locked.event)}
+
+
+@router.delete("/{token}", status_code=204, summary="Delete the event (admin)", responses=PROBLEMS)
+async def delete_event(
+    token: Token, resources: ResourcesDep, admin_key: AdminKey = None
+) -> Response:
+    async with resources.transaction() as conn:
+        await event_service.delete_event(conn, token, admin_key, resources.settings.domain_topic)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{token}/finalize",
+    response_model=EventChanged,
+    summary="Choose the final time (admin)",
+    responses=PROBLEMS,
+)
+async def finalize_event(
+    token: Token, body: SlotRange, resources: ResourcesDep, admin_key: AdminKey = None
+) -> dict:
+    async with resources.transaction() as conn:
+        locked = await event_service.finalize_event(
+            conn, token, admin_key, body.start, body.end, resources.settings.domain_topic
+        )
+    return {"version": locked.version, "event": event_public(locked.event)}
+
+
+@router.get(
+    "/{token}/best-times",
+    response_model=BestTimes,
+    summary="Best blocks of time",
+    responses={404: PROBLEMS[404]},
+)
+async def best_times(
+    token: Token,
+    resources: ResourcesDep,
+    min_minutes: Annotated[int, Query(ge=0, le=1440)] = 0,
+    required: Annotated[
+        str | None, Query(max_length=4000, description="ids, comma-separated")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> Response:
+    wanted = [r.strip() for r in (required or "").split(",") if r.strip()]
+    async with resources.reading() as conn:
+        snap = await reads.snapshot(conn, token)
+    best = reads.best_for(snap, min_minutes, wanted[:100], limit)
+    return Response(
+        orjson.dumps({"version": snap[0].version, "best": best}), media_type="application/json"
+    )
+
+
+@router.get(
+    "/{token}/calendar.ics",
+    summary="Calendar file for the final time",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/calendar": {}}},
+        404: PROBLEMS[404],
+        409: {"description": "not finalized yet"},
+    },
+)
+async def calendar_file(token: Token, resources: ResourcesDep) -> Response:
+    async with resources.reading() as conn:
+        event, _ = await reads.snapshot(conn, token)
+    if event.status != "finalized":
+        raise Conflict("the event has no final time yet")
+    url = f"{resources.settings.public_url.rstrip('/')}/e/{event.token}"
+    text = calendar(event, url, datetime.now(UTC))
+    return Response(
+        text,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="overlap.ics"'},
+    )

@@ -1,0 +1,143 @@
+"""Participant routes: join, me (read/rename/leave), availability, removal by the admin."""
+
+import uuid
+
+from fastapi import APIRouter, Response
+from overlap_shared.bitmaps import bits_to_ranges
+
+from overlap_api import participant_service as service
+from overlap_api.deps import AdminKey, OptionalUser, ParticipantKey, ResourcesDep, Token
+from overlap_api.reads import read_me
+from overlap_api.schemas import (
+    AvailabilityAnswer,
+    AvailabilityPatch,
+    AvailabilityPut,
+    ParticipantChanged,
+    ParticipantCreate,
+    ParticipantJoined,
+    ParticipantMe,
+    ParticipantRename,
+)
+
+router = APIRouter(prefix="/api/events/{token}/participants", tags=["participants"])
+PROBLEMS = {
+    401: {"description": "key missing"},
+    403: {"description": "key of another event or participant"},
+    404: {"description": "no such event or participant"},
+    422: {"description": "invalid input"},
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ParticipantJoined,
+    summary="Join the event",
+    responses={**PROBLEMS, 409: {"description": "name taken"}},
+)
+async def join(
+    token: Token, body: ParticipantCreate, resources: ResourcesDep, user: OptionalUser
+) -> dict:
+    s = resources.settings
+    async with resources.transaction() as conn:
+        locked, pid, key = await service.join(
+            conn, token, body.name, user, s.max_participants, s.domain_topic
+        )
+    return {
+        "participant": {"id": pid, "name": body.name},
+        "participant_key": key,
+        "version": locked.version,
+    }
+
+
+@router.get("/me", response_model=ParticipantMe, summary="Me, with my ranges", responses=PROBLEMS)
+async def get_me(
+    token: Token, resources: ResourcesDep, participant_key: ParticipantKey = None
+) -> dict:
+    async with resources.reading() as conn:
+        return await read_me(conn, token, participant_key)
+
+
+@router.patch(
+    "/me",
+    response_model=ParticipantChanged,
+    summary="Rename myself",
+    responses={**PROBLEMS, 409: {"description": "name taken"}},
+)
+async def rename_me(
+    token: Token,
+    body: ParticipantRename,
+    resources: ResourcesDep,
+    participant_key: ParticipantKey = None,
+) -> dict:
+    async with resources.transaction() as conn:
+        locked, pid = await service.rename(
+            conn, token, participant_key, body.name, resources.settings.domain_topic
+        )
+    return {"participant": {"id": pid, "name": body.name}, "version": locked.version}
+
+
+@router.delete("/me", status_code=204, summary="Leave the event", responses=PROBLEMS)
+async def leave(
+    token: Token, resources: ResourcesDep, participant_key: ParticipantKey = None
+) -> Response:
+    async with resources.transaction() as conn:
+        await service.leave(conn, token, participant_key, resources.settings.domain_topic)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/{participant_id}", status_code=204, summary="Remove a participant (admin)", responses=PROBLEMS
+)
+async def remove(
+    token: Token, participant_id: uuid.UUID, resources: ResourcesDep, admin_key: AdminKey = None
+) -> Response:
+    async with resources.transaction() as conn:
+        await service.remove(
+            conn, token, admin_key, participant_id, resources.settings.domain_topic
+        )
+    return Response(status_code=204)
+
+
+async def _availability(
+    token: str, body: AvailabilityPut | AvailabilityPatch, resources: ResourcesDep, key: str | None
+) -> dict:
+    async with resources.transaction() as conn:
+        locked, available, if_needed = await service.set_availability(
+            conn, token, key, body, resources.settings.domain_topic
+        )
+    return {
+        "version": locked.version,
+        "available": bits_to_ranges(available),
+        "if_needed": bits_to_ranges(if_needed),
+    }
+
+
+@router.put(
+    "/me/availability",
+    response_model=AvailabilityAnswer,
+    summary="Replace my availability",
+    responses=PROBLEMS,
+)
+async def put_availability(
+    token: Token,
+    body: AvailabilityPut,
+    resources: ResourcesDep,
+    participant_key: ParticipantKey = None,
+) -> dict:
+    return await _availability(token, body, resources, participant_key)
+
+
+@router.patch(
+    "/me/availability",
+    response_model=AvailabilityAnswer,
+    summary="Edit my availability (clear, then set if-needed, then set available)",
+    responses=PROBLEMS,
+)
+async def patch_availability(
+    token: Token,
+    body: AvailabilityPatch,
+    resources: ResourcesDep,
+    participant_key: ParticipantKey = None,
+) -> dict:
+    return await _availability(token, body, resources, participant_key)

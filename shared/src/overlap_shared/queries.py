@@ -1,0 +1,77 @@
+"""The one SQL statement that loads everything an event's view needs.
+
+Event columns plus the participants' columns aggregated into arrays, in join order: one
+round trip and one row however many participants there are (asyncpg decodes the arrays).
+"""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from overlap_shared.models import Event, Participant
+from overlap_shared.view import EventSnapshot, ParticipantSnapshot
+
+SNAPSHOT_COLUMNS = (
+    Event.id,
+    Event.token,
+    Event.title,
+    Event.description,
+    Event.timezone,
+    Event.kind,
+    Event.dates,
+    Event.weekdays,
+    Event.day_start,
+    Event.day_end,
+    Event.slot_minutes,
+    Event.status,
+    Event.final_start,
+    Event.final_end,
+    Event.version,
+    Event.created_at,
+    Event.updated_at,
+)
+_ORDER = (Participant.created_at, Participant.id)
+
+
+def _snapshot_query(where: ColumnElement[bool]) -> Any:
+    ordered = [
+        func.array_agg(aggregate_order_by(c, *_ORDER)).filter(Participant.id.is_not(None))
+        for c in (Participant.id, Participant.name, Participant.available, Participant.if_needed)
+    ]
+    return (
+        select(*SNAPSHOT_COLUMNS, *ordered)
+        .outerjoin(Participant, Participant.event_id == Event.id)
+        .where(where)
+        .group_by(Event.id)
+    )
+
+
+Snapshot = tuple[EventSnapshot, list[ParticipantSnapshot]]
+
+
+def _to_snapshot(row: Sequence[Any]) -> Snapshot:
+    n = len(SNAPSHOT_COLUMNS)
+    values = list(row[:n])
+    values[6] = tuple(values[6]) if values[6] is not None else None  # dates
+    values[7] = tuple(values[7]) if values[7] is not None else None  # weekdays
+    event = EventSnapshot(*values)
+    ids, names, available, if_needed = (row[n + i] or [] for i in range(4))
+    people = [
+        ParticipantSnapshot(pid, name, bytes(a), bytes(b))
+        for pid, name, a, b in zip(ids, names, available, if_needed, strict=True)
+    ]
+    return event, people
+
+
+async def load_snapshot_by_token(conn: AsyncConnection, token: str) -> Snapshot | None:
+    row = (await conn.execute(_snapshot_query(Event.token == token))).first()
+    return _to_snapshot(row) if row else None
+
+
+async def load_snapshot_by_id(conn: AsyncConnection, event_id: uuid.UUID) -> Snapshot | None:
+    row = (await conn.execute(_snapshot_query(Event.id == event_id))).first()
+    return _to_snapshot(row) if row else None

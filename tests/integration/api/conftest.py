@@ -1,0 +1,71 @@
+"""The API application on the real services, driven in-process through httpx."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from overlap_api.app import create_app
+from overlap_api.resources import Resources
+from overlap_api.settings import Settings
+from tests.conftest import Services
+
+
+@dataclass
+class SqlCounter:
+    statements: list[str] = field(default_factory=list)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    resources: Resources
+    sql: SqlCounter
+
+    async def create_event(self, **overrides: Any) -> dict[str, Any]:
+        body = {
+            "title": "Planning",
+            "timezone": "Europe/Berlin",
+            "dates": ["2026-12-01", "2026-12-02"],
+            "day_start": "09:00",
+            "day_end": "17:00",
+            "slot_minutes": 30,
+            **overrides,
+        }
+        r = await self.client.post("/api/events", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def join(self, token: str, name: str) -> dict[str, Any]:
+        r = await self.client.post(f"/api/events/{token}/participants", json={"name": name})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+
+@pytest.fixture(scope="session")
+async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
+    settings = Settings(
+        database_url=services.database_url,
+        redis_url=services.redis_url,
+        kafka_bootstrap_servers=services.kafka_bootstrap_servers,
+        environment="test",
+    )
+    app = create_app(settings)
+    resources = await Resources.open(settings)
+    app.state.resources = resources
+    counter = SqlCounter()
+
+    @event.listens_for(resources.engine.sync_engine, "before_cursor_execute")
+    def _count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        counter.statements.append(statement)
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://overlap.test") as client:
+        yield Api(client, resources, counter)
+    await resources.close()
