@@ -53,12 +53,17 @@ def _snapshot_query(where: ColumnElement[bool]) -> Any:
 Snapshot = tuple[EventSnapshot, list[ParticipantSnapshot]]
 
 
-def _to_snapshot(row: Sequence[Any]) -> Snapshot:
-    n = len(SNAPSHOT_COLUMNS)
-    values = list(row[:n])
+def event_snapshot(row: Sequence[Any]) -> EventSnapshot:
+    """An EventSnapshot from a row that starts with SNAPSHOT_COLUMNS."""
+    values = list(row[: len(SNAPSHOT_COLUMNS)])
     values[6] = tuple(values[6]) if values[6] is not None else None  # dates
     values[7] = tuple(values[7]) if values[7] is not None else None  # weekdays
-    event = EventSnapshot(*values)
+    return EventSnapshot(*values)
+
+
+def _to_snapshot(row: Sequence[Any]) -> Snapshot:
+    n = len(SNAPSHOT_COLUMNS)
+    event = event_snapshot(row)
     ids, names, available, if_needed = (row[n + i] or [] for i in range(4))
     people = [
         ParticipantSnapshot(pid, name, bytes(a), bytes(b))

@@ -6,11 +6,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
-
 from overlap_api.app import create_app
 from overlap_api.resources import Resources
 from overlap_api.settings import Settings
+from sqlalchemy import event
+
 from tests.conftest import Services
 
 

@@ -2,12 +2,13 @@
 
 import random
 import uuid
-
-from sqlalchemy import insert
+from typing import Any
 
 from overlap_api.keys import key_hash
 from overlap_shared.bitmaps import to_bytes
 from overlap_shared.models import Participant
+from sqlalchemy import insert
+
 from tests.integration.api.conftest import Api
 
 
@@ -22,7 +23,7 @@ async def test_view_of_200_participants_7_days_96_slots_is_one_statement(api: Ap
     slots = created["event"]["slot_count"]
     assert slots == 7 * 96
     rng = random.Random(7)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i in range(200):
         bits = rng.getrandbits(slots)
         rows.append(

@@ -4,9 +4,9 @@ import asyncio
 import time
 
 import jwt
+from overlap_shared.models import Participant
 from sqlalchemy import select
 
-from overlap_shared.models import Participant
 from tests.integration.api.conftest import Api
 
 

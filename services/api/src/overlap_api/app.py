@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from overlap_api.errors import install_error_handlers
+from overlap_api.openapi import install_openapi
 from overlap_api.resources import Resources
 from overlap_api.routes import events, health, me, participants
 from overlap_api.settings import Settings
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_openapi(app)
     for router in (health.router, events.router, participants.router, me.router):
         app.include_router(router)
     return app

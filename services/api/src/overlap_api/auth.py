@@ -1,5 +1,7 @@
 """Optional user identity: a signed bearer token (JWT, HS256, key from settings)."""
 
+from typing import ClassVar
+
 import jwt
 
 from overlap_api.errors import KeyRequired, OverlapError
@@ -9,7 +11,7 @@ MAX_TOKEN_LENGTH = 4096
 
 class BadToken(OverlapError):
     status, title = 401, "Invalid bearer token"
-    headers = {"WWW-Authenticate": "Bearer"}
+    headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": "Bearer"}
 
 
 def user_id_from(authorization: str | None, secret: str, *, required: bool) -> str | None:

@@ -10,6 +10,14 @@ from starlette.exceptions import HTTPException
 
 PROBLEM = "application/problem+json"
 
+# OpenAPI descriptions of the problem answers the key-bearing routes give.
+KEYED_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "key missing"},
+    403: {"description": "key of another event or participant"},
+    404: {"description": "no such event or participant"},
+    422: {"description": "invalid input"},
+}
+
 
 class OverlapError(Exception):
     """A failure the client can act on; subclasses name what happened."""

@@ -26,9 +26,10 @@ async def create_event(
 ) -> tuple[Locked, str]:
     grid = grid_from(body.model_dump())
     admin_key = new_key()
+    token = new_token()
     values = {
         "id": uuid.uuid4(),
-        "token": new_token(),
+        "token": token,
         "admin_key_hash": key_hash(admin_key),
         "title": body.title,
         "description": body.description,
@@ -44,12 +45,12 @@ async def create_event(
         "creator_user_id": user_id,
     }
     await conn.execute(insert(Event).values(**values))
-    locked = await bump_version(conn, values["token"])  # version 1, same path as every write
+    locked = await bump_version(conn, token)  # version 1, same path as every write
     data = events.EventCreatedData(
         title=body.title,
         timezone=grid.timezone,
         kind=grid.kind,
-        slot_minutes=grid.slot_minutes,  # type: ignore[arg-type]
+        slot_minutes=grid.slot_minutes,
         slot_count=grid.slot_count,
         creator_user_id=user_id,
     )

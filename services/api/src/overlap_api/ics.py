@@ -31,7 +31,8 @@ def _fold(line: str) -> str:
     data = line.encode()
     if len(data) <= 75:
         return line
-    parts, chunk = [], b""
+    parts: list[str] = []
+    chunk = b""
     for ch in line:
         enc = ch.encode()
         if len(chunk) + len(enc) > (75 if not parts else 74):

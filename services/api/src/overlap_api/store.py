@@ -4,10 +4,11 @@ outbox rows follow commit order."""
 
 import uuid
 from dataclasses import dataclass
+from typing import Any, cast
 
 from overlap_shared import events
 from overlap_shared.models import Event, OutboxMessage, Participant
-from overlap_shared.queries import SNAPSHOT_COLUMNS
+from overlap_shared.queries import SNAPSHOT_COLUMNS, event_snapshot
 from overlap_shared.view import EventSnapshot
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
@@ -33,13 +34,6 @@ class Locked:
         return self.event.version
 
 
-def _snapshot(row: Row[tuple[object, ...]]) -> EventSnapshot:
-    values = list(row[: len(SNAPSHOT_COLUMNS)])
-    values[6] = tuple(values[6]) if values[6] is not None else None
-    values[7] = tuple(values[7]) if values[7] is not None else None
-    return EventSnapshot(*values)  # type: ignore[arg-type]
-
-
 async def bump_version(conn: AsyncConnection, token: str, **changes: object) -> Locked:
     """Apply ``changes`` to the event, increment its version; 404 when there is no such event."""
     stmt = (
@@ -51,7 +45,7 @@ async def bump_version(conn: AsyncConnection, token: str, **changes: object) -> 
     row = (await conn.execute(stmt)).first()
     if row is None:
         raise EventNotFound("no event has this link (it may have been deleted)")
-    return Locked(_snapshot(row), row[-1])
+    return Locked(event_snapshot(row), cast(bytes, row[-1]))
 
 
 def require_admin(locked: Locked, admin_key: str | None) -> None:
@@ -71,13 +65,13 @@ def participant_key_hash(participant_key: str | None) -> bytes:
 
 async def find_participant(
     conn: AsyncConnection, event_id: uuid.UUID, participant_key: str | None
-) -> Row[tuple[uuid.UUID, str, bytes, bytes]]:
+) -> Row[Any]:
     """The participant this key belongs to, in this event (403 otherwise)."""
     digest = participant_key_hash(participant_key)
     stmt = select(
         Participant.id, Participant.name, Participant.available, Participant.if_needed
     ).where(Participant.key_hash == digest, Participant.event_id == event_id)
-    row = (await conn.execute(stmt)).first()
+    row: Any = (await conn.execute(stmt)).first()
     if row is None:
         raise Forbidden("X-Participant-Key is not a key of a participant of this event")
     return row

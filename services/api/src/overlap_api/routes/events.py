@@ -9,7 +9,7 @@ from overlap_shared.view import build_view, event_public, serialize_view
 
 from overlap_api import event_service, reads
 from overlap_api.deps import AdminKey, OptionalUser, ResourcesDep, Token
-from overlap_api.errors import Conflict
+from overlap_api.errors import KEYED_PROBLEMS, Conflict
 from overlap_api.ics import calendar
 from overlap_api.schemas import (
     BestTimes,
@@ -22,11 +22,6 @@ from overlap_api.schemas import (
 )
 
 router = APIRouter(prefix="/api/events", tags=["events"])
-PROBLEMS = {
-    401: {"description": "key missing"},
-    403: {"description": "key of another event"},
-    404: {"description": "no such event"},
-}
 
 
 @router.post("", status_code=201, response_model=EventCreated, summary="Create an event")
@@ -52,7 +47,7 @@ def etag(version: int) -> str:
     "/{token}",
     response_model=View,
     summary="The event's view: everything the page needs",
-    responses={304: {"description": "not modified"}, 404: PROBLEMS[404]},
+    responses={304: {"description": "not modified"}, 404: KEYED_PROBLEMS[404]},
 )
 async def get_view(
     token: Token,
@@ -76,7 +71,7 @@ async def get_view(
     response_model=EventChanged,
     summary="Edit the event (admin)",
     responses={
-        **PROBLEMS,
+        **KEYED_PROBLEMS,
         409: {"description": "finalized"},
         412: {"description": "stale If-Match"},
     },
@@ -95,7 +90,9 @@ async def update_event(
     return {"version": locked.version, "event": event_public(locked.event)}
 
 
-@router.delete("/{token}", status_code=204, summary="Delete the event (admin)", responses=PROBLEMS)
+@router.delete(
+    "/{token}", status_code=204, summary="Delete the event (admin)", responses=KEYED_PROBLEMS
+)
 async def delete_event(
     token: Token, resources: ResourcesDep, admin_key: AdminKey = None
 ) -> Response:
@@ -108,7 +105,7 @@ async def delete_event(
     "/{token}/finalize",
     response_model=EventChanged,
     summary="Choose the final time (admin)",
-    responses=PROBLEMS,
+    responses=KEYED_PROBLEMS,
 )
 async def finalize_event(
     token: Token, body: SlotRange, resources: ResourcesDep, admin_key: AdminKey = None
@@ -124,7 +121,7 @@ async def finalize_event(
     "/{token}/best-times",
     response_model=BestTimes,
     summary="Best blocks of time",
-    responses={404: PROBLEMS[404]},
+    responses={404: KEYED_PROBLEMS[404]},
 )
 async def best_times(
     token: Token,
@@ -150,7 +147,7 @@ async def best_times(
     response_class=Response,
     responses={
         200: {"content": {"text/calendar": {}}},
-        404: PROBLEMS[404],
+        404: KEYED_PROBLEMS[404],
         409: {"description": "not finalized yet"},
     },
 )

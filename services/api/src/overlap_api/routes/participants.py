@@ -7,6 +7,7 @@ from overlap_shared.bitmaps import bits_to_ranges
 
 from overlap_api import participant_service as service
 from overlap_api.deps import AdminKey, OptionalUser, ParticipantKey, ResourcesDep, Token
+from overlap_api.errors import KEYED_PROBLEMS
 from overlap_api.reads import read_me
 from overlap_api.schemas import (
     AvailabilityAnswer,
@@ -20,12 +21,6 @@ from overlap_api.schemas import (
 )
 
 router = APIRouter(prefix="/api/events/{token}/participants", tags=["participants"])
-PROBLEMS = {
-    401: {"description": "key missing"},
-    403: {"description": "key of another event or participant"},
-    404: {"description": "no such event or participant"},
-    422: {"description": "invalid input"},
-}
 
 
 @router.post(
@@ -33,7 +28,7 @@ PROBLEMS = {
     status_code=201,
     response_model=ParticipantJoined,
     summary="Join the event",
-    responses={**PROBLEMS, 409: {"description": "name taken"}},
+    responses={**KEYED_PROBLEMS, 409: {"description": "name taken"}},
 )
 async def join(
     token: Token, body: ParticipantCreate, resources: ResourcesDep, user: OptionalUser
@@ -50,7 +45,9 @@ async def join(
     }
 
 
-@router.get("/me", response_model=ParticipantMe, summary="Me, with my ranges", responses=PROBLEMS)
+@router.get(
+    "/me", response_model=ParticipantMe, summary="Me, with my ranges", responses=KEYED_PROBLEMS
+)
 async def get_me(
     token: Token, resources: ResourcesDep, participant_key: ParticipantKey = None
 ) -> dict:
@@ -62,7 +59,7 @@ async def get_me(
     "/me",
     response_model=ParticipantChanged,
     summary="Rename myself",
-    responses={**PROBLEMS, 409: {"description": "name taken"}},
+    responses={**KEYED_PROBLEMS, 409: {"description": "name taken"}},
 )
 async def rename_me(
     token: Token,
@@ -77,7 +74,7 @@ async def rename_me(
     return {"participant": {"id": pid, "name": body.name}, "version": locked.version}
 
 
-@router.delete("/me", status_code=204, summary="Leave the event", responses=PROBLEMS)
+@router.delete("/me", status_code=204, summary="Leave the event", responses=KEYED_PROBLEMS)
 async def leave(
     token: Token, resources: ResourcesDep, participant_key: ParticipantKey = None
 ) -> Response:
@@ -87,7 +84,10 @@ async def leave(
 
 
 @router.delete(
-    "/{participant_id}", status_code=204, summary="Remove a participant (admin)", responses=PROBLEMS
+    "/{participant_id}",
+    status_code=204,
+    summary="Remove a participant (admin)",
+    responses=KEYED_PROBLEMS,
 )
 async def remove(
     token: Token, participant_id: uuid.UUID, resources: ResourcesDep, admin_key: AdminKey = None
@@ -117,7 +117,7 @@ async def _availability(
     "/me/availability",
     response_model=AvailabilityAnswer,
     summary="Replace my availability",
-    responses=PROBLEMS,
+    responses=KEYED_PROBLEMS,
 )
 async def put_availability(
     token: Token,
@@ -132,7 +132,7 @@ async def put_availability(
     "/me/availability",
     response_model=AvailabilityAnswer,
     summary="Edit my availability (clear, then set if-needed, then set available)",
-    responses=PROBLEMS,
+    responses=KEYED_PROBLEMS,
 )
 async def patch_availability(
     token: Token,
