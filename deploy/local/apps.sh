@@ -42,6 +42,7 @@ up() {
   command -v nginx >/dev/null || die "nginx is missing: run 'deploy/local/infra.sh up' first"
   [[ -x $VENV_BIN/overlap-api ]] || die "run 'make install' first (no .venv)"
   "$VENV_BIN/python" -m overlap_shared.topics
+  "$VENV_BIN/alembic" -c services/api/alembic.ini upgrade head || die "database migrations failed"
   local i
   for ((i = 0; i < API_PROCESSES; i++)); do
     pid_alive "api-$i" || API_PORT=$((API_PORT + i)) start_bg "api-$i" "$VENV_BIN/overlap-api"
