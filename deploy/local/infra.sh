@@ -155,5 +155,10 @@ case ${1:-} in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  stop)  # stop one service (fault tests): postgres|redis|kafka|soketi
+    case ${2:-} in
+      postgres) pg_down ;; redis|kafka|soketi) stop_pid "$2" ;;
+      *) die "usage: $0 stop postgres|redis|kafka|soketi" ;;
+    esac ;;
+  *) echo "usage: $0 up|down|status|stop SERVICE" >&2; exit 2 ;;
 esac

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.api.conftest import Api
+from tests.integration.conftest import Api
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Event routes on real PostgreSQL."""
 
-from tests.integration.api.conftest import Api
+from tests.integration.conftest import Api
 
 
 async def test_create_then_read_the_view(api: Api) -> None:

@@ -9,7 +9,7 @@ from overlap_shared.bitmaps import to_bytes
 from overlap_shared.models import Participant
 from sqlalchemy import insert
 
-from tests.integration.api.conftest import Api
+from tests.integration.conftest import Api
 
 
 async def test_view_of_200_participants_7_days_96_slots_is_one_statement(api: Api) -> None:

@@ -7,7 +7,7 @@ import jwt
 from overlap_shared.models import Participant
 from sqlalchemy import select
 
-from tests.integration.api.conftest import Api
+from tests.integration.conftest import Api
 
 
 def avail(token: str) -> str:

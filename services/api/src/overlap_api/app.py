@@ -1,5 +1,6 @@
 """The FastAPI application factory."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -7,9 +8,16 @@ from fastapi import FastAPI
 
 from overlap_api.errors import install_error_handlers
 from overlap_api.openapi import install_openapi
+from overlap_api.relay import OutboxRelay, RelayConfig
 from overlap_api.resources import Resources
 from overlap_api.routes import events, health, me, participants
 from overlap_api.settings import Settings
+
+
+def make_relay(resources: Resources) -> OutboxRelay:
+    settings = resources.settings
+    config = RelayConfig(batch_size=settings.relay_batch_size)
+    return OutboxRelay(resources.engine, resources.broker, settings.database_url, config)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -17,11 +25,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.resources = await Resources.open(settings)
+        app.state.resources = resources = await Resources.open(settings)
+        relay_task = None
+        if settings.relay_enabled:
+            relay = make_relay(resources)
+            relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         try:
             yield
         finally:
-            await app.state.resources.close()
+            if relay_task:
+                relay.stop()
+                await asyncio.wait_for(relay_task, 10)
+            await resources.close()
 
     app = FastAPI(
         title="Overlap API",

@@ -17,6 +17,8 @@ class Settings(ServiceSettings):
     jwt_secret: str = "overlap-dev-jwt-secret"
     max_participants: int = Field(default=1_000, ge=1, le=10_000)
     public_url: str = "http://127.0.0.1:8080"
+    relay_enabled: bool = True  # run the outbox relay inside this API process
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
 
     @model_validator(mode="after")

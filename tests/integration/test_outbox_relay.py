@@ -1,0 +1,228 @@
+"""The outbox relay on the real broker: every committed change reaches Kafka, in order per
+event, through Kafka outages, relay crashes and competing relays."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from overlap_api.app import make_relay
+from overlap_api.store import enqueue
+from overlap_shared import events
+from tests.conftest import Services
+from tests.integration.conftest import Api
+from tests.kafka_tail import Tail
+from tests.servers import ROOT
+
+INFRA = str(ROOT / "deploy/local/infra.sh")
+
+
+@pytest.fixture
+async def relay(api: Api) -> AsyncIterator[None]:
+    runner = make_relay(api.resources)
+    task = asyncio.create_task(runner.run())
+    yield
+    runner.stop()
+    await asyncio.wait_for(task, 15)
+
+
+@pytest.fixture
+async def tail(services: Services, api: Api) -> Tail:
+    t = Tail(services.kafka_bootstrap_servers, api.resources.settings.domain_topic)
+    await t.mark()
+    return t
+
+
+def of_event(event_id: str, n: int):  # type: ignore[no-untyped-def]
+    return lambda got: len([m for m in got if str(m.event_id) == event_id]) >= n
+
+
+async def test_each_write_route_produces_its_events_in_order(
+    api: Api, tail: Tail, relay: None
+) -> None:
+    c = api.client
+    created = await api.create_event()
+    token, admin = created["token"], {"X-Admin-Key": created["admin_key"]}
+    a, b = await api.join(token, "A"), await api.join(token, "B")
+    ka, kb = (
+        {"X-Participant-Key": a["participant_key"]},
+        {"X-Participant-Key": b["participant_key"]},
+    )
+    me = f"/api/events/{token}/participants/me"
+    steps = [
+        c.put(f"{me}/availability", json={"available": [[0, 2]]}, headers=ka),
+        c.patch(f"{me}/availability", json={"set_if_needed": [[3, 4]]}, headers=kb),
+        c.patch(me, json={"name": "A2"}, headers=ka),
+        c.patch(f"/api/events/{token}", json={"title": "New"}, headers=admin),
+        c.post(f"/api/events/{token}/finalize", json={"start": 0, "end": 2}, headers=admin),
+        c.delete(f"/api/events/{token}/participants/{b['participant']['id']}", headers=admin),
+        c.delete(me, headers=ka),
+        c.delete(f"/api/events/{token}", headers=admin),
+    ]
+    for step in steps:
+        r = await step
+        assert r.status_code < 300, r.text
+    expected = [
+        "EventCreated",
+        "ParticipantJoined",
+        "ParticipantJoined",
+        "AvailabilityChanged",
+        "AvailabilityChanged",
+        "ParticipantRenamed",
+        "EventUpdated",
+        "EventFinalized",
+        "ParticipantLeft",
+        "ParticipantLeft",
+        "EventDeleted",
+    ]
+    event_id = created["event"]["id"]
+    got = [
+        m
+        for m in await tail.collect(of_event(event_id, len(expected)))
+        if str(m.event_id) == event_id
+    ]
+    assert [m.type for m in got] == expected
+    assert [m.version for m in got] == list(range(1, len(expected) + 1))
+    left = [m for m in got if isinstance(m, events.ParticipantLeft)]
+    assert [m.data.removed_by_admin for m in left] == [True, False]
+
+
+async def test_writes_succeed_while_kafka_is_down_and_arrive_after(
+    api: Api, tail: Tail, relay: None
+) -> None:
+    created = await api.create_event()
+    token = created["token"]
+    key = {"X-Participant-Key": (await api.join(token, "Kafkaless"))["participant_key"]}
+    subprocess.run([INFRA, "stop", "kafka"], check=True, timeout=60)
+    try:
+        for i in range(20):
+            r = await api.client.patch(
+                f"/api/events/{token}/participants/me/availability",
+                json={"set_available": [[i, i + 1]]},
+                headers=key,
+            )
+            assert r.status_code == 200, r.text
+    finally:
+        subprocess.run([INFRA, "up"], check=True, timeout=120)
+    event_id = created["event"]["id"]
+    got = await tail.collect(of_event(event_id, 22), timeout_s=90)
+    mine = [m for m in got if str(m.event_id) == event_id]
+    versions = [m.version for m in mine]
+    assert sorted(set(versions)) == list(range(1, 23))  # none lost
+    first_seen = list(dict.fromkeys(versions))
+    assert first_seen == sorted(first_seen)  # order kept (duplicates may repeat a version)
+
+
+def _relay_process(
+    name: str, services: Services, batch: int = 50
+) -> tuple[subprocess.Popen[bytes], Path]:
+    log = ROOT / ".local" / "log" / f"test-relay-{name}-{uuid.uuid4().hex[:6]}.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": services.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": services.kafka_bootstrap_servers,
+        "REDIS_URL": services.redis_url,
+        "RELAY_BATCH_SIZE": str(batch),
+    }
+    out = log.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "overlap_api.relay_main"], env=env, stdout=out, stderr=out
+    )
+    return proc, log
+
+
+async def _backlog(api: Api, n: int) -> set[uuid.UUID]:
+    event_id, ids = uuid.uuid4(), set()
+    msgs = []
+    for v in range(1, n + 1):
+        data = events.AvailabilityChangedData(
+            participant_id=event_id, available_slots=v, if_needed_slots=0
+        )
+        m = events.AvailabilityChanged(event_id=event_id, token="t" * 24, version=v, data=data)
+        msgs.append(m)
+        ids.add(m.id)
+    async with api.resources.transaction() as conn:
+        await enqueue(conn, api.resources.settings.domain_topic, *msgs)
+    return ids
+
+
+async def _outbox_count(api: Api) -> int:
+    from sqlalchemy import text
+
+    async with api.resources.reading() as conn:
+        return int((await conn.execute(text("select count(*) from outbox"))).scalar_one())
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def test_relay_killed_mid_batch_loses_nothing(
+    api: Api, tail: Tail, services: Services
+) -> None:
+    await _outbox_count(api)
+    ids = await _backlog(api, 3000)
+    first, _ = _relay_process("first", services, batch=50)
+    second = None
+    try:
+        total = await _outbox_count(api)
+        async with asyncio.timeout(60):
+            while await _outbox_count(api) > total - 600:  # well into the backlog
+                await asyncio.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        assert await _outbox_count(api) > 0, "the first relay finished before it was killed"
+        second, _ = _relay_process("second", services, batch=500)
+        got = await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=90)
+    finally:
+        _stop(first)
+        if second:
+            _stop(second)
+    received = Counter(m.id for m in got if m.id in ids)
+    assert set(received) == ids
+    duplicates = sum(c - 1 for c in received.values())
+    print(f"relay SIGKILL: {len(ids)} messages, {duplicates} duplicates")
+    versions = [m.version for m in got if m.id in ids]
+    first_seen = list(dict.fromkeys(versions))
+    assert first_seen == sorted(first_seen)
+
+
+async def test_two_relays_one_publishes_and_the_other_takes_over(
+    api: Api, tail: Tail, services: Services
+) -> None:
+    (a, log_a), (b, log_b) = _relay_process("a", services), _relay_process("b", services)
+    try:
+        async with asyncio.timeout(30):
+            while not any("relay is active" in p.read_text() for p in (log_a, log_b)):
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(2)  # give the other one every chance to (wrongly) become active
+        active = [p for p, log in ((a, log_a), (b, log_b)) if "relay is active" in log.read_text()]
+        assert len(active) == 1
+        ids = await _backlog(api, 100)
+        await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=30)
+        leader = active[0]
+        leader.send_signal(signal.SIGKILL)
+        leader.wait(10)
+        other_log = log_b if leader is a else log_a
+        more = await _backlog(api, 100)
+        got = await tail.collect(lambda g: more <= {m.id for m in g}, timeout_s=60)
+        assert more <= {m.id for m in got}
+        assert "relay is active" in other_log.read_text()
+    finally:
+        _stop(a)
+        _stop(b)
+    started = time.monotonic()
+    assert time.monotonic() - started < 60
