@@ -7,7 +7,7 @@ LOCAL := deploy/local
 ENV := source $(LOCAL)/env.sh
 PYTEST_ARGS ?=
 
-.PHONY: help install infra topics run stop status test test-unit lint fmt
+.PHONY: help install infra topics run stop status test test-unit lint fmt asyncapi
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,10 +47,13 @@ test: install infra  ## all tests on the real services (starts them first)
 test-unit: install  ## the tests that need no service
 	@.venv/bin/pytest tests/unit $(PYTEST_ARGS)
 
+asyncapi: install  ## write the AsyncAPI documents of the topics to docs/asyncapi/
+	@.venv/bin/python scripts/asyncapi.py docs/asyncapi
+
 lint: install  ## ruff check, ruff format --check, mypy
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
-	@.venv/bin/mypy shared/src services/*/src tests
+	@.venv/bin/mypy shared/src services/*/src tests scripts
 
 fmt: install  ## apply ruff's fixes and formatting
 	@.venv/bin/ruff check --fix -q . || true

@@ -6,17 +6,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-
 from overlap_api.app import make_relay
 from overlap_api.store import enqueue
 from overlap_shared import events
+
 from tests.conftest import Services
 from tests.integration.conftest import Api
 from tests.kafka_tail import Tail
@@ -41,7 +40,8 @@ async def tail(services: Services, api: Api) -> Tail:
     return t
 
 
-def of_event(event_id: str, n: int):  # type: ignore[no-untyped-def]
+def of_event(event_id: str, n: int) -> Callable[[list[events.DomainEvent]], bool]:
+    """Done once ``n`` messages of this event arrived."""
     return lambda got: len([m for m in got if str(m.event_id) == event_id]) >= n
 
 
@@ -101,7 +101,7 @@ async def test_writes_succeed_while_kafka_is_down_and_arrive_after(
     created = await api.create_event()
     token = created["token"]
     key = {"X-Participant-Key": (await api.join(token, "Kafkaless"))["participant_key"]}
-    subprocess.run([INFRA, "stop", "kafka"], check=True, timeout=60)
+    await asyncio.to_thread(subprocess.run, [INFRA, "stop", "kafka"], check=True, timeout=60)
     try:
         for i in range(20):
             r = await api.client.patch(
@@ -111,7 +111,7 @@ async def test_writes_succeed_while_kafka_is_down_and_arrive_after(
             )
             assert r.status_code == 200, r.text
     finally:
-        subprocess.run([INFRA, "up"], check=True, timeout=120)
+        await asyncio.to_thread(subprocess.run, [INFRA, "up"], check=True, timeout=120)
     event_id = created["event"]["id"]
     got = await tail.collect(of_event(event_id, 22), timeout_s=90)
     mine = [m for m in got if str(m.event_id) == event_id]
@@ -224,5 +224,3 @@ async def test_two_relays_one_publishes_and_the_other_takes_over(
     finally:
         _stop(a)
         _stop(b)
-    started = time.monotonic()
-    assert time.monotonic() - started < 60

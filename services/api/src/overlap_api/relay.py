@@ -19,11 +19,10 @@ from dataclasses import dataclass
 
 import asyncpg
 from faststream.kafka import KafkaBroker
+from overlap_shared.db import parse_database_url
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from overlap_shared.db import parse_database_url
 
 log = logging.getLogger(__name__)
 

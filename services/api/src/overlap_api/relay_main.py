@@ -3,10 +3,11 @@
 import asyncio
 import signal
 
+from overlap_shared.logs import setup_logging
+
 from overlap_api.app import make_relay
 from overlap_api.resources import Resources
 from overlap_api.settings import Settings
-from overlap_shared.logs import setup_logging
 
 
 async def run(settings: Settings) -> None:
