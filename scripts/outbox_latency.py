@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.kafka_tail import Tail  # noqa: E402
+from tests.kafka_tail import Tail
 
 EVENT = {
     "title": "latency",
@@ -72,7 +72,10 @@ async def main(api: str, kafka: str, topic: str, rate: float, seconds: float) ->
         await consumer
     lat = sorted((received[v] - t) * 1000 for v, t in committed.items() if v in received)
     q = statistics.quantiles(lat, n=100)
-    print(f"writes {n} at {rate}/s: commit→consumer ms p50={q[49]:.1f} p99={q[98]:.1f} max={lat[-1]:.1f}")
+    print(
+        f"writes {n} at {rate}/s: commit→consumer ms "
+        f"p50={q[49]:.1f} p99={q[98]:.1f} max={lat[-1]:.1f}"
+    )
 
 
 if __name__ == "__main__":
