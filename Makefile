@@ -40,7 +40,8 @@ status:  ## what is running
 
 test: install infra  ## all tests on the real services (starts them first)
 	@$(ENV); export DATABASE_URL="postgresql+asyncpg://$$PG_USER:$$PG_PASSWORD@127.0.0.1:$$PG_PORT/$${PG_DB}_test"; \
-	 export OVERLAP_SERVICES=local; \
+	 export OVERLAP_SERVICES=local REDIS_URL="redis://127.0.0.1:$$REDIS_PORT/1"; \
+	 export DOMAIN_TOPIC=overlap.test.domain.v1 VIEWS_TOPIC=overlap.test.views.v1; \
 	 .venv/bin/python -m overlap_shared.topics; \
 	 .venv/bin/pytest $(PYTEST_ARGS)
 

@@ -31,13 +31,11 @@ class Tail:
         finally:
             await consumer.stop()
 
-    async def collect(
-        self, done: Callable[[list[events.DomainEvent]], bool], timeout_s: float = 60
-    ) -> list[events.DomainEvent]:
-        """Messages since ``mark()``, in partition order, until ``done(messages)``."""
+    async def raw(self, done: Callable[[list[bytes]], bool], timeout_s: float = 60) -> list[bytes]:
+        """Message values since ``mark()``, in partition order, until ``done(values)``."""
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
         await consumer.start()
-        got: list[events.DomainEvent] = []
+        got: list[bytes] = []
         try:
             consumer.assign(list(self.start))
             for tp, offset in self.start.items():
@@ -46,8 +44,25 @@ class Tail:
                 while not done(got):
                     batch = await consumer.getmany(timeout_ms=200)
                     for records in batch.values():
-                        got.extend(events.decode(r.value) for r in records if r.value)
+                        got.extend(r.value for r in records if r.value is not None)
         finally:
             with contextlib.suppress(asyncio.CancelledError):  # aiokafka, stopped right away
                 await consumer.stop()
         return got
+
+    async def collect(
+        self, done: Callable[[list[events.DomainEvent]], bool], timeout_s: float = 60
+    ) -> list[events.DomainEvent]:
+        """Decodable domain events since ``mark()`` until ``done(messages)``."""
+        decoded: list[events.DomainEvent] = []
+
+        def progress(values: list[bytes]) -> bool:
+            for value in values[len(decoded_raw) :]:
+                decoded_raw.append(value)
+                with contextlib.suppress(events.MessageError):
+                    decoded.append(events.decode(value))
+            return done(decoded)
+
+        decoded_raw: list[bytes] = []
+        await self.raw(progress, timeout_s)
+        return decoded

@@ -1,14 +1,16 @@
 """The API application on the real services, driven in-process through httpx."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from overlap_api.app import create_app
+from overlap_api.app import create_app, make_relay
 from overlap_api.resources import Resources
 from overlap_api.settings import Settings
+from overlap_api.view_reads import ViewReader
 from sqlalchemy import event
 
 from tests.conftest import Services
@@ -59,6 +61,7 @@ async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
     app = create_app(settings)
     resources = await Resources.open(settings)
     app.state.resources = resources
+    app.state.views = ViewReader(resources)
     counter = SqlCounter()
 
     @event.listens_for(resources.engine.sync_engine, "before_cursor_execute")
@@ -69,3 +72,13 @@ async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(transport=transport, base_url="http://overlap.test") as client:
         yield Api(client, resources, counter)
     await resources.close()
+
+
+@pytest.fixture
+async def relay(api: Api) -> AsyncIterator[None]:
+    """The outbox relay, running in the test's event loop for the test's duration."""
+    runner = make_relay(api.resources)
+    task = asyncio.create_task(runner.run())
+    yield
+    runner.stop()
+    await asyncio.wait_for(task, 15)

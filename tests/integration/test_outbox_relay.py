@@ -8,11 +8,10 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from overlap_api.app import make_relay
 from overlap_api.store import enqueue
 from overlap_shared import events
 
@@ -22,15 +21,6 @@ from tests.kafka_tail import Tail
 from tests.servers import ROOT
 
 INFRA = str(ROOT / "deploy/local/infra.sh")
-
-
-@pytest.fixture
-async def relay(api: Api) -> AsyncIterator[None]:
-    runner = make_relay(api.resources)
-    task = asyncio.create_task(runner.run())
-    yield
-    runner.stop()
-    await asyncio.wait_for(task, 15)
 
 
 @pytest.fixture

@@ -5,7 +5,13 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRETS = {"overlap-local-secret", "change-me", "overlap-dev-jwt-secret", ""}
+DEV_SECRETS = {
+    "overlap-local-secret",
+    "change-me",
+    "overlap-dev-jwt-secret-not-for-production",
+    "overlap-dev-operator-key-not-for-production",
+    "",
+}
 
 
 class ServiceSettings(BaseSettings):

@@ -12,6 +12,7 @@ from overlap_api.relay import OutboxRelay, RelayConfig
 from overlap_api.resources import Resources
 from overlap_api.routes import events, health, me, participants
 from overlap_api.settings import Settings
+from overlap_api.view_reads import ViewReader
 
 
 def make_relay(resources: Resources) -> OutboxRelay:
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.resources = resources = await Resources.open(settings)
+        app.state.views = ViewReader(resources)
         relay_task = None
         if settings.relay_enabled:
             relay = make_relay(resources)

@@ -13,8 +13,8 @@ class Settings(ServiceSettings):
     cache_ttl_users: int = Field(default=600_000, ge=1_000)
     cache_ttl_availability: int = Field(default=30_000, ge=1_000)
     enable_performance_monitoring: bool = True
-    operator_key: str = "overlap-dev-operator-key"
-    jwt_secret: str = "overlap-dev-jwt-secret"
+    operator_key: str = "overlap-dev-operator-key-not-for-production"
+    jwt_secret: str = "overlap-dev-jwt-secret-not-for-production"
     max_participants: int = Field(default=1_000, ge=1, le=10_000)
     public_url: str = "http://127.0.0.1:8080"
     relay_enabled: bool = True  # run the outbox relay inside this API process

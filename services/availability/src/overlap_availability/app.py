@@ -1,36 +1,121 @@
-"""The availability worker: consumes domain events, precomputes event views into Redis."""
+"""The availability worker: consumes domain events, precomputes event views into Redis.
 
+Per batch: undecodable messages go to the dead-letter topic; the rest are coalesced per
+event; each event is loaded with one SQL statement, its view built and written to Redis
+only if newer (compare-and-set), and a ``ViewRefreshed`` is published. Offsets are
+committed after all of that (a failure of PostgreSQL, Redis or Kafka nacks the batch so
+it is consumed again; replays are harmless because writes are versioned).
+"""
+
+import asyncio
 import logging
+import time
 
 from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaMessage
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
-from overlap_shared.topics import AVAILABILITY_GROUP
+from overlap_shared import events
+from overlap_shared.db import create_engine
+from overlap_shared.queries import load_snapshot_by_id
+from overlap_shared.redis_client import create_redis
+from overlap_shared.topics import AVAILABILITY_GROUP, dead_letter_topic
+from overlap_shared.view import build_view, serialize_view
+from overlap_shared.viewcache import ViewCache
 from overlap_shared.worker import asgi_worker, create_broker
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
+from overlap_availability.batch import EventChanges, plan_batch
 from overlap_availability.settings import Settings
 
 log = logging.getLogger(__name__)
-BATCHES = Counter("availability_batches_total", "Batches consumed from the domain topic")
-MESSAGES = Counter("availability_messages_total", "Domain messages consumed")
+BATCH_SIZE = Histogram(
+    "availability_batch_messages", "Messages per consumed batch", buckets=(1, 5, 20, 100, 500)
+)
+RECOMPUTE = Histogram(
+    "availability_recompute_seconds",
+    "Load, build and store one event's view",
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+)
+DEAD_LETTERED = Counter(
+    "availability_dead_lettered_total", "Messages sent to the dead-letter topic"
+)
+RECOMPUTES = Counter("availability_recomputes_total", "Views recomputed by the worker")
+
+
+class ViewWorker:
+    """Resources of the worker, opened on start-up and closed on shutdown."""
+
+    def __init__(self, settings: Settings, broker: KafkaBroker) -> None:
+        self.settings, self.broker = settings, broker
+
+    async def open(self) -> None:
+        self.engine = create_engine(self.settings.database_url, "overlap-availability")
+        self.redis = create_redis(self.settings.redis_url)
+        self.cache = ViewCache(self.redis, self.settings.cache_ttl_availability)
+        self.limit = asyncio.Semaphore(self.settings.recompute_concurrency)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+    async def handle(self, raw_messages: list[bytes]) -> None:
+        BATCH_SIZE.observe(len(raw_messages))
+        plan = plan_batch(raw_messages)
+        dlt = dead_letter_topic(self.settings.domain_topic, AVAILABILITY_GROUP)
+        for raw, error in plan.poison:
+            await self.broker.publish(raw, dlt, headers={"error": error})
+            DEAD_LETTERED.inc()
+            log.warning("dead-lettered a message: %s", error)
+        await asyncio.gather(*(self._refresh(c) for c in plan.changes.values()))
+
+    async def _refresh(self, changes: EventChanges) -> None:
+        async with self.limit:
+            started = time.perf_counter()
+            async with self.engine.connect() as conn:
+                snap = await load_snapshot_by_id(conn, changes.event_id)
+            if snap is None:  # deleted: leave a tombstone no older snapshot can overwrite
+                await self.cache.bury(changes.token, changes.version)
+                version, size = changes.version, 0
+            else:
+                event, people = snap
+                data = serialize_view(build_view(event, people))
+                await self.cache.put(event.token, event.version, data)
+                version, size = event.version, len(data)
+            RECOMPUTE.observe(time.perf_counter() - started)
+            RECOMPUTES.inc()
+        refreshed = events.ViewRefreshed(
+            event_id=changes.event_id,
+            token=changes.token,
+            version=version,
+            data=events.ViewRefreshedData(changes=tuple(changes.types), size_bytes=size),
+        )
+        await self.broker.publish(
+            events.encode(refreshed), self.settings.views_topic, key=events.kafka_key(refreshed)
+        )
 
 
 def create_app(settings: Settings) -> AsgiFastStream:
     broker = create_broker(settings, "availability")
+    worker = ViewWorker(settings, broker)
 
     @broker.subscriber(
         settings.domain_topic,
         group_id=AVAILABILITY_GROUP,
         batch=True,
-        max_records=500,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=50,
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.ACK,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
         title="on_domain_events",
+        description="Coalesces each event's changes and refreshes its view in Redis",
     )
-    async def on_domain_events(body: list[bytes], msg: KafkaMessage) -> None:
-        BATCHES.inc()
-        MESSAGES.inc(len(body))
-        log.debug("batch of %d domain messages", len(body))
+    async def on_domain_events(message: KafkaMessage) -> None:
+        records = message.raw_message  # the batch's ConsumerRecords, bodies undecoded
+        assert isinstance(records, tuple)
+        await worker.handle([r.value for r in records if r.value is not None])
 
-    return asgi_worker(broker, "overlap-availability", "Precomputes event views into Redis")
+    app = asgi_worker(broker, "overlap-availability", "Precomputes event views into Redis")
+    app.on_startup(worker.open)
+    app.after_shutdown(worker.close)
+    return app

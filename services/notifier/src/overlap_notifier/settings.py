@@ -1,6 +1,7 @@
-"""Settings of the notifier worker."""
+"""Settings of the notifier worker (environment variables of the same names, upper case)."""
 
 from overlap_shared.settings import ServiceSettings
+from overlap_shared.topics import NOTIFIER_GROUP
 from pydantic import AliasChoices, Field
 
 
@@ -10,3 +11,19 @@ class Settings(ServiceSettings):
     health_port: int = Field(
         default=8103, validation_alias=AliasChoices("HEALTH_PORT", "NOTIFIER_HEALTH_PORT")
     )
+    notifier_group: str = NOTIFIER_GROUP
+    # Coalescing: updates of one channel arriving within the window go out in one event.
+    notifier_window_ms: int = Field(default=100, ge=0, le=10_000)
+    # Memory bound while Pusher is down: past this many pending channels the oldest
+    # view.updated is dropped (clients recover by fetching the latest version).
+    notifier_max_pending_channels: int = Field(default=10_000, ge=1, le=1_000_000)
+    notifier_concurrency: int = Field(default=8, ge=1, le=256)  # Pusher calls in flight
+    notifier_http_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    notifier_retry_base_ms: int = Field(default=100, ge=1, le=60_000)
+    notifier_retry_max_ms: int = Field(default=5_000, ge=1, le=600_000)
+    # An update still undelivered this long after it arrived is dead-lettered (and its
+    # offset committed), so a long Pusher outage never blocks the consumer for good.
+    notifier_delivery_timeout_s: float = Field(default=60.0, gt=0, le=3_600)
+    notifier_breaker_failures: int = Field(default=5, ge=1, le=1_000)
+    notifier_breaker_cooldown_ms: int = Field(default=2_000, ge=10, le=600_000)
+    notifier_max_records: int = Field(default=500, ge=1, le=10_000)

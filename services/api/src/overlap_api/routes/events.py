@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Query, Response, status
-from overlap_shared.view import build_view, event_public, serialize_view
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from overlap_shared.view import event_public
+from overlap_shared.viewcache import version_of
 
 from overlap_api import event_service, reads
 from overlap_api.deps import AdminKey, OptionalUser, ResourcesDep, Token
@@ -51,18 +52,17 @@ def etag(version: int) -> str:
 )
 async def get_view(
     token: Token,
-    resources: ResourcesDep,
+    request: Request,
     if_none_match: Annotated[str | None, Header(max_length=200)] = None,
     min_version: Annotated[int | None, Query(ge=0, le=2**53)] = None,
     x_min_version: Annotated[int | None, Header(ge=0, le=2**53)] = None,
 ) -> Response:
-    async with resources.reading() as conn:
-        event, people = await reads.snapshot(conn, token)
-    tag = etag(event.version)
+    wanted = max(min_version or 0, x_min_version or 0) or None
+    body = await request.app.state.views.read(token, wanted)
+    tag = etag(version_of(body) or 0)
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
     if if_none_match and tag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
-    body = serialize_view(build_view(event, people))
     return Response(body, media_type="application/json", headers=headers)
 
 

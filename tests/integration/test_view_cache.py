@@ -1,0 +1,129 @@
+"""The availability worker and the cached read path, on the real services."""
+
+import asyncio
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from overlap_api.view_reads import RECOMPUTES
+from overlap_shared.cache_keys import view_key
+from overlap_shared.topics import AVAILABILITY_GROUP, dead_letter_topic
+from overlap_shared.viewcache import version_of
+
+from tests.conftest import Services
+from tests.integration.conftest import Api
+from tests.kafka_tail import Tail
+from tests.servers import ROOT, free_port, process
+
+INFRA = str(ROOT / "deploy/local/infra.sh")
+
+
+@pytest.fixture(scope="module")
+def worker(services: Services, migrated: str) -> Iterator[None]:
+    """One availability worker process (and the API's relay is run by the `relay` fixture)."""
+    port = free_port()
+    env = {
+        "DATABASE_URL": services.database_url,
+        "REDIS_URL": services.redis_url,
+        "KAFKA_BOOTSTRAP_SERVERS": services.kafka_bootstrap_servers,
+        "HEALTH_PORT": str(port),
+    }
+    args = [sys.executable, "-m", "overlap_availability"]
+    with process(args, env, f"http://127.0.0.1:{port}/healthz", "availability"):
+        yield
+
+
+async def cached_version(api: Api, token: str) -> int | None:
+    data = await api.resources.redis.get(view_key(token))
+    return version_of(data) if data else None
+
+
+async def eventually_cached(api: Api, token: str, version: int, timeout_s: float = 30) -> None:
+    async with asyncio.timeout(timeout_s):
+        while (await cached_version(api, token) or 0) < version:
+            await asyncio.sleep(0.02)
+
+
+async def test_after_a_write_the_cached_view_reaches_the_database_version(
+    api: Api, worker: None, relay: None
+) -> None:
+    created = await api.create_event()
+    token = created["token"]
+    me = await api.join(token, "Cache")
+    r = await api.client.put(
+        f"/api/events/{token}/participants/me/availability",
+        json={"available": [[0, 4]]},
+        headers={"X-Participant-Key": me["participant_key"]},
+    )
+    version = r.json()["version"]
+    await eventually_cached(api, token, version)
+    api.sql.reset()
+    view = await api.client.get(f"/api/events/{token}")
+    assert view.json()["version"] == version
+    assert view.json()["heatmap"]["available"][:5] == [1, 1, 1, 1, 0]
+    assert api.sql.statements == []  # a hit costs no SQL
+
+
+async def test_a_read_with_the_written_version_never_sees_an_older_view(api: Api) -> None:
+    created = await api.create_event()
+    token = created["token"]
+    await api.client.get(f"/api/events/{token}")  # cache version 1
+    key = {"X-Participant-Key": (await api.join(token, "Reader"))["participant_key"]}
+    for i in range(10):
+        r = await api.client.patch(
+            f"/api/events/{token}/participants/me/availability",
+            json={"set_available": [[i, i + 1]]},
+            headers=key,
+        )
+        version = r.json()["version"]
+        stale_ok = await api.client.get(f"/api/events/{token}")
+        fresh = await api.client.get(f"/api/events/{token}", params={"min_version": version})
+        header = await api.client.get(
+            f"/api/events/{token}", headers={"X-Min-Version": str(version)}
+        )
+        assert stale_ok.json()["version"] <= version
+        assert fresh.json()["version"] >= version
+        assert header.json()["version"] >= version
+        assert fresh.json()["heatmap"]["available"][i] == 1
+
+
+async def test_500_concurrent_readers_of_an_expired_hot_view_cost_one_recompute(api: Api) -> None:
+    token = (await api.create_event())["token"]
+    await api.client.get(f"/api/events/{token}")
+    await api.resources.redis.delete(view_key(token))  # the view just expired
+    before = RECOMPUTES._value.get()
+    answers = await asyncio.gather(*(api.client.get(f"/api/events/{token}") for _ in range(500)))
+    recomputes = RECOMPUTES._value.get() - before
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.content for a in answers}) == 1
+    assert recomputes <= 2, recomputes
+
+
+async def test_reads_still_answer_when_redis_is_down(api: Api) -> None:
+    token = (await api.create_event())["token"]
+    await asyncio.to_thread(subprocess.run, [INFRA, "stop", "redis"], check=True, timeout=60)
+    try:
+        for _ in range(3):
+            r = await api.client.get(f"/api/events/{token}")
+            assert r.status_code == 200 and r.json()["version"] == 1
+    finally:
+        await asyncio.to_thread(subprocess.run, [INFRA, "up"], check=True, timeout=120)
+
+
+async def test_a_poison_message_is_dead_lettered_and_the_next_one_processed(
+    api: Api, services: Services, worker: None, relay: None
+) -> None:
+    settings = api.resources.settings
+    dlt = Tail(
+        services.kafka_bootstrap_servers,
+        dead_letter_topic(settings.domain_topic, AVAILABILITY_GROUP),
+    )
+    await dlt.mark()
+    poison = f"not json {uuid.uuid4()}".encode()
+    await api.resources.broker.publish(poison, settings.domain_topic, key=b"poison")
+    created = await api.create_event()
+    await eventually_cached(api, created["token"], 1)
+    got = await dlt.raw(lambda raws: poison in raws, timeout_s=30)
+    assert poison in got
