@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -53,7 +54,7 @@ async def main(api: str, kafka: str, topic: str, rate: float, seconds: float) ->
         received: dict[int, float] = {}
 
         async def consume() -> None:
-            def done(got: list) -> bool:  # type: ignore[type-arg]
+            def done(got: list[Any]) -> bool:
                 now = time.time()
                 for m in got:
                     if str(m.event_id) == event_id:

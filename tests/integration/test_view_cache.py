@@ -10,7 +10,7 @@ import pytest
 from overlap_api.view_reads import RECOMPUTES
 from overlap_shared.cache_keys import view_key
 from overlap_shared.topics import AVAILABILITY_GROUP, dead_letter_topic
-from overlap_shared.viewcache import version_of
+from overlap_shared.viewcache import ViewCache, version_of
 
 from tests.conftest import Services
 from tests.integration.conftest import Api
@@ -36,7 +36,7 @@ def worker(services: Services, migrated: str) -> Iterator[None]:
 
 
 async def cached_version(api: Api, token: str) -> int | None:
-    data = await api.resources.redis.get(view_key(token))
+    data = await ViewCache(api.resources.redis, 1_000).get(token)
     return version_of(data) if data else None
 
 

@@ -42,8 +42,8 @@ class ViewCache:
         self._cas = redis.register_script(_CAS)
 
     async def get(self, token: str) -> bytes | None:
-        data: bytes | None = await self.redis.get(view_key(token))
-        return data
+        data = await self.redis.get(view_key(token))
+        return data if isinstance(data, bytes) or data is None else data.encode()
 
     async def put(self, token: str, version: int, data: bytes) -> bool:
         """Store ``data`` (the view at ``version``) unless a newer one is there."""
