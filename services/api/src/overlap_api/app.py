@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from overlap_api.errors import install_error_handlers
+from overlap_api.monitoring import MetricsMiddleware, Monitor
 from overlap_api.openapi import install_openapi
 from overlap_api.relay import OutboxRelay, RelayConfig
 from overlap_api.resources import Resources
-from overlap_api.routes import events, health, me, participants
+from overlap_api.routes import events, health, me, monitor, participants
 from overlap_api.settings import Settings
 from overlap_api.view_reads import ViewReader
 
@@ -50,7 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.state.monitor = Monitor()
+    if settings.enable_performance_monitoring:
+        app.add_middleware(MetricsMiddleware, monitor=app.state.monitor)
     install_openapi(app)
-    for router in (health.router, events.router, participants.router, me.router):
+    for router in (health.router, events.router, participants.router, me.router, monitor.router):
         app.include_router(router)
     return app

@@ -11,6 +11,7 @@ from overlap_shared.worker import create_broker
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from overlap_api.monitoring import count_sql
 from overlap_api.settings import Settings
 
 
@@ -25,9 +26,11 @@ class Resources:
     async def open(cls, settings: Settings) -> "Resources":
         broker = create_broker(settings, "api")
         await broker.connect()
+        engine = create_engine(settings.database_url, "overlap-api")
+        count_sql(engine)
         return cls(
             settings=settings,
-            engine=create_engine(settings.database_url, "overlap-api"),
+            engine=engine,
             redis=create_redis(settings.redis_url),
             broker=broker,
         )
