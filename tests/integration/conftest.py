@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from overlap_api.app import create_app, make_relay
+from overlap_api.caches import Caches
 from overlap_api.resources import Resources
 from overlap_api.settings import Settings
 from overlap_api.view_reads import ViewReader
@@ -29,6 +31,7 @@ class Api:
     client: httpx.AsyncClient
     resources: Resources
     sql: SqlCounter
+    app: FastAPI
 
     async def create_event(self, **overrides: Any) -> dict[str, Any]:
         body = {
@@ -62,6 +65,7 @@ async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
     resources = await Resources.open(settings)
     app.state.resources = resources
     app.state.views = ViewReader(resources)
+    app.state.caches = Caches(resources)
     counter = SqlCounter()
 
     @event.listens_for(resources.engine.sync_engine, "before_cursor_execute")
@@ -70,7 +74,7 @@ async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://overlap.test") as client:
-        yield Api(client, resources, counter)
+        yield Api(client, resources, counter, app)
     await resources.close()
 
 

@@ -30,6 +30,21 @@ class ServiceSettings(BaseSettings):
     views_topic: str = "overlap.views.v1"
     domain_partitions: int = Field(default=8, ge=1, le=256)
 
+    # Cache lifetimes in milliseconds; names and defaults from the user's performance guide.
+    cache_ttl_events: int = Field(default=120_000, ge=1_000)
+    cache_ttl_sessions: int = Field(default=300_000, ge=1_000)
+    cache_ttl_users: int = Field(default=600_000, ge=1_000)
+    cache_ttl_availability: int = Field(default=30_000, ge=1_000)
+
+    @property
+    def longest_cache_ttl_ms(self) -> int:
+        return max(
+            self.cache_ttl_events,
+            self.cache_ttl_sessions,
+            self.cache_ttl_users,
+            self.cache_ttl_availability,
+        )
+
 
 class PusherSettings(BaseSettings):
     """Where Pusher (or a Pusher-protocol server such as soketi) is."""

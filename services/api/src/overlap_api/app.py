@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from overlap_api.caches import Caches
 from overlap_api.errors import install_error_handlers
 from overlap_api.monitoring import MetricsMiddleware, Monitor
 from overlap_api.openapi import install_openapi
@@ -29,6 +30,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.resources = resources = await Resources.open(settings)
         app.state.views = ViewReader(resources)
+        app.state.caches = caches = Caches(resources)
+        l1_task = asyncio.create_task(caches.listen_for_l1_invalidations(), name="l1-invalidation")
         relay_task = None
         if settings.relay_enabled:
             relay = make_relay(resources)
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            l1_task.cancel()
             if relay_task:
                 relay.stop()
                 await asyncio.wait_for(relay_task, 10)

@@ -7,11 +7,6 @@ from pydantic import Field, model_validator
 class Settings(ServiceSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    # Cache lifetimes in milliseconds, names from the user's performance guide.
-    cache_ttl_events: int = Field(default=120_000, ge=1_000)
-    cache_ttl_sessions: int = Field(default=300_000, ge=1_000)
-    cache_ttl_users: int = Field(default=600_000, ge=1_000)
-    cache_ttl_availability: int = Field(default=30_000, ge=1_000)
     enable_performance_monitoring: bool = True
     operator_key: str = "overlap-dev-operator-key-not-for-production"
     jwt_secret: str = "overlap-dev-jwt-secret-not-for-production"

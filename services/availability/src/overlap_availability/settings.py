@@ -10,7 +10,5 @@ class Settings(ServiceSettings):
     health_port: int = Field(
         default=8101, validation_alias=AliasChoices("HEALTH_PORT", "AVAILABILITY_HEALTH_PORT")
     )
-    # View lifetime in Redis, milliseconds (the user's CACHE_TTL_AVAILABILITY).
-    cache_ttl_availability: int = Field(default=30_000, ge=1_000)
     batch_max_records: int = Field(default=500, ge=1, le=10_000)
     recompute_concurrency: int = Field(default=8, ge=1, le=64)

@@ -1,34 +1,102 @@
-"""The cache invalidator: clears the cache tags that domain events dirty."""
+"""The cache invalidator: clears the cache tags that domain events dirty.
+
+Per batch: undecodable messages go to the dead-letter topic; the rest are merged per event
+(union of tags, highest version); each event's floor is raised and its tags' keys
+unlinked in pipelined batches; the API processes are told on the L1 channel to forget the
+event's metadata. Offsets are committed after the deletes (a Redis failure nacks the
+batch, which is then consumed again: invalidating twice is harmless).
+"""
 
 import logging
+import time
 
 from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
-from overlap_shared.topics import INVALIDATOR_GROUP
+from overlap_shared import events
+from overlap_shared.cache_keys import L1_CHANNEL
+from overlap_shared.redis_client import create_redis
+from overlap_shared.tagcache import TagCache
+from overlap_shared.topics import INVALIDATOR_GROUP, dead_letter_topic
 from overlap_shared.worker import asgi_worker, create_broker
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 from overlap_invalidator.settings import Settings
+from overlap_invalidator.table import tags_for
 
 log = logging.getLogger(__name__)
-MESSAGES = Counter("invalidator_messages_total", "Domain messages consumed")
+KEYS_CLEARED = Counter("invalidator_keys_cleared_total", "Cache keys unlinked")
+EVENTS_DONE = Counter("invalidator_messages_total", "Domain messages processed")
+DEAD_LETTERED = Counter("invalidator_dead_lettered_total", "Messages sent to dead letters")
+LATENCY = Histogram(
+    "invalidator_latency_seconds",
+    "From the domain event to its caches being cleared",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+)
+
+
+class Invalidator:
+    def __init__(self, settings: Settings, broker: KafkaBroker) -> None:
+        self.settings, self.broker = settings, broker
+
+    async def open(self) -> None:
+        self.redis = create_redis(self.settings.redis_url)
+        self.tags = TagCache(self.redis)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def handle(self, raw_messages: list[bytes]) -> None:
+        dlt = dead_letter_topic(self.settings.domain_topic, INVALIDATOR_GROUP)
+        per_event: dict[str, tuple[int, set[str]]] = {}
+        users: set[str] = set()
+        decoded: list[events.DomainEvent] = []
+        for raw in raw_messages:
+            try:
+                msg = events.decode(raw)
+            except events.MessageError as exc:
+                await self.broker.publish(raw, dlt, headers={"error": str(exc)[:500]})
+                DEAD_LETTERED.inc()
+                continue
+            decoded.append(msg)
+            tags, dirty_users = tags_for(msg)
+            version, known = per_event.get(msg.token, (0, set()))
+            per_event[msg.token] = (max(version, msg.version), known | set(tags))
+            users.update(dirty_users)
+        floor_ttl = self.settings.longest_cache_ttl_ms
+        for token, (version, dirty) in per_event.items():
+            KEYS_CLEARED.inc(await self.tags.invalidate(token, version, sorted(dirty), floor_ttl))
+            if "meta" in dirty:
+                await self.redis.publish(L1_CHANNEL, token)
+        KEYS_CLEARED.inc(await self.tags.invalidate_users(sorted(users)))
+        now = time.time()
+        for msg in decoded:
+            LATENCY.observe(max(0.0, now - msg.occurred_at.timestamp()))
+        EVENTS_DONE.inc(len(decoded))
 
 
 def create_app(settings: Settings) -> AsgiFastStream:
     broker = create_broker(settings, "cache-invalidator")
+    invalidator = Invalidator(settings, broker)
 
     @broker.subscriber(
         settings.domain_topic,
         group_id=INVALIDATOR_GROUP,
         batch=True,
         max_records=500,
+        batch_timeout_ms=20,
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.ACK,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
         title="on_domain_events",
+        description="Clears the cache tags each domain event dirties",
     )
-    async def on_domain_events(body: list[bytes]) -> None:
-        MESSAGES.inc(len(body))
+    async def on_domain_events(message: KafkaMessage) -> None:
+        records = message.raw_message  # the batch's ConsumerRecords, bodies undecoded
+        assert isinstance(records, tuple)
+        await invalidator.handle([r.value for r in records if r.value is not None])
 
-    return asgi_worker(
-        broker, "overlap-cache-invalidator", "Clears cache tags named by domain events"
-    )
+    app = asgi_worker(broker, "overlap-cache-invalidator", "Clears the cache tags events dirty")
+    app.on_startup(invalidator.open)
+    app.after_shutdown(invalidator.close)
+    return app

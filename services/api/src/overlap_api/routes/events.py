@@ -152,7 +152,7 @@ async def best_times(
     },
 )
 async def calendar_file(token: Token, resources: ResourcesDep) -> Response:
-    async with resources.reading() as conn:
+    async with resources.reading() as conn:  # rare, and must reflect a just-made finalize
         event, _ = await reads.snapshot(conn, token)
     if event.status != "finalized":
         raise Conflict("the event has no final time yet")

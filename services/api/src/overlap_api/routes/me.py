@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from overlap_api.deps import RequiredUser, ResourcesDep
 from overlap_api.reads import my_events
@@ -19,10 +19,18 @@ router = APIRouter(prefix="/api/me", tags=["users"])
 )
 async def list_my_events(
     user: RequiredUser,
+    request: Request,
     resources: ResourcesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
+    caches = request.app.state.caches
+    page_name = f"{limit}:{cursor or ''}"
+    cached = await caches.get_user_page(user, page_name)
+    if cached is not None:
+        return cached
     async with resources.reading() as conn:
         page, next_cursor = await my_events(conn, user, limit, cursor)
-    return {"events": page, "next_cursor": next_cursor}
+    answer = {"events": page, "next_cursor": next_cursor}
+    await caches.put_user_page(user, page_name, answer)
+    return answer

@@ -2,13 +2,13 @@
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from overlap_shared.bitmaps import bits_to_ranges
 
 from overlap_api import participant_service as service
+from overlap_api.caches import read_me_cached
 from overlap_api.deps import AdminKey, OptionalUser, ParticipantKey, ResourcesDep, Token
 from overlap_api.errors import KEYED_PROBLEMS
-from overlap_api.reads import read_me
 from overlap_api.schemas import (
     AvailabilityAnswer,
     AvailabilityPatch,
@@ -48,11 +48,9 @@ async def join(
 @router.get(
     "/me", response_model=ParticipantMe, summary="Me, with my ranges", responses=KEYED_PROBLEMS
 )
-async def get_me(
-    token: Token, resources: ResourcesDep, participant_key: ParticipantKey = None
-) -> dict:
-    async with resources.reading() as conn:
-        return await read_me(conn, token, participant_key)
+async def get_me(token: Token, request: Request, participant_key: ParticipantKey = None) -> dict:
+    state = request.app.state
+    return await read_me_cached(state.caches, state.views, token, participant_key)
 
 
 @router.patch(

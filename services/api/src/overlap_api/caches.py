@@ -1,0 +1,161 @@
+"""The API's caches besides the view: participant-key sessions, event metadata (with an
+in-process L1 cleared through Redis pub/sub), and users' "my events" pages. Entries are
+tagged so the cache-invalidator can clear exactly what a domain event dirtied; every miss
+or Redis failure falls back to PostgreSQL."""
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from overlap_shared.cache_keys import L1_CHANNEL, meta_key, session_key, user_page_key
+from overlap_shared.tagcache import TagCache
+from overlap_shared.view import EventSnapshot
+from redis.exceptions import RedisError
+
+from overlap_api.reads import read_me
+from overlap_api.resources import Resources
+from overlap_api.store import participant_key_hash
+from overlap_api.view_reads import CACHE_HITS, CACHE_MISSES, REDIS_ERRORS, ViewReader
+
+log = logging.getLogger(__name__)
+L1_MAX = 10_000
+L1_TTL_S = 10.0  # bound even if a pub/sub message is lost
+
+
+def snapshot_to_json(event: EventSnapshot) -> dict[str, Any]:
+    return {
+        f: (v.isoformat() if isinstance(v, date | datetime) else v)
+        for f, v in ((f, getattr(event, f)) for f in EventSnapshot.__dataclass_fields__)
+    } | {
+        "id": str(event.id),
+        "dates": [d.isoformat() for d in event.dates] if event.dates is not None else None,
+    }
+
+
+def snapshot_from_json(data: dict[str, Any]) -> EventSnapshot:
+    return EventSnapshot(
+        **{
+            **data,
+            "id": uuid.UUID(data["id"]),
+            "dates": tuple(date.fromisoformat(d) for d in data["dates"]) if data["dates"] else None,
+            "weekdays": tuple(data["weekdays"]) if data["weekdays"] else None,
+            "created_at": datetime.fromisoformat(data["created_at"]),
+            "updated_at": datetime.fromisoformat(data["updated_at"]),
+        }
+    )
+
+
+class Caches:
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+        self.settings = resources.settings
+        self.tags = TagCache(resources.redis)
+        self.l1: OrderedDict[str, tuple[float, EventSnapshot]] = OrderedDict()
+
+    async def _safe(self, call: Any) -> Any:
+        try:
+            return await call
+        except (RedisError, OSError) as exc:
+            REDIS_ERRORS.inc()
+            log.warning("cache unavailable: %s", exc)
+            return None
+
+    # --- sessions ------------------------------------------------------------------
+    async def get_session(self, token: str, digest_hex: str) -> dict[str, Any] | None:
+        found = await self._safe(self.tags.get(session_key(token, digest_hex)))
+        (CACHE_HITS if found else CACHE_MISSES).labels("sessions").inc()
+        return found
+
+    async def put_session(self, token: str, digest_hex: str, version: int, pid: str) -> None:
+        tags = ("sessions", f"participant:{pid}")
+        value = {"participant_id": pid, "version": version}
+        ttl = self.settings.cache_ttl_sessions
+        key = session_key(token, digest_hex)
+        await self._safe(self.tags.put(token, key, version, value, ttl, tags))
+
+    # --- event metadata (L1 + Redis) --------------------------------------------------
+    async def get_meta(self, token: str) -> EventSnapshot | None:
+        entry = self.l1.get(token)
+        if entry and entry[0] > time.monotonic():
+            CACHE_HITS.labels("events_l1").inc()
+            return entry[1]
+        CACHE_MISSES.labels("events_l1").inc()
+        found = await self._safe(self.tags.get(meta_key(token)))
+        (CACHE_HITS if found else CACHE_MISSES).labels("events").inc()
+        if not found:
+            return None
+        event = snapshot_from_json(found)
+        self._remember(token, event)
+        return event
+
+    async def put_meta(self, event: EventSnapshot) -> None:
+        ttl = self.settings.cache_ttl_events
+        value = snapshot_to_json(event)
+        key = meta_key(event.token)
+        if await self._safe(self.tags.put(event.token, key, event.version, value, ttl, ("meta",))):
+            self._remember(event.token, event)
+
+    def _remember(self, token: str, event: EventSnapshot) -> None:
+        ttl = min(L1_TTL_S, self.settings.cache_ttl_events / 1000)
+        self.l1[token] = (time.monotonic() + ttl, event)
+        self.l1.move_to_end(token)
+        while len(self.l1) > L1_MAX:
+            self.l1.popitem(last=False)
+
+    async def listen_for_l1_invalidations(self) -> None:
+        """Forget L1 entries named on the invalidation channel (runs for the app's life)."""
+        while True:
+            try:
+                pubsub = self.resources.redis.pubsub()
+                await pubsub.subscribe(L1_CHANNEL)
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        self.l1.pop(message["data"].decode(), None)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # reconnect; L1 entries expire on their own meanwhile
+                self.l1.clear()
+                log.warning("L1 invalidation channel lost, retrying: %s", exc)
+                await asyncio.sleep(1)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    # --- "my events" pages ------------------------------------------------------------
+    async def get_user_page(self, user_id: str, page: str) -> dict[str, Any] | None:
+        found = await self._safe(self.tags.get(user_page_key(user_id, page)))
+        (CACHE_HITS if found else CACHE_MISSES).labels("users").inc()
+        return found
+
+    async def put_user_page(self, user_id: str, page: str, value: dict[str, Any]) -> None:
+        tokens = [e["token"] for e in value["events"]]
+        ttl = self.settings.cache_ttl_users
+        await self._safe(self.tags.put_user_page(user_id, page, value, ttl, tokens))
+
+
+async def read_me_cached(
+    caches: Caches, views: ViewReader, token: str, participant_key: str | None
+) -> dict[str, Any]:
+    """The caller's own record: session cache + cached view, else one SQL statement."""
+    digest = participant_key_hash(participant_key).hex()
+    session = await caches.get_session(token, digest)
+    if session:
+        view = orjson.loads(await views.read(token, session["version"]))
+        for p in view["participants"]:
+            if p["id"] == session["participant_id"]:
+                return {
+                    "participant": {"id": p["id"], "name": p["name"]},
+                    "available": p["available"],
+                    "if_needed": p["if_needed"],
+                    "version": view["version"],
+                }
+    async with caches.resources.reading() as conn:
+        me = await read_me(conn, token, participant_key)
+    await caches.put_session(token, digest, me["version"], str(me["participant"]["id"]))
+    return me
