@@ -40,8 +40,8 @@ async def test_warming_fills_the_view_cache_for_recent_events(api: Api, services
         redis_url=services.redis_url,
         kafka_bootstrap_servers=services.kafka_bootstrap_servers,
     )
-    written = await warm(settings, limit=3, rate=100)
-    assert written == 3
+    written = await warm(settings, limit=50, rate=1000)  # other tests may add recent events
+    assert written >= 3
     for t in tokens:
         assert (await api.resources.redis.get(view_key(t))) is not None
     api.sql.reset()
