@@ -66,3 +66,22 @@ class Tail:
         decoded_raw: list[bytes] = []
         await self.raw(progress, timeout_s)
         return decoded
+
+
+async def group_stable(bootstrap: str, group: str, members: int, timeout_s: float = 30) -> None:
+    """Wait until consumer ``group`` is Stable with at least ``members`` members."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                (described,) = await admin.describe_consumer_groups([group])
+                groups = getattr(described, "groups", None) or []
+                group_info = groups[0] if groups else None
+                if group_info is not None:
+                    state, joined = group_info[2], group_info[5]
+                    if state == "Stable" and len(joined) >= members:
+                        return
+                await asyncio.sleep(0.2)
+    finally:
+        await admin.close()

@@ -17,6 +17,10 @@ from prometheus_client import make_asgi_app
 from overlap_shared.logs import setup_logging
 from overlap_shared.settings import ServiceSettings
 
+# FastStream's batch subscriber polls with this timeout and, after an empty poll, sleeps
+# for it again: a message arriving then waits up to this long. Keep it short.
+BATCH_TIMEOUT_MS = 10
+
 
 def create_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
     """A broker whose producer is idempotent and waits for all replicas."""

@@ -12,7 +12,7 @@ from overlap_api.monitoring import MetricsMiddleware, Monitor
 from overlap_api.openapi import install_openapi
 from overlap_api.relay import OutboxRelay, RelayConfig
 from overlap_api.resources import Resources
-from overlap_api.routes import events, health, me, monitor, participants
+from overlap_api.routes import events, health, me, monitor, participants, realtime
 from overlap_api.settings import Settings
 from overlap_api.view_reads import ViewReader
 
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.enable_performance_monitoring:
         app.add_middleware(MetricsMiddleware, monitor=app.state.monitor)
     install_openapi(app)
-    for router in (health.router, events.router, participants.router, me.router, monitor.router):
+    routers = (health, events, participants, me, monitor, realtime)
+    for router in (module.router for module in routers):
         app.include_router(router)
     return app

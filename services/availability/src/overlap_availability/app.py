@@ -22,7 +22,7 @@ from overlap_shared.redis_client import create_redis
 from overlap_shared.topics import AVAILABILITY_GROUP, dead_letter_topic
 from overlap_shared.view import build_view, serialize_view
 from overlap_shared.viewcache import ViewCache
-from overlap_shared.worker import asgi_worker, create_broker
+from overlap_shared.worker import BATCH_TIMEOUT_MS, asgi_worker, create_broker
 from prometheus_client import Counter, Histogram
 
 from overlap_availability.batch import EventChanges, plan_batch
@@ -104,7 +104,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         group_id=AVAILABILITY_GROUP,
         batch=True,
         max_records=settings.batch_max_records,
-        batch_timeout_ms=50,
+        batch_timeout_ms=BATCH_TIMEOUT_MS,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title="on_domain_events",

@@ -19,7 +19,7 @@ from overlap_shared.cache_keys import L1_CHANNEL
 from overlap_shared.redis_client import create_redis
 from overlap_shared.tagcache import TagCache
 from overlap_shared.topics import INVALIDATOR_GROUP, dead_letter_topic
-from overlap_shared.worker import asgi_worker, create_broker
+from overlap_shared.worker import BATCH_TIMEOUT_MS, asgi_worker, create_broker
 from prometheus_client import Counter, Histogram
 
 from overlap_invalidator.settings import Settings
@@ -85,7 +85,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         group_id=INVALIDATOR_GROUP,
         batch=True,
         max_records=500,
-        batch_timeout_ms=20,
+        batch_timeout_ms=BATCH_TIMEOUT_MS,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title="on_domain_events",

@@ -2,8 +2,11 @@
 
 Only the latest update per (channel, event name) is kept: a later version replaces an
 earlier one and inherits its waiters, so one delivery settles every message it covers.
-A channel is due ``window_s`` after its first pending update; a channel whose call is in
-flight is not handed out again until that call ends (updates stay in order). The number
+An update to a quiet channel (no call for it in the last ``window_s``) is due at once, so a
+lone change reaches pages without waiting; otherwise a channel is due ``window_s`` after
+its first pending update, which bounds a burst to about one call per window. A channel
+whose call is in flight is not handed out again until that call ends (updates stay in
+order). The number
 of pending channels is capped: past the cap the oldest ``view.updated`` is dropped.
 """
 
@@ -16,7 +19,7 @@ from overlap_notifier.payloads import VIEW_UPDATED
 W = TypeVar("W")
 
 
-@dataclass
+@dataclass(eq=False)
 class Update(Generic[W]):
     channel: str
     name: str  # view.updated | event.updated | event.deleted
@@ -53,6 +56,7 @@ class Coalescer(Generic[W]):
         self._pending: OrderedDict[str, _Slot[W]] = OrderedDict()
         self._in_flight: set[str] = set()
         self._sent: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._last_call: OrderedDict[str, float] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -61,11 +65,15 @@ class Coalescer(Generic[W]):
     def in_flight(self) -> int:
         return len(self._in_flight)
 
+    def is_sent(self, update: Update[W]) -> bool:
+        """Was this version (or a later one) of this channel's event delivered already?"""
+        return self._sent.get((update.channel, update.name), 0) >= update.version
+
     def add(self, update: Update[W], now: float) -> list[Update[W]]:
-        """Queue ``update``; returns updates settled without a call (stale or dropped)."""
-        if self._sent.get((update.channel, update.name), 0) >= update.version:
-            return [update]  # a replay of something already delivered
-        self._put(update, now + self.window_s)
+        """Queue ``update``; returns the updates dropped to keep within the cap."""
+        quiet = now - self._last_call.get(update.channel, float("-inf")) >= self.window_s
+        leading = quiet and update.channel not in self._in_flight
+        self._put(update, now if leading else now + self.window_s)
         return self._enforce_cap(keep=update.channel)
 
     def requeue(self, updates: list[Update[W]], due: float) -> list[Update[W]]:
@@ -99,6 +107,10 @@ class Coalescer(Generic[W]):
                 del self._pending[victim]
         return dropped
 
+    def has_due(self, now: float) -> bool:
+        due = self.next_due()
+        return due is not None and due <= now
+
     def next_due(self) -> float | None:
         """The earliest time a pending channel (not in flight) becomes due."""
         dues = [s.due for c, s in self._pending.items() if c not in self._in_flight]
@@ -115,6 +127,10 @@ class Coalescer(Generic[W]):
                 break
             del self._pending[channel]
             self._in_flight.add(channel)
+            self._last_call[channel] = now
+            self._last_call.move_to_end(channel)
+            while len(self._last_call) > self.remember:
+                self._last_call.popitem(last=False)
             taken.extend(slot.updates.values())
         return taken
 

@@ -26,4 +26,6 @@ class Settings(ServiceSettings):
     notifier_delivery_timeout_s: float = Field(default=60.0, gt=0, le=3_600)
     notifier_breaker_failures: int = Field(default=5, ge=1, le=1_000)
     notifier_breaker_cooldown_ms: int = Field(default=2_000, ge=10, le=600_000)
+    # Backpressure: the consumer pauses while this many consumed records await settling.
+    notifier_max_unsettled: int = Field(default=20_000, ge=1, le=1_000_000)
     notifier_max_records: int = Field(default=500, ge=1, le=10_000)
