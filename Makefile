@@ -7,7 +7,7 @@ LOCAL := deploy/local
 ENV := source $(LOCAL)/env.sh
 PYTEST_ARGS ?=
 
-.PHONY: help install infra topics run stop status test test-unit lint fmt asyncapi
+.PHONY: help install infra browser topics run stop status test test-unit lint fmt asyncapi bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,8 +22,10 @@ infra:  ## start PostgreSQL, Redis, Kafka and soketi on loopback (installs what 
 topics: install infra  ## create the Kafka topics (idempotent)
 	@$(ENV); .venv/bin/python -m overlap_shared.topics
 
-run: install infra  ## the whole stack: services, workers, gateway; prints the URLs
+run: install infra  ## the whole stack: services, workers, gateway, a demo event; prints the URLs
 	@$(LOCAL)/apps.sh up
+	@$(ENV); .venv/bin/python scripts/seed_demo.py "http://127.0.0.1:$$GATEWAY_PORT" \
+	 || echo "  (demo seed failed; the stack is up)"
 	@$(ENV); echo; \
 	 echo "Overlap is running:"; \
 	 echo "  gateway      http://127.0.0.1:$$GATEWAY_PORT/   (API under /api/, docs /api/docs)"; \
@@ -38,7 +40,11 @@ stop:  ## stop everything that `make run` / `make test` started
 status:  ## what is running
 	@$(LOCAL)/infra.sh status; $(LOCAL)/apps.sh status
 
-test: install infra  ## all tests on the real services (starts them first)
+browser:  ## Debian's Chromium for the browser test (never a downloaded browser)
+	@command -v chromium >/dev/null || (apt-get update -qq && \
+	 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: install infra browser  ## all tests on the real services (starts them first)
 	@$(ENV); export DATABASE_URL="postgresql+asyncpg://$$PG_USER:$$PG_PASSWORD@127.0.0.1:$$PG_PORT/$${PG_DB}_test"; \
 	 export OVERLAP_SERVICES=local REDIS_URL="redis://127.0.0.1:$$REDIS_PORT/1"; \
 	 export DOMAIN_TOPIC=overlap.test.domain.v1 VIEWS_TOPIC=overlap.test.views.v1; \
@@ -59,3 +65,6 @@ lint: install  ## ruff check, ruff format --check, mypy
 fmt: install  ## apply ruff's fixes and formatting
 	@.venv/bin/ruff check --fix -q . || true
 	@.venv/bin/ruff format -q .
+
+bench: install  ## open-loop benchmark vs DESIGN §8 (starts the stack if needed) -> results/
+	@$(ENV); .venv/bin/python -m bench

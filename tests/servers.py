@@ -1,6 +1,7 @@
 """Run the project's services as real processes for tests (and stop them afterwards)."""
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -14,10 +15,28 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port outside the ephemeral range: a port the kernel hands out as port 0 can be
+    taken by any outgoing connection (Kafka clients open many) before our process binds it."""
+    low, high = _ephemeral_range()
+    candidates = [p for p in range(20000, 65000) if not low <= p <= high]
+    for _ in range(200):
+        port = random.choice(candidates)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found outside the ephemeral range")
 
 
 @contextmanager

@@ -1,0 +1,222 @@
+"""The web page in headless Chromium (Debian's, driven by Playwright) against the whole stack
+behind the gateway: two browser contexts on one event; one paints (mouse drag, keyboard,
+while offline), the other sees its heat map change without reloading, through the realtime
+channel (pusher-js -> gateway /app/ -> soketi <- notifier). Screenshots go to test-artifacts/.
+"""
+
+import os
+import shutil
+import warnings
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.conftest import Services
+from tests.e2e.stack import app_stack
+from tests.servers import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+VIEWER_ZONE = "America/New_York"
+ROWS = 8  # 09:00-13:00 in 30-minute slots
+DAYS = 3
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    services: Services, migrated: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if os.environ.get("OVERLAP_E2E_GATEWAY"):  # a stack that is already running
+        yield os.environ["OVERLAP_E2E_GATEWAY"].rstrip("/")
+        return
+    with app_stack(tmp_path_factory.mktemp("browser-stack"), services.database_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the browser test needs the `playwright` package (dev dependency)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def create_event(gateway: str) -> dict[str, Any]:
+    first = date.today() + timedelta(days=3)
+    answer = httpx.post(
+        f"{gateway}/api/events",
+        json={
+            "title": "Browser test",
+            "timezone": "Europe/Berlin",
+            "dates": [(first + timedelta(days=k)).isoformat() for k in range(DAYS)],
+            "day_start": "09:00",
+            "day_end": "13:00",
+            "slot_minutes": 30,
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+def slot(day: int, row: int) -> int:
+    return day * ROWS + row
+
+
+def test_two_browsers_paint_and_watch_live(gateway: str, browser: Any) -> None:
+    created = create_event(gateway)
+    token, admin_key = created["token"], created["admin_key"]
+    page_url = f"{gateway}/e/{token}"
+    errors: list[str] = []
+
+    # Viewer: another zone and locale; the organiser (admin key handed over in the URL hash).
+    viewer_ctx = browser.new_context(locale="en-GB", timezone_id=VIEWER_ZONE)
+    viewer = viewer_ctx.new_page()
+    viewer.on("pageerror", lambda exc: errors.append(f"viewer: {exc}"))
+    viewer.goto(f"{page_url}#admin={admin_key}")
+    viewer.wait_for_selector("#group .cell")
+    # The realtime channel is subscribed (pusher-js through the gateway, auth by the API).
+    # Without the realtime routes the page falls back to polling (If-None-Match every 4 s);
+    # the test then still checks the live change, and says which path carried it.
+    realtime = httpx.get(f"{gateway}/api/realtime/config", timeout=5).status_code == 200
+    if realtime:
+        viewer.wait_for_selector("body[data-realtime='live']", timeout=15_000)
+    else:
+        warnings.warn("no /api/realtime/config: live updates checked via polling", stacklevel=1)
+
+    # Times are shown in the viewer's zone: the first row is 09:00 Berlin on day one.
+    view = httpx.get(f"{gateway}/api/events/{token}", timeout=10).json()
+    first_start = datetime.fromisoformat(view["slots"]["starts_utc"][0].replace("Z", "+00:00"))
+    expected = first_start.astimezone(ZoneInfo(VIEWER_ZONE)).strftime("%H:%M")
+    assert viewer.inner_text("#group .tlabel >> nth=0") == expected
+    assert viewer.get_attribute(f"#group .cell[data-i='{slot(0, 0)}']", "data-available") == "0"
+
+    # Painter: joins with a name and paints a rectangle by mouse drag.
+    painter_ctx = browser.new_context(locale="en-GB", timezone_id="Europe/Berlin")
+    painter = painter_ctx.new_page()
+    painter.on("pageerror", lambda exc: errors.append(f"painter: {exc}"))
+    puts: list[str] = []
+    painter.on(
+        "request",
+        lambda r: puts.append(r.post_data or "") if r.method == "PUT" else None,
+    )
+    painter.goto(page_url)
+    painter.fill("#join-form input[name=name]", "Paula")
+    painter.click("#join-form button[type=submit]")
+    painter.wait_for_selector("#mine .cell")
+    drag(painter, slot(0, 0), slot(1, 3))
+    wait_saved(painter)
+    assert len(puts) == 1, puts  # one stroke -> one debounced save
+    assert '"available":[[0,4],[8,12]]' in puts[0].replace(" ", "")
+
+    # The viewer's heat map changes without a reload, pushed through the realtime channel.
+    cell = f"#group .cell[data-i='{slot(1, 3)}'][data-available='1']"
+    viewer.wait_for_selector(cell, timeout=10_000)
+    source = viewer.evaluate("document.body.dataset.lastUpdate")
+    print(f"viewer's heat map changed through: {source}")
+    assert source == ("realtime" if realtime else "poll")
+    viewer.hover(f"#group .cell[data-i='{slot(0, 1)}']")
+    viewer.wait_for_function("document.querySelector('#who').innerText.includes('Paula')")
+
+    # Keyboard with the "if needed" brush: the cursor is where the drag ended (day 1, row
+    # 3); two steps right to day 3, space paints; a quick
+    # paint-and-erase is deduplicated (the body equals what the server has: no request).
+    painter.check("input[name=brush][value='2']")
+    painter.focus("#mine")
+    painter.keyboard.press("ArrowRight")
+    painter.keyboard.press("ArrowRight")
+    painter.keyboard.press("Space")
+    wait_saved(painter)
+    assert len(puts) == 2 and '"if_needed":[[19,20]]' in puts[1].replace(" ", ""), puts
+    painter.keyboard.press("ArrowDown")
+    painter.keyboard.press("Space")
+    painter.keyboard.press("Space")
+    painter.wait_for_timeout(700)
+    assert len(puts) == 2, puts
+    viewer.wait_for_selector(f"#group .cell[data-i='{slot(2, 3)}'][data-if-needed='1']")
+
+    # Offline: the save is queued, then sent when the browser is back.
+    painter_ctx.set_offline(True)
+    painter.keyboard.press("ArrowDown")
+    painter.keyboard.press("Space")
+    painter.wait_for_selector("#save-status[data-state='offline']", timeout=5_000)
+    painter_ctx.set_offline(False)
+    wait_saved(painter)
+    viewer.wait_for_selector(f"#group .cell[data-i='{slot(2, 5)}'][data-if-needed='1']")
+
+    # Best times, then the organiser finalizes the first one; the .ics link works.
+    viewer.wait_for_selector("#best li button.finalize")
+    viewer.on("dialog", lambda d: d.accept())
+    viewer.click("#best li button.finalize >> nth=0")
+    viewer.wait_for_selector("#final-box:not([hidden])")
+    painter.wait_for_selector("#final-box:not([hidden])", timeout=10_000)
+    href = viewer.get_attribute("#ics-link", "href")
+    ics = httpx.get(f"{gateway}{href}", timeout=10)
+    assert ics.status_code == 200 and "BEGIN:VEVENT" in ics.text
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    viewer.screenshot(path=str(ARTIFACTS / "browser-viewer.png"), full_page=True)
+    painter.screenshot(path=str(ARTIFACTS / "browser-painter.png"), full_page=True)
+    assert not errors, errors
+    viewer_ctx.close()
+    painter_ctx.close()
+
+
+def drag(page: Any, start: int, end: int) -> None:
+    a = page.locator(f"#mine .cell[data-i='{start}']").bounding_box()
+    b = page.locator(f"#mine .cell[data-i='{end}']").bounding_box()
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=8)
+    page.mouse.up()
+
+
+def wait_saved(page: Any) -> None:
+    page.wait_for_selector("#save-status[data-state='saved']", timeout=10_000)
+
+
+def test_create_an_event_from_the_page(gateway: str, browser: Any) -> None:
+    ctx = browser.new_context(locale="en-GB", timezone_id="Asia/Tokyo")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{gateway}/")
+    assert page.input_value("#zone") == "Asia/Tokyo"  # the browser's zone by default
+    page.fill("input[name=title]", "Weekly sync")
+    page.check("input[name=kind][value=weekdays]")
+    page.select_option("#day-start", "10:00")
+    page.select_option("#day-end", "12:00")
+    page.select_option("select[name=slot_minutes]", "60")
+    page.click("#create-form button[type=submit]")
+    page.wait_for_url(f"{gateway}/e/**")
+    token = page.url.rsplit("/", 1)[1]
+    page.wait_for_selector("#admin-box:not([hidden])")
+    assert page.input_value("#share-link") == f"{gateway}/e/{token}"
+    assert page.evaluate(f"JSON.parse(localStorage.getItem('overlap:admin:{token}'))")
+    view = httpx.get(f"{gateway}/api/events/{token}", timeout=10).json()
+    assert view["event"]["weekdays"] == ["mon", "tue", "wed", "thu", "fri"]
+    assert view["event"]["timezone"] == "Asia/Tokyo" and view["event"]["slot_count"] == 10
+    assert page.locator("#group .cell").count() == 10
+    assert not errors, errors
+    ctx.close()
