@@ -58,11 +58,13 @@ class PusherSettings(BaseSettings):
     host: str | None = "127.0.0.1"
     port: int | None = 6001
     ssl: bool = False
+    environment: str = Field(default="development", validation_alias="ENVIRONMENT")
 
     @model_validator(mode="after")
     def _numeric_app_id(self) -> "PusherSettings":
         if not self.app_id.isdigit():
             raise ValueError("PUSHER_APP_ID must be numeric (the pusher client requires it)")
+        refuse_dev_secrets(self.environment, PUSHER_SECRET=self.secret)
         return self
 
 
