@@ -60,7 +60,7 @@ asyncapi: install  ## write the AsyncAPI documents of the topics to docs/asyncap
 lint: install  ## ruff check, ruff format --check, mypy
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
-	@.venv/bin/mypy --no-incremental shared/src services/*/src tests scripts
+	@.venv/bin/mypy --no-incremental shared/src services/*/src tests scripts bench
 
 fmt: install  ## apply ruff's fixes and formatting
 	@.venv/bin/ruff check --fix -q . || true

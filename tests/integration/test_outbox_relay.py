@@ -10,8 +10,10 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
+from faststream.kafka import KafkaBroker
 from overlap_api.store import enqueue
 from overlap_shared import events
 
@@ -214,3 +216,39 @@ async def test_two_relays_one_publishes_and_the_other_takes_over(
     finally:
         _stop(a)
         _stop(b)
+
+
+async def test_a_broken_producer_is_replaced(api: Api, tail: Tail, services: Services) -> None:
+    """An idempotent producer that keeps failing (OutOfOrderSequenceNumber after a broker
+    lost its state, say) is dropped and a new one publishes the rows."""
+    from overlap_api.relay import OutboxRelay, RelayConfig
+    from overlap_shared.worker import create_broker
+
+    class Broken:
+        async def connect(self) -> None: ...
+
+        async def stop(self) -> None: ...
+
+        async def publish(self, *_: object, **__: object) -> None:
+            raise RuntimeError("OutOfOrderSequenceNumber (simulated)")
+
+    made: list[object] = []
+
+    def new_broker() -> KafkaBroker:
+        broker = Broken() if not made else create_broker(api.resources.settings, "relay-test")
+        made.append(broker)
+        return cast(KafkaBroker, broker)
+
+    config = RelayConfig(retry_backoff_s=0.01, max_backoff_s=0.05, reconnect_after_failures=3)
+    relay = OutboxRelay(
+        api.resources.engine, new_broker, api.resources.settings.database_url, config
+    )
+    ids = await _backlog(api, 5)
+    task = asyncio.create_task(relay.run())
+    try:
+        got = await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=30)
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 15)
+    assert ids <= {m.id for m in got}
+    assert len(made) >= 2 and isinstance(made[0], Broken)

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from overlap_shared.worker import create_broker
 
 from overlap_api.caches import Caches
 from overlap_api.errors import install_error_handlers
@@ -20,7 +21,9 @@ from overlap_api.view_reads import ViewReader
 def make_relay(resources: Resources) -> OutboxRelay:
     settings = resources.settings
     config = RelayConfig(batch_size=settings.relay_batch_size)
-    return OutboxRelay(resources.engine, resources.broker, settings.database_url, config)
+    return OutboxRelay(
+        resources.engine, lambda: create_broker(settings, "relay"), settings.database_url, config
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

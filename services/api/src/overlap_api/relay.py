@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -54,13 +55,23 @@ class RelayConfig:
     poll_interval_s: float = 1.0
     retry_backoff_s: float = 0.5
     max_backoff_s: float = 5.0
+    reconnect_after_failures: int = 3
 
 
 class OutboxRelay:
+    """Publishes through a broker of its own, made by ``new_broker``: after a run of failed
+    batches it is replaced, since an idempotent producer can be left unusable (for example
+    ``OutOfOrderSequenceNumber`` after the broker lost its producer state)."""
+
     def __init__(
-        self, engine: AsyncEngine, broker: KafkaBroker, database_url: str, config: RelayConfig
+        self,
+        engine: AsyncEngine,
+        new_broker: Callable[[], KafkaBroker],
+        database_url: str,
+        config: RelayConfig,
     ) -> None:
-        self.engine, self.broker, self.config = engine, broker, config
+        self.engine, self.new_broker, self.config = engine, new_broker, config
+        self.broker: KafkaBroker | None = None
         self._dsn = parse_database_url(database_url).url.set(drivername="postgresql")
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -90,24 +101,41 @@ class OutboxRelay:
             LEADER.set(1)
             log.info("relay is active")
             await conn.add_listener(CHANNEL, lambda *_: self._wake.set())
-            backoff = self.config.retry_backoff_s
+            backoff, failures = self.config.retry_backoff_s, 0
             while not self._stopping.is_set():
                 if conn.is_closed():
                     return
                 try:
                     sent = await self.relay_once()
-                    backoff = self.config.retry_backoff_s
+                    backoff, failures = self.config.retry_backoff_s, 0
                 except Exception as exc:  # Kafka down, timeouts: keep rows, retry later
                     FAILURES.inc()
+                    failures += 1
                     log.warning("publishing the outbox failed, retrying in %.1fs: %s", backoff, exc)
+                    if failures % self.config.reconnect_after_failures == 0:
+                        await self._drop_broker()
                     await self._sleep(backoff)
                     backoff = min(backoff * 2, self.config.max_backoff_s)
                     continue
                 if sent < self.config.batch_size:
                     await self._sleep(self.config.poll_interval_s)
         finally:
+            await self._drop_broker()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.close(), 2)
+
+    async def _broker(self) -> KafkaBroker:
+        if self.broker is None:
+            broker = self.new_broker()
+            await broker.connect()
+            self.broker = broker
+        return self.broker
+
+    async def _drop_broker(self) -> None:
+        broker, self.broker = self.broker, None
+        if broker is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(broker.stop(), 5)
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep until woken (NOTIFY, stop) or ``seconds`` pass; True when stopping."""
@@ -121,10 +149,9 @@ class OutboxRelay:
         async with self.engine.begin() as conn:
             rows = (await conn.execute(CLAIM, {"limit": self.config.batch_size})).all()
             if rows:
+                broker = await self._broker()
                 futures = [
-                    await self.broker.publish(
-                        payload, topic, key=key, headers=headers, no_confirm=True
-                    )
+                    await broker.publish(payload, topic, key=key, headers=headers, no_confirm=True)
                     for _, topic, key, payload, headers, _ in rows
                 ]
                 await asyncio.wait_for(asyncio.gather(*futures), 30)

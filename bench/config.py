@@ -1,0 +1,50 @@
+"""The two shapes of a bench run: full (`make bench`, minutes) and smoke (seconds)."""
+
+from dataclasses import dataclass
+
+from bench.seed import FULL_EVENTS, SMOKE_EVENTS, EventSpec
+
+
+@dataclass(frozen=True)
+class Config:
+    mode: str
+    runs: int
+    events: tuple[EventSpec, ...]
+    read_event: str  # the event of the cached-GET scenario
+    miss_events: tuple[str, ...]  # the big events of the cache-miss scenario, in turn
+    cached_rate: float
+    cached_s: float
+    ladder_start: float
+    ladder_factor: float
+    ladder_steps: int
+    ladder_s: float
+    ladder_p99_ms: float  # a rate is sustainable when p99 stays under this ...
+    miss_rate: float
+    miss_s: float
+    put_rate: float
+    put_s: float
+    mix_rate: float
+    mix_s: float
+    hot_readers: int
+    outbox_rate: float
+    outbox_s: float
+    floor_ops: int
+    sql_probe: bool
+    pause_s: float
+
+
+FULL = Config(
+    mode="full", runs=3, events=FULL_EVENTS, read_event="team",
+    miss_events=("big", "big-2", "big-3"), cached_rate=1000, cached_s=10,
+    ladder_start=500, ladder_factor=1.25, ladder_steps=11, ladder_s=2, ladder_p99_ms=100,
+    miss_rate=20, miss_s=5, put_rate=100, put_s=8, mix_rate=500, mix_s=8,
+    hot_readers=1000, outbox_rate=50, outbox_s=8, floor_ops=2000, sql_probe=True, pause_s=1,
+)  # fmt: skip
+
+SMOKE = Config(
+    mode="smoke", runs=1, events=SMOKE_EVENTS, read_event="team",
+    miss_events=("big",), cached_rate=20, cached_s=1,
+    ladder_start=20, ladder_factor=2, ladder_steps=2, ladder_s=0.5, ladder_p99_ms=1000,
+    miss_rate=5, miss_s=1, put_rate=5, put_s=1, mix_rate=20, mix_s=1,
+    hot_readers=20, outbox_rate=5, outbox_s=1, floor_ops=50, sql_probe=False, pause_s=0,
+)  # fmt: skip
