@@ -1,6 +1,7 @@
 """HTTP write → outbox → Kafka → availability worker → Redis → ViewRefreshed → notifier →
 soketi → a real websocket client, with every part a real process or server."""
 
+import asyncio
 import statistics
 import sys
 import time
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
+from overlap_shared.cache_keys import notifier_stats_key
 from overlap_shared.topics import AVAILABILITY_GROUP, NOTIFIER_GROUP
 
 from tests.conftest import Services
@@ -74,3 +76,44 @@ async def test_a_write_reaches_a_subscribed_client(
     assert last["heatmap"]["available"][:16] == [1] * 16  # the page can draw without a fetch
     q = statistics.quantiles(latencies, n=100)
     print(f"write→client ms over {len(latencies)} writes: p50={q[49]:.0f} p99={q[98]:.0f}")
+
+
+async def test_a_burst_of_100_writes_costs_at_most_20_pusher_calls(
+    api: Api, services: Services, workers: None, relay: None
+) -> None:
+    created = await api.create_event()
+    token = created["token"]
+    key = {"X-Participant-Key": (await api.join(token, "Burst"))["participant_key"]}
+    redis = api.resources.redis
+    async with socket(services) as client:
+        channel = await subscribe_private(client, api.client, created)
+        calls_before = int(await redis.hget(notifier_stats_key(), "calls") or 0)
+        started = time.monotonic()
+
+        async def write(i: int) -> int:
+            await asyncio.sleep(i / 100)  # 100 writes spread over one second
+            r = await api.client.patch(
+                f"/api/events/{token}/participants/me/availability",
+                json={"set_available": [[i % 32, i % 32 + 1]]},
+                headers=key,
+            )
+            assert r.status_code == 200, r.text
+            return int(r.json()["version"])
+
+        final = max(await asyncio.gather(*(write(i) for i in range(100))))
+        assert time.monotonic() - started < 3  # the burst really was a burst
+
+        def last(m: dict) -> bool:
+            return (
+                m.get("channel") == channel
+                and m.get("event") == "view.updated"
+                and int(orjson.loads(m["data"])["version"]) >= final
+            )
+
+        await client.wait_for(last, limit_s=20)
+        await asyncio.sleep(1)  # let any straggling call finish and be counted
+        calls = int(await redis.hget(notifier_stats_key(), "calls") or 0) - calls_before
+        received = client.received(channel, "view.updated")
+    assert received[-1]["version"] == final
+    assert calls <= 20, calls
+    print(f"100 writes in 1 s: {calls} Pusher calls, {len(received)} view.updated received")

@@ -64,8 +64,9 @@ async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
     app = create_app(settings)
     resources = await Resources.open(settings)
     app.state.resources = resources
-    app.state.views = ViewReader(resources)
-    app.state.caches = Caches(resources)
+    app.state.views = views = ViewReader(resources)
+    app.state.caches = caches = Caches(resources, views)
+    listener = asyncio.create_task(caches.listen_for_l1_invalidations())
     counter = SqlCounter()
 
     @event.listens_for(resources.engine.sync_engine, "before_cursor_execute")
@@ -75,6 +76,7 @@ async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://overlap.test") as client:
         yield Api(client, resources, counter, app)
+    listener.cancel()
     await resources.close()
 
 

@@ -32,8 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.resources = resources = await Resources.open(settings)
-        app.state.views = ViewReader(resources)
-        app.state.caches = caches = Caches(resources)
+        app.state.views = views = ViewReader(resources)
+        app.state.caches = caches = Caches(resources, views)
         l1_task = asyncio.create_task(caches.listen_for_l1_invalidations(), name="l1-invalidation")
         relay_task = None
         if settings.relay_enabled:

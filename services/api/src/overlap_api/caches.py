@@ -52,8 +52,8 @@ def snapshot_from_json(data: dict[str, Any]) -> EventSnapshot:
 
 
 class Caches:
-    def __init__(self, resources: Resources) -> None:
-        self.resources = resources
+    def __init__(self, resources: Resources, views: ViewReader) -> None:
+        self.resources, self.views = resources, views
         self.settings = resources.settings
         self.tags = TagCache(resources.redis)
         self.l1: OrderedDict[str, tuple[float, EventSnapshot]] = OrderedDict()
@@ -116,16 +116,23 @@ class Caches:
                 await pubsub.subscribe(L1_CHANNEL)
                 async for message in pubsub.listen():
                     if message["type"] == "message":
-                        self.l1.pop(message["data"].decode(), None)
+                        self.on_l1_message(message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # reconnect; L1 entries expire on their own meanwhile
                 self.l1.clear()
+                self.views.l1.clear()
                 log.warning("L1 invalidation channel lost, retrying: %s", exc)
                 await asyncio.sleep(1)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+
+    def on_l1_message(self, data: bytes) -> None:
+        """``<token>`` (metadata changed) or ``<token>:<version>`` (a newer view exists)."""
+        token, _, version = data.decode().partition(":")
+        self.l1.pop(token, None)
+        self.views.l1.forget(token, int(version) if version.isdigit() else None)
 
     # --- "my events" pages ------------------------------------------------------------
     async def get_user_page(self, user_id: str, page: str) -> dict[str, Any] | None:

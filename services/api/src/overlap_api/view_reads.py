@@ -20,6 +20,7 @@ from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from overlap_api.errors import EventNotFound
+from overlap_api.l1 import VersionedL1
 from overlap_api.reads import snapshot
 from overlap_api.resources import Resources
 
@@ -31,6 +32,11 @@ CACHE_MISSES = Counter("cache_misses_total", "Cache misses", ["cache"])
 RECOMPUTES = Counter("view_recomputes_total", "Views built from PostgreSQL by the API")
 REDIS_ERRORS = Counter("redis_errors_total", "Redis calls that failed (served without cache)")
 
+L1_HITS = CACHE_HITS.labels("view_l1")
+# Views stay in process memory this long at most; a newer version announced on the L1
+# channel evicts them at once, so the TTL only bounds staleness if a message is lost.
+L1_TTL_S = 2.0
+L1_MAX = 10_000
 LEASE_MS = 2_000
 LEASE_WAIT_S = 0.25
 REDIS_BACKOFF_S = 2.0
@@ -43,8 +49,13 @@ class ViewReader:
         self.cache = ViewCache(resources.redis, resources.settings.cache_ttl_availability)
         self._flights: dict[str, asyncio.Future[bytes]] = {}
         self._redis_skip_until = 0.0
+        self.l1 = VersionedL1(L1_TTL_S, L1_MAX)
 
     async def read(self, token: str, min_version: int | None) -> bytes:
+        local = self.l1.get(token)
+        if local is not None and (min_version is None or local[0] >= min_version):
+            L1_HITS.inc()
+            return local[1]
         data = await self._redis(self.cache.get(token))
         if data is not None:
             if is_tombstone(data):
@@ -52,12 +63,16 @@ class ViewReader:
                 raise EventNotFound(GONE)
             if min_version is None or (version_of(data) or 0) >= min_version:
                 CACHE_HITS.labels("view").inc()
-                return data
+                return self._remember(token, data)
         CACHE_MISSES.labels("view").inc()
         view = await self._shared_recompute(token)
         if min_version is not None and (version_of(view) or 0) < min_version:
             view = await self._recompute(token)  # the shared flight started before the write
-        return view
+        return self._remember(token, view)
+
+    def _remember(self, token: str, data: bytes) -> bytes:
+        self.l1.put(token, version_of(data) or 0, data)
+        return data
 
     async def _shared_recompute(self, token: str) -> bytes:
         flight = self._flights.get(token)

@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from overlap_shared import events
+from overlap_shared.cache_keys import L1_CHANNEL
 from overlap_shared.db import create_engine
 from overlap_shared.queries import load_snapshot_by_id
 from overlap_shared.redis_client import create_redis
@@ -82,6 +83,7 @@ class ViewWorker:
                 data = serialize_view(build_view(event, people))
                 await self.cache.put(event.token, event.version, data)
                 version, size = event.version, len(data)
+            await self.redis.publish(L1_CHANNEL, f"{changes.token}:{version}")  # API L1s
             RECOMPUTE.observe(time.perf_counter() - started)
             RECOMPUTES.inc()
         refreshed = events.ViewRefreshed(

@@ -21,7 +21,7 @@ router = APIRouter(tags=["operations"])
 
 def _caches() -> dict[str, dict[str, float]]:
     out = {}
-    for name in ("view", "sessions", "events", "events_l1", "users"):
+    for name in ("view_l1", "view", "sessions", "events", "events_l1", "users"):
         hits = CACHE_HITS.labels(name)._value.get()
         misses = CACHE_MISSES.labels(name)._value.get()
         total = hits + misses
