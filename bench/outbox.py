@@ -1,7 +1,6 @@
-"""Outbox commit → Kafka latency under a steady write load (scripts/outbox_latency.py's
-logic as a function): for each PATCH the moment the API answered (committed) and the moment
-a Kafka consumer received the matching domain event. An upper bound of commit-to-ack (it
-adds the consumer's fetch)."""
+"""Outbox commit → Kafka latency under a steady write load: for each PATCH, the moment the
+API answered (committed) and the moment a Kafka consumer received the matching domain
+event. An upper bound of commit-to-ack (it adds the consumer's fetch)."""
 
 import asyncio
 import contextlib

@@ -26,6 +26,14 @@ class Services:
     kafka_bootstrap_servers: str
     pusher: PusherSettings
 
+    def env(self) -> dict[str, str]:
+        """The environment a service process needs to reach these services."""
+        return {
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
+        }
+
 
 def _from_env() -> Services | None:
     names = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "PUSHER_HOST")

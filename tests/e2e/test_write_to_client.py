@@ -22,9 +22,7 @@ from tests.servers import free_port, process
 @pytest.fixture(scope="module")
 def workers(services: Services, migrated: str) -> Iterator[None]:
     env = {
-        "DATABASE_URL": services.database_url,
-        "REDIS_URL": services.redis_url,
-        "KAFKA_BOOTSTRAP_SERVERS": services.kafka_bootstrap_servers,
+        **services.env(),
     }
     a, n = free_port(), free_port()
     av, nt = f"http://127.0.0.1:{a}/healthz", f"http://127.0.0.1:{n}/healthz"

@@ -19,9 +19,7 @@ from tests.servers import api_process
 @pytest.fixture(scope="module")
 def api_url(services: Services, migrated: str) -> Iterator[str]:
     env = {
-        "DATABASE_URL": services.database_url,
-        "REDIS_URL": services.redis_url,
-        "KAFKA_BOOTSTRAP_SERVERS": services.kafka_bootstrap_servers,
+        **services.env(),
         "ENVIRONMENT": "test",
     }
     with api_process(env) as url:

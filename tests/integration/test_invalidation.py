@@ -20,9 +20,7 @@ from tests.servers import free_port, process
 @pytest.fixture(scope="module")
 def workers(services: Services, migrated: str) -> Iterator[None]:
     env = {
-        "DATABASE_URL": services.database_url,
-        "REDIS_URL": services.redis_url,
-        "KAFKA_BOOTSTRAP_SERVERS": services.kafka_bootstrap_servers,
+        **services.env(),
     }
     a, i = free_port(), free_port()
     av = [sys.executable, "-m", "overlap_availability"]

@@ -119,9 +119,7 @@ def _relay_process(
     log = ROOT / ".local" / "log" / f"test-relay-{name}-{uuid.uuid4().hex[:6]}.log"
     env = {
         **os.environ,
-        "DATABASE_URL": services.database_url,
-        "KAFKA_BOOTSTRAP_SERVERS": services.kafka_bootstrap_servers,
-        "REDIS_URL": services.redis_url,
+        **services.env(),
         "RELAY_BATCH_SIZE": str(batch),
     }
     out = log.open("wb")

@@ -25,9 +25,7 @@ def worker(services: Services, migrated: str) -> Iterator[None]:
     """One availability worker process (and the API's relay is run by the `relay` fixture)."""
     port = free_port()
     env = {
-        "DATABASE_URL": services.database_url,
-        "REDIS_URL": services.redis_url,
-        "KAFKA_BOOTSTRAP_SERVERS": services.kafka_bootstrap_servers,
+        **services.env(),
         "HEALTH_PORT": str(port),
     }
     args = [sys.executable, "-m", "overlap_availability"]
