@@ -31,6 +31,16 @@ class Config:
     floor_ops: int
     sql_probe: bool
     pause_s: float
+    fresh_rate: float  # freshness: PATCHes/s with a subscribed websocket client ...
+    fresh_s: float  # ... for this long
+    burst_writes: int  # notifier batching: writes within one second
+    burst_settle_s: float
+    scale_extra_events: int  # small events seeded for the worker scale-out backlog
+    scale_phantoms: int  # events absent from the database (their versions show ordering)
+    scale_per_event: int  # backlog messages per event
+    scale_consumers: tuple[int, int]  # worker processes: baseline, scaled out
+    scale_runs: int
+    scale_timeout_s: float
 
 
 FULL = Config(
@@ -39,6 +49,9 @@ FULL = Config(
     ladder_start=500, ladder_factor=1.25, ladder_steps=11, ladder_s=2, ladder_p99_ms=100,
     miss_rate=20, miss_s=5, put_rate=100, put_s=8, mix_rate=500, mix_s=8,
     hot_readers=1000, outbox_rate=50, outbox_s=8, floor_ops=2000, sql_probe=True, pause_s=1,
+    fresh_rate=10, fresh_s=10, burst_writes=100, burst_settle_s=2,
+    scale_extra_events=42, scale_phantoms=8, scale_per_event=100, scale_consumers=(1, 4),
+    scale_runs=3, scale_timeout_s=120,
 )  # fmt: skip
 
 SMOKE = Config(
@@ -47,4 +60,7 @@ SMOKE = Config(
     ladder_start=20, ladder_factor=2, ladder_steps=2, ladder_s=0.5, ladder_p99_ms=1000,
     miss_rate=5, miss_s=1, put_rate=5, put_s=1, mix_rate=20, mix_s=1,
     hot_readers=20, outbox_rate=5, outbox_s=1, floor_ops=50, sql_probe=False, pause_s=0,
+    fresh_rate=5, fresh_s=1, burst_writes=10, burst_settle_s=1,
+    scale_extra_events=0, scale_phantoms=2, scale_per_event=20, scale_consumers=(1, 2),
+    scale_runs=1, scale_timeout_s=20,
 )  # fmt: skip

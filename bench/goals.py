@@ -57,8 +57,10 @@ GOALS: tuple[Goal, ...] = (
          "scenarios.put_availability.latency_ms.p99", "floors.sql.latency_ms.p99",
          "SQL round-trip p99", note="vegeta, PUTs spread over every seeded participant"),
     Goal("freshness_p99", "freshness", "write → websocket client receives it, p99 <= 300 ms",
-         "<=", 300, "ms", "scenarios.freshness.latency_ms.p99",
-         note="scenario not built yet: needs a websocket client subscribed to the event"),
+         "<=", 300, "ms", "scenarios.freshness.latency_ms.p99", "scenarios.outbox.latency_ms.p99",
+         "write→domain-topic p99", note="a Pusher websocket client subscribed to the event; "
+         "PATCHes open-loop at 10/s; from the intended send to the first view.updated with "
+         "a version >= the write's"),
     Goal("hit_rate", "cache", "hit rate >= 95% on a 90/10 read/write mix", ">=", 0.95, "",
          "scenarios.mix_90_10.hit_rate",
          note="cache_hits_total / (hits + misses) of the API's /metrics over the run"),
@@ -67,13 +69,16 @@ GOALS: tuple[Goal, ...] = (
          note="view key deleted, then a burst of readers; view_recomputes_total delta"),
     Goal("notifier_ratio", "notifier", "Pusher HTTP calls per view update <= 0.2 under bursts",
          "<=", 0.2, "calls/update", "scenarios.notifier_batching.calls_per_update",
-         note="scenario not built yet: a burst with a subscribed client, then calls ÷ events "
-         "of the ov:stats:notifier hash"),
+         note="100 PATCHes within 1 s to one event with a subscribed client; Δ calls of the "
+         "ov:stats:notifier hash ÷ writes, after a 2 s settle"),
     Goal("worker_scale", "workers", "4 consumers on 8 partitions >= 1.6x the throughput of 1",
          ">=", 1.6, "x", "scenarios.worker_scaling.ratio",
-         note="needs a worker throughput scenario (not built yet)"),
-    Goal("worker_order", "workers", "ordering per event kept while scaled out",
-         note="needs a worker throughput scenario (not built yet)"),
+         note="backlog on a private 8-partition topic drained by worker processes; "
+         "messages ÷ drain time, N consumers ÷ 1 (median of runs, same machine)"),
+    Goal("worker_order", "workers", "ordering per event kept while scaled out", ">=", 1,
+         "", "scenarios.worker_scaling.order_kept",
+         note="share of scaled-out runs where no event's ViewRefreshed version went down "
+         "on the views topic"),
     Goal("faults", "faults", "Kafka/Redis/Pusher/worker killed mid-load: no write lost, views "
          "converge, no request hangs", note="fault-injection scenario not built yet"),
     Goal("bad_input", "bad input", "schemathesis finds 0 server errors",

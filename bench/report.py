@@ -36,6 +36,17 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("outbox commit → consumer p50", "scenarios.outbox.latency_ms.p50", "ms"),
     ("outbox commit → consumer p99", "scenarios.outbox.latency_ms.p99", "ms"),
     ("outbox: domain events received per run", "scenarios.outbox.received", "events"),
+    ("freshness write → websocket p50", "scenarios.freshness.latency_ms.p50", "ms"),
+    ("freshness write → websocket p99", "scenarios.freshness.latency_ms.p99", "ms"),
+    ("freshness: writes whose update arrived", "scenarios.freshness.received", "writes"),
+    ("notifier burst: Pusher HTTP calls", "scenarios.notifier_batching.calls", "calls"),
+    (
+        "notifier burst: client ended on the final version",
+        "scenarios.notifier_batching.ends_on_final",
+        "",
+    ),
+    ("worker drain rate, 1 consumer", "scenarios.worker_scaling.throughput_1", "msg/s"),
+    ("worker drain rate, scaled out", "scenarios.worker_scaling.throughput_n", "msg/s"),
 )
 
 
