@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 DEFAULT_POOL_SIZE = 20
 DEFAULT_POOL_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 3.0
+COMMAND_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -52,5 +54,10 @@ def create_engine(raw_url: str, application_name: str) -> AsyncEngine:
         max_overflow=0,
         pool_timeout=cfg.pool_timeout_s,
         pool_pre_ping=False,
-        connect_args={"server_settings": {"application_name": application_name}},
+        pool_recycle=1800,
+        connect_args={
+            "server_settings": {"application_name": application_name},
+            "timeout": CONNECT_TIMEOUT_S,  # a paused server must not hang requests
+            "command_timeout": COMMAND_TIMEOUT_S,
+        },
     )

@@ -1,14 +1,19 @@
 """Named errors, and the one place that maps them to RFC 9457 problem+json answers."""
 
+import logging
 from typing import Any, ClassVar
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
+log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
+RETRY_AFTER_S = 2
 
 # OpenAPI descriptions of the problem answers the key-bearing routes give.
 KEYED_PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -102,6 +107,24 @@ def install_error_handlers(app: FastAPI) -> None:
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         detail = f"{'.'.join(first['loc'])}: {first['msg']}"
         return problem(422, "Invalid input", detail, errors=errors)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(DisconnectionError)
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(OSError)
+    @app.exception_handler(TimeoutError)
+    async def on_database_unavailable(_: Request, exc: Exception) -> Response:
+        """PostgreSQL down, paused or out of connections: a fast 503 the client may retry."""
+        log.warning("database unavailable: %s: %s", type(exc).__name__, str(exc)[:200])
+        response = problem(503, "Service unavailable", "the database is unavailable; retry soon")
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+
+    @app.exception_handler(Exception)
+    async def on_bug(_: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "Internal server error", "something went wrong on our side")
 
     @app.exception_handler(HTTPException)
     async def on_http(_: Request, exc: HTTPException) -> Response:

@@ -1,0 +1,36 @@
+"""PostgreSQL stopped: requests that need it get a fast 503 with Retry-After, cached reads
+still answer, and everything recovers once it is back. (Named to run last: it stops the
+shared database for a few seconds.)"""
+
+import asyncio
+import subprocess
+import time
+
+from tests.integration.conftest import Api
+from tests.servers import ROOT
+
+INFRA = str(ROOT / "deploy/local/infra.sh")
+
+
+async def test_database_down_gives_fast_503s_and_recovers(api: Api) -> None:
+    cached = (await api.create_event())["token"]
+    assert (await api.client.get(f"/api/events/{cached}")).status_code == 200  # now cached
+    await asyncio.to_thread(subprocess.run, [INFRA, "stop", "postgres"], check=True, timeout=60)
+    try:
+        started = time.monotonic()
+        r = await api.client.post(f"/api/events/{cached}/participants", json={"name": "x"})
+        elapsed = time.monotonic() - started
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "2"
+        assert r.headers["content-type"] == "application/problem+json"
+        assert elapsed < 5, elapsed  # fast, not a hang
+        assert (await api.client.get(f"/api/events/{cached}")).status_code == 200  # from cache
+    finally:
+        await asyncio.to_thread(subprocess.run, [INFRA, "up"], check=True, timeout=120)
+    async with asyncio.timeout(30):
+        while True:
+            r = await api.client.post(f"/api/events/{cached}/participants", json={"name": "y"})
+            if r.status_code == 201:
+                break
+            assert r.status_code == 503, r.text
+            await asyncio.sleep(0.2)
