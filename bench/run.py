@@ -319,6 +319,10 @@ def worker_scaling(
                 log(f"  failed: {type(exc).__name__}: {exc}")
                 got = {"consumers": n, "error": f"{type(exc).__name__}: {exc}"[:300]}
             got["topics"] = [f"bench.domain.{run_id}-{i}-{n}", f"bench.views.{run_id}-{i}-{n}"]
+            try:
+                asyncio.run(workers.delete_topics(kafka, got["topics"]))
+            except Exception as exc:  # leave them; say so
+                log(f"  could not delete {got['topics']}: {exc}")
             base += cfg.scale_per_event
             log(f"  drained: {got.get('drained')} in {got.get('drain_s')} s")
             runs.append(got)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from overlap_shared.cache_keys import view_key
+from overlap_shared.cache_keys import L1_CHANNEL, view_key
 from overlap_shared.redis_client import create_redis
 from redis.exceptions import RedisError
 
@@ -90,8 +90,9 @@ def climb(url: str, cfg: Config) -> dict[str, Any]:
 
 
 async def cache_miss(ctx: Ctx) -> dict[str, Any]:
-    """Open loop at ``miss_rate``: delete a big event's view key, then GET it (the big
-    events take turns).
+    """Open loop at ``miss_rate``: delete a big event's view key (from Redis, and from the
+    API's in-process L1 through the invalidation channel), then GET it (the big events take
+    turns).
 
     The view is gone, so the API must rebuild it from PostgreSQL (the miss path). Latency
     runs from the intended send time of the GET (a late start is charged). The share of
@@ -109,6 +110,8 @@ async def cache_miss(ctx: Ctx) -> dict[str, Any]:
             late = max(0.0, time.perf_counter() - intended)  # the DEL itself is not charged
             try:
                 await redis.delete(view_key(token))
+                await redis.publish(L1_CHANNEL, token)  # and out of the API's in-process L1
+                await asyncio.sleep(0.002)  # the API's listener drops it before the GET
                 sent = time.perf_counter()
                 r = await client.get(f"/api/events/{token}")
             except (RedisError, httpx.HTTPError) as exc:  # a shared stack: others restart things
@@ -161,7 +164,9 @@ def hot_key_expiry(ctx: Ctx) -> dict[str, Any]:
     async def expire() -> None:
         redis = create_redis(ctx.redis_url)
         await redis.delete(view_key(ev.token))
+        await redis.publish(L1_CHANNEL, ev.token)  # expired in the API's L1 too
         await redis.aclose()
+        await asyncio.sleep(0.01)
 
     before = asyncio.run(metrics(ctx))
     asyncio.run(expire())

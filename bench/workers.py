@@ -250,3 +250,13 @@ async def create_topics(bootstrap: str, run_id: str) -> tuple[str, str]:
     domain, views = f"bench.domain.{run_id}", f"bench.views.{run_id}"
     await ensure_topics(bootstrap, {domain: PARTITIONS, views: PARTITIONS})
     return domain, views
+
+
+async def delete_topics(bootstrap: str, topics: Sequence[str]) -> None:
+    """Remove a measurement's private topics (best effort)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics(list(topics))
+    finally:
+        await admin.close()
