@@ -377,7 +377,7 @@ def outbox_notes(runs: list[dict[str, Any]]) -> list[str]:
 
 
 async def sql_probe(ctx: scenarios.Ctx, database_url: str) -> tuple[float, float]:
-    from overlap_shared.cache_keys import view_key
+    from overlap_shared.cache_keys import L1_CHANNEL, view_key
     from overlap_shared.redis_client import create_redis
 
     xacts = probes.Transactions(database_url)
@@ -393,6 +393,8 @@ async def sql_probe(ctx: scenarios.Ctx, database_url: str) -> tuple[float, float
 
             async def miss() -> None:
                 await redis.delete(view_key(big))
+                await redis.publish(L1_CHANNEL, big)  # out of the API's in-process L1 too
+                await asyncio.sleep(0.002)
                 (await client.get(ctx.view_url(ctx.cfg.miss_events[0]))).raise_for_status()
 
             return await xacts.per_request(hit, 300), await xacts.per_request(miss, 200)
