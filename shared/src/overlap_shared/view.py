@@ -117,6 +117,19 @@ def event_public(event: EventSnapshot) -> dict[str, Any]:
     }
 
 
+def clean_bits(
+    grid: SlotGrid, participants: Sequence[ParticipantSnapshot]
+) -> list[tuple[str, int, int]]:
+    """(id, available, if_needed) per participant, as the view counts them: bits past the
+    grid or on missing slots dropped, and a slot marked at both levels only available."""
+    valid = full_mask(grid.slot_count) & ~mask_of(grid.missing())
+    rows = []
+    for p in participants:
+        a = from_bytes(p.available) & valid
+        rows.append((str(p.id), a, from_bytes(p.if_needed) & valid & ~a))
+    return rows
+
+
 def build_view(
     event: EventSnapshot, participants: Sequence[ParticipantSnapshot], best_limit: int = 10
 ) -> dict[str, Any]:
@@ -124,19 +137,12 @@ def build_view(
     grid = event.grid
     slot_count = grid.slot_count
     missing = grid.missing()
-    valid = full_mask(slot_count) & ~mask_of(missing)
-
-    ids: list[str] = []
-    available: list[int] = []
-    if_needed: list[int] = []
+    rows = clean_bits(grid, participants)
+    ids = [pid for pid, _, _ in rows]
+    available = [a for _, a, _ in rows]
+    if_needed = [n for _, _, n in rows]
     people: list[dict[str, Any]] = []
-    for p in participants:
-        pid = str(p.id)
-        a = from_bytes(p.available) & valid
-        n = from_bytes(p.if_needed) & valid & ~a
-        ids.append(pid)
-        available.append(a)
-        if_needed.append(n)
+    for p, (pid, a, n) in zip(participants, rows, strict=True):
         people.append(
             {
                 "id": pid,

@@ -54,12 +54,8 @@ async def create_event(
         slot_count=grid.slot_count,
         creator_user_id=user_id,
     )
-    await enqueue(conn, topic, events.EventCreated(**_envelope(locked), data=data))
+    await enqueue(conn, topic, events.EventCreated(**locked.envelope(), data=data))
     return locked, admin_key
-
-
-def _envelope(locked: Locked) -> dict[str, Any]:
-    return {"event_id": locked.id, "token": locked.event.token, "version": locked.version}
 
 
 def check_if_match(if_match: str | None, current_version: int) -> None:
@@ -131,7 +127,7 @@ async def update_event(
         await conn.execute(update(Event).where(Event.id == locked.id).values(**values))
     locked = await bump_version(conn, token, version=locked.version)  # re-read, same version
     data = events.EventUpdatedData(fields=tuple(sorted(changed)), grid_changed=grid_changed)
-    await enqueue(conn, topic, events.EventUpdated(**_envelope(locked), data=data))
+    await enqueue(conn, topic, events.EventUpdated(**locked.envelope(), data=data))
     return locked
 
 
@@ -180,7 +176,7 @@ async def finalize_event(
         conn, token, version=locked.version, status="finalized", final_start=start, final_end=end
     )
     data = events.EventFinalizedData(start=start, end=end)
-    await enqueue(conn, topic, events.EventFinalized(**_envelope(locked), data=data))
+    await enqueue(conn, topic, events.EventFinalized(**locked.envelope(), data=data))
     return locked
 
 
@@ -191,5 +187,5 @@ async def delete_event(
     require_admin(locked, admin_key)
     await conn.execute(delete(Event).where(Event.id == locked.id))
     await enqueue(
-        conn, topic, events.EventDeleted(**_envelope(locked), data=events.EventDeletedData())
+        conn, topic, events.EventDeleted(**locked.envelope(), data=events.EventDeletedData())
     )

@@ -23,10 +23,6 @@ from overlap_api.schemas import AvailabilityPatch, AvailabilityPut, name_key
 from overlap_api.store import Locked, bump_version, enqueue, find_participant, require_admin
 
 
-def _envelope(locked: Locked) -> dict[str, object]:
-    return {"event_id": locked.id, "token": locked.event.token, "version": locked.version}
-
-
 async def join(
     conn: AsyncConnection,
     token: str,
@@ -59,7 +55,7 @@ async def join(
     except IntegrityError:
         raise NameTaken(f"someone in this event is already called {name!r}") from None
     data = events.ParticipantJoinedData(participant_id=pid, name=name, user_id=user_id)
-    await enqueue(conn, topic, events.ParticipantJoined(**_envelope(locked), data=data))
+    await enqueue(conn, topic, events.ParticipantJoined(**locked.envelope(), data=data))
     return locked, pid, key
 
 
@@ -78,7 +74,7 @@ async def rename(
     except IntegrityError:
         raise NameTaken(f"someone in this event is already called {name!r}") from None
     data = events.ParticipantRenamedData(participant_id=me.id, name=name)
-    await enqueue(conn, topic, events.ParticipantRenamed(**_envelope(locked), data=data))
+    await enqueue(conn, topic, events.ParticipantRenamed(**locked.envelope(), data=data))
     return locked, me.id
 
 
@@ -107,7 +103,7 @@ async def _remove(
     if gone.first() is None:
         raise ParticipantNotFound("this event has no such participant")
     data = events.ParticipantLeftData(participant_id=participant_id, removed_by_admin=by_admin)
-    await enqueue(conn, topic, events.ParticipantLeft(**_envelope(locked), data=data))
+    await enqueue(conn, topic, events.ParticipantLeft(**locked.envelope(), data=data))
 
 
 def _bits(
@@ -160,5 +156,5 @@ async def set_availability(
         available_slots=available.bit_count(),
         if_needed_slots=if_needed.bit_count(),
     )
-    await enqueue(conn, topic, events.AvailabilityChanged(**_envelope(locked), data=data))
+    await enqueue(conn, topic, events.AvailabilityChanged(**locked.envelope(), data=data))
     return locked, available, if_needed

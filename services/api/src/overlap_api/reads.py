@@ -3,10 +3,11 @@
 import base64
 from datetime import datetime
 
-from overlap_shared.bitmaps import bits_to_ranges, from_bytes, full_mask, mask_of
+from overlap_shared.bitmaps import bits_to_ranges, from_bytes
 from overlap_shared.models import Event, Participant
 from overlap_shared.queries import Snapshot, load_snapshot_by_token
 from overlap_shared.scoring import best_times
+from overlap_shared.view import clean_bits
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,17 +31,11 @@ def best_for(snap: Snapshot, min_minutes: int, required: list[str], limit: int) 
     unknown = [r for r in required if r not in ids]
     if unknown:
         raise Invalid(f"required names participants not in this event: {unknown[:5]}")
-    missing = grid.missing()
-    valid = full_mask(grid.slot_count) & ~mask_of(missing)
-    rows = []
-    for p in people:
-        a = from_bytes(p.available) & valid
-        rows.append((str(p.id), a, from_bytes(p.if_needed) & valid & ~a))
     return best_times(
         grid.slots_per_day,
         grid.slot_count,
-        rows,
-        missing,
+        clean_bits(grid, people),
+        grid.missing(),
         min_slots=max(1, min_minutes // grid.slot_minutes),
         required=required,
         limit=limit,

@@ -33,6 +33,10 @@ class Locked:
     def version(self) -> int:
         return self.event.version
 
+    def envelope(self) -> dict[str, Any]:
+        """The envelope fields of a domain event about this change."""
+        return {"event_id": self.id, "token": self.event.token, "version": self.version}
+
 
 async def bump_version(conn: AsyncConnection, token: str, **changes: object) -> Locked:
     """Apply ``changes`` to the event, increment its version; 404 when there is no such event."""
