@@ -7,7 +7,8 @@ LOCAL := deploy/local
 ENV := source $(LOCAL)/env.sh
 PYTEST_ARGS ?=
 
-.PHONY: help install infra browser topics run stop status test test-unit lint fmt asyncapi bench
+.PHONY: help install infra browser topics run stop status test test-unit lint fmt asyncapi bench \
+	chaos soak
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,7 +61,7 @@ asyncapi: install  ## write the AsyncAPI documents of the topics to docs/asyncap
 lint: install  ## ruff check, ruff format --check, mypy
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
-	@.venv/bin/mypy --no-incremental shared/src services/*/src tests scripts bench
+	@.venv/bin/mypy --no-incremental shared/src services/*/src tests scripts bench chaos
 
 fmt: install  ## apply ruff's fixes and formatting
 	@.venv/bin/ruff check --fix -q . || true
@@ -68,3 +69,9 @@ fmt: install  ## apply ruff's fixes and formatting
 
 bench: install  ## open-loop benchmark vs DESIGN §8 (starts the stack if needed) -> results/
 	@$(ENV); .venv/bin/python -m bench
+
+chaos: install  ## every fault (kill, pause; alone and in pairs) on a stack of its own -> table
+	@.venv/bin/python -m chaos
+
+soak: install  ## 10 minutes of mixed load on a stack of its own: errors, memory, convergence
+	@.venv/bin/python -m chaos --soak $${SOAK_SECONDS:-600}

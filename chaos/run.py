@@ -1,0 +1,232 @@
+"""Inject each fault of a plan under load, then check that everything converges."""
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer
+from overlap_shared import events
+from overlap_shared.bitmaps import from_bytes
+from overlap_shared.cache_keys import view_key
+from overlap_shared.db import create_engine
+from overlap_shared.redis_client import create_redis
+from overlap_shared.viewcache import is_tombstone, version_of
+from sqlalchemy import text
+
+from chaos import invariants as inv
+from chaos.load import Load
+from chaos.plan import Fault, Timing
+from chaos.stack import Stack
+
+
+@dataclass
+class Result:
+    fault: str
+    requests: int
+    errors: dict[str, int]
+    errors_until_s: float  # after the fault ended
+    converged_s: float | None  # None: the invariants did not hold within the limit
+    violations: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.converged_s is not None and not any(self.violations.values())
+
+
+class Truth:
+    """What PostgreSQL, Redis and Kafka hold (Kafka: every (event id, version) seen)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.engine = create_engine(stack.env["DATABASE_URL"], "overlap-chaos")
+        self.redis = create_redis(stack.env["REDIS_URL"])
+        self.bootstrap = stack.env["KAFKA_BOOTSTRAP_SERVERS"]
+        self.seen: set[tuple[str, int]] = set()
+        self._task = asyncio.create_task(self._consume())
+
+    async def _consume(self) -> None:
+        consumer = AIOKafkaConsumer(
+            "overlap.domain.v1", bootstrap_servers=self.bootstrap, auto_offset_reset="earliest"
+        )
+        await consumer.start()
+        try:
+            async for record in consumer:
+                with contextlib.suppress(events.MessageError):
+                    if record.value is not None:
+                        msg = events.decode(record.value)
+                        self.seen.add((str(msg.event_id), msg.version))
+        finally:
+            await consumer.stop()
+
+    async def versions(self) -> dict[str, int]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(text("select token, version from events"))
+            return {token: version for token, version in rows}
+
+    async def stored_bits(self) -> dict[str, int]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(text("select id::text, available from participants"))
+            return {pid: from_bytes(bytes(data)) for pid, data in rows}
+
+    async def cached(self, tokens: list[str]) -> dict[str, int | None]:
+        values = await self.redis.mget([view_key(t) for t in tokens])
+        return {
+            t: None if v is None or is_tombstone(v) else version_of(v)
+            for t, v in zip(tokens, values, strict=True)
+        }
+
+    async def close(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+async def converge(
+    load: Load, truth: Truth, writes: list[inv.Write], limit_s: float
+) -> tuple[float | None, dict[str, list[str]]]:
+    """Check until the convergence invariants hold; (seconds it took or None, last result)."""
+    started = time.monotonic()
+    while True:
+        try:
+            versions = {t: v for t, v in (await truth.versions()).items() if t in load.event_ids}
+            found = {
+                "committed writes in PostgreSQL": inv.committed_writes(
+                    writes, await truth.stored_bits(), versions
+                ),
+                "acked writes on Kafka": inv.reached_kafka(writes, load.event_ids, truth.seen),
+                "views in Redis current": inv.views_current(
+                    await truth.cached(load.tokens), versions
+                ),
+                "pages current": inv.pages_current(
+                    {p.token: p.version for p in load.pages}, versions
+                ),
+            }
+        except Exception as exc:  # a store still coming back
+            found = {"stores reachable": [f"{type(exc).__name__}: {exc}"[:200]]}
+        elapsed = time.monotonic() - started
+        if not any(found.values()):
+            return elapsed, found
+        if elapsed > limit_s:
+            return None, found
+        await asyncio.sleep(0.5)
+
+
+async def supervise(stack: Stack) -> None:
+    """Restart a process that died on its own (as an orchestrator would); it is reported."""
+    while True:
+        await asyncio.to_thread(stack.check_apps)
+        await asyncio.sleep(1)
+
+
+async def inject(stack: Stack, fault: Fault, timing: Timing) -> None:
+    stack.faulted.update(fault.targets)
+    try:
+        for target in fault.targets:
+            await asyncio.to_thread(stack.kill if fault.action == "kill" else stack.pause, target)
+        await asyncio.sleep(timing.fault_s)
+        if fault.action == "kill":
+            await asyncio.to_thread(stack.restart, list(fault.targets))
+        else:
+            for target in fault.targets:
+                stack.resume(target)
+    finally:
+        stack.faulted.difference_update(fault.targets)
+
+
+def same_process(
+    before: dict[str, tuple[int, float]], after: dict[str, tuple[int, float]]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """RSS before and after of the components whose main process was not replaced."""
+    kept = [n for n in before.keys() & after.keys() if before[n][0] == after[n][0]]
+    return {n: before[n][1] for n in kept}, {n: after[n][1] for n in kept}
+
+
+async def scenario(stack: Stack, load: Load, truth: Truth, fault: Fault, timing: Timing) -> Result:
+    memory_before = stack.memory()
+    exits_before = len(stack.unexpected_exits)
+    recording = load.start(timing.write_rate, timing.read_rate)
+    await asyncio.sleep(timing.steady_s)
+    await inject(stack, fault, timing)
+    fault_end = time.monotonic()
+    await asyncio.sleep(timing.after_s)
+    await load.stop()
+    converged, found = await converge(load, truth, load.all_writes, timing.converge_s)
+    answers = recording.answers
+    found["no request hung"] = inv.no_hangs(answers)
+    found["read-your-writes"] = inv.no_stale_reads(answers)
+    found["only fast 503s"] = inv.only_503s(answers, fault.database_down)
+    found["no unexpected exits"] = stack.unexpected_exits[exits_before:]
+    found["memory bounded"] = inv.memory_bounded(*same_process(memory_before, stack.memory()))
+    return Result(
+        fault.name,
+        len(answers),
+        inv.errors_by_kind(answers),
+        inv.errors_until(answers, fault_end),
+        converged,
+        found,
+    )
+
+
+async def run_plan(
+    stack: Stack, plan: list[Fault], timing: Timing, seed: int, *, soak_s: float = 0
+) -> tuple[list[Result], dict[str, tuple[float, float]]]:
+    """Run every fault in turn (or, with ``soak_s``, one long stretch with no fault);
+    also returns each component's RSS (MiB) at the start and at the end."""
+    load = Load(stack.api_url, pusher_of(stack), seed)
+    truth = Truth(stack)
+    supervisor = asyncio.create_task(supervise(stack))
+    try:
+        await load.setup(events=4, participants=5)
+        await asyncio.sleep(1)  # pages subscribed
+        start_memory = stack.memory()
+        if soak_s:
+            results = [await soak(stack, load, truth, timing, soak_s)]
+        else:
+            results = []
+            for fault in plan:
+                results.append(await scenario(stack, load, truth, fault, timing))
+                print(f"[chaos] {fault.name}: {'ok' if results[-1].ok else 'FAILED'}", flush=True)
+        end_memory = stack.memory()
+    finally:
+        supervisor.cancel()
+        await load.close()
+        await truth.close()
+    memory = {
+        n: (start_memory[n][1], end_memory[n][1]) for n in start_memory.keys() & end_memory.keys()
+    }
+    return results, dict(sorted(memory.items()))
+
+
+async def soak(stack: Stack, load: Load, truth: Truth, timing: Timing, seconds: float) -> Result:
+    """Mixed load with no fault: no error at all, memory flat after the first minute."""
+    recording = load.start(timing.write_rate, timing.read_rate)
+    warm = min(60.0, seconds / 5)
+    await asyncio.sleep(warm)
+    warmed = stack.memory()
+    await asyncio.sleep(seconds - warm)
+    await load.stop()
+    converged, found = await converge(load, truth, load.all_writes, timing.converge_s)
+    errors = inv.errors_by_kind(recording.answers)
+    found["no error"] = [f"{errors}"] if errors else []
+    found["no unexpected exits"] = list(stack.unexpected_exits)
+    found["memory flat"] = inv.memory_bounded(
+        *same_process(warmed, stack.memory()), inv.MEMORY_FLAT
+    )
+    return Result(
+        f"soak {seconds:.0f} s",
+        len(recording.answers),
+        errors,
+        0.0,
+        converged,
+        found,
+    )
+
+
+def pusher_of(stack: Stack) -> dict[str, str]:
+    return {
+        "host": "127.0.0.1",
+        "port": stack.env["SOKETI_PORT"],
+        "key": stack.env.get("PUSHER_KEY", "overlap-local-key"),
+    }
