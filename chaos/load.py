@@ -93,7 +93,11 @@ class Load:
         self.client = httpx.AsyncClient(
             base_url=api_url,
             timeout=REQUEST_TIMEOUT_S + 5,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            # Idle connections are dropped before uvicorn's 5 s keep-alive ends them, so a
+            # request never races the server closing its connection.
+            limits=httpx.Limits(
+                max_connections=200, max_keepalive_connections=50, keepalive_expiry=2
+            ),
         )
 
     async def setup(self, events: int, participants: int) -> None:

@@ -4,16 +4,25 @@ import logging
 from typing import Any, ClassVar
 
 import orjson
+from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 RETRY_AFTER_S = 2
+# As the gateway (client_max_body_size 256k); the largest valid body, an availability PATCH
+# of 3 x 1,000 ranges, is about 60 KB.
+MAX_BODY_BYTES = 256 * 1024
+# What asyncpg raises (wrapped in a plain DBAPIError) when PostgreSQL restarts under us:
+# "the database system is starting up / shutting down", "connection was closed".
+CONNECTION_LOST = (OperatorInterventionError, PostgresConnectionError)
 
 # OpenAPI descriptions of the problem answers the key-bearing routes give.
 KEYED_PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -81,6 +90,41 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM)
 
 
+class BodyLimit:
+    """ASGI middleware: a body over ``MAX_BODY_BYTES`` is a 413 problem, refused up front when
+    Content-Length says so, else as soon as the streamed body passes the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = Headers(scope=scope).get("content-length", "0")
+        if not length.isdigit() or int(length) > self.limit:
+            return await self._refuse(scope, receive, send)
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:  # raised inside the route: answered by on_http below
+                raise HTTPException(413, self._detail)
+            return message
+
+        await self.app(scope, limited, send)
+
+    @property
+    def _detail(self) -> str:
+        return f"request bodies are limited to {self.limit // 1024} KB"
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(413, "Payload too large", self._detail)
+        response.headers["Connection"] = "close"  # the unread body stays unread
+        await response(scope, receive, send)
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for err in exc.errors():
@@ -121,6 +165,13 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
         return response
 
+    @app.exception_handler(DBAPIError)
+    async def on_database_error(request: Request, exc: DBAPIError) -> Response:
+        cause = getattr(exc.orig, "__cause__", None)
+        if exc.connection_invalidated or isinstance(cause, CONNECTION_LOST):
+            return await on_database_unavailable(request, exc)
+        return await on_bug(request, exc)
+
     @app.exception_handler(Exception)
     async def on_bug(_: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
@@ -128,6 +179,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def on_http(_: Request, exc: HTTPException) -> Response:
-        response = problem(exc.status_code, str(exc.detail), str(exc.detail))
+        if exc.status_code == 400:  # FastAPI could not decode the body (not UTF-8, ...)
+            error = {"loc": ["body"], "msg": str(exc.detail), "type": "body_invalid"}
+            return problem(422, "Invalid input", f"body: {exc.detail}", errors=[error])
+        title = "Payload too large" if exc.status_code == 413 else str(exc.detail)
+        response = problem(exc.status_code, title, str(exc.detail))
         response.headers.update(exc.headers or {})
         return response
