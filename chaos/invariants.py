@@ -118,7 +118,7 @@ def errors_by_kind(answers: Sequence[Answer]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def errors_until(answers: Sequence[Answer], fault_end: float) -> float:
-    """Seconds after the fault ended until the last failed request started (0: none)."""
+def errors_until(answers: Sequence[Answer], recovery: float) -> float:
+    """Seconds after recovery began until the last failed request started (0: none)."""
     failed = [a.started for a in answers if a.outcome not in ("ok", "stale")]
-    return max(0.0, max(failed) - fault_end) if failed else 0.0
+    return max(0.0, max(failed) - recovery) if failed else 0.0

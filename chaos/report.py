@@ -7,8 +7,9 @@ def table(results: list[Result], memory: dict[str, tuple[float, float]], header:
     lines = [
         header,
         "",
-        "| fault | requests | errors by kind | errors until | converged in | invariants |",
-        "|---|---:|---|---:|---:|---|",
+        "| fault | requests | errors by kind | slowest | errors until | converged in "
+        "| invariants |",
+        "|---|---:|---|---:|---:|---:|---|",
     ]
     for r in results:
         errors = ", ".join(f"{k} {n}" for k, n in r.errors.items()) or "none"
@@ -16,12 +17,18 @@ def table(results: list[Result], memory: dict[str, tuple[float, float]], header:
         failed = [f"{name}: {'; '.join(v[:3])}" for name, v in r.violations.items() if v]
         verdict = "all hold" if r.ok else "FAILED " + " / ".join(failed or ["did not converge"])
         lines.append(
-            f"| {r.fault} | {r.requests} | {errors} | {r.errors_until_s:.1f} s | {converged} "
+            f"| {r.fault} | {r.requests} | {errors} | {r.slowest_s:.2f} s "
+            f"| {r.errors_until_s:.1f} s | {converged} "
             f"| {verdict} |"
         )
     lines += ["", "| component | memory (PSS) at start | at end |", "|---|---:|---:|"]
     lines += [f"| {n} | {a:.0f} MiB | {b:.0f} MiB |" for n, (a, b) in memory.items()]
     checks = sorted({name for r in results for name in r.violations})
+    lines += [
+        "",
+        "Errors until: seconds after recovery began (restart or SIGCONT) until the last failed"
+        " request. Converged in: seconds after the load stopped until the invariants held.",
+    ]
     lines += ["", "Invariants checked after each fault: " + ", ".join(checks) + "."]
     passed = sum(r.ok for r in results)
     lines.append(f"{passed}/{len(results)} faults: every invariant held.")

@@ -25,7 +25,8 @@ class Result:
     fault: str
     requests: int
     errors: dict[str, int]
-    errors_until_s: float  # after the fault ended
+    errors_until_s: float  # after recovery began (restart or SIGCONT)
+    slowest_s: float  # the longest any request took
     converged_s: float | None  # None: the invariants did not hold within the limit
     violations: dict[str, list[str]] = field(default_factory=dict)
 
@@ -120,12 +121,14 @@ async def supervise(stack: Stack) -> None:
         await asyncio.sleep(1)
 
 
-async def inject(stack: Stack, fault: Fault, timing: Timing) -> None:
+async def inject(stack: Stack, fault: Fault, timing: Timing) -> float:
+    """Apply the fault, hold it, undo it; returns when recovery began (monotonic)."""
     stack.faulted.update(fault.targets)
     try:
         for target in fault.targets:
             await asyncio.to_thread(stack.kill if fault.action == "kill" else stack.pause, target)
         await asyncio.sleep(timing.fault_s)
+        recovery = time.monotonic()
         if fault.action == "kill":
             await asyncio.to_thread(stack.restart, list(fault.targets))
         else:
@@ -133,6 +136,7 @@ async def inject(stack: Stack, fault: Fault, timing: Timing) -> None:
                 stack.resume(target)
     finally:
         stack.faulted.difference_update(fault.targets)
+    return recovery
 
 
 def same_process(
@@ -148,8 +152,7 @@ async def scenario(stack: Stack, load: Load, truth: Truth, fault: Fault, timing:
     exits_before = len(stack.unexpected_exits)
     recording = load.start(timing.write_rate, timing.read_rate)
     await asyncio.sleep(timing.steady_s)
-    await inject(stack, fault, timing)
-    fault_end = time.monotonic()
+    recovery = await inject(stack, fault, timing)
     await asyncio.sleep(timing.after_s)
     await load.stop()
     converged, found = await converge(load, truth, load.all_writes, timing.converge_s)
@@ -163,7 +166,8 @@ async def scenario(stack: Stack, load: Load, truth: Truth, fault: Fault, timing:
         fault.name,
         len(answers),
         inv.errors_by_kind(answers),
-        inv.errors_until(answers, fault_end),
+        inv.errors_until(answers, recovery),
+        max((a.seconds for a in answers), default=0.0),
         converged,
         found,
     )
@@ -219,6 +223,7 @@ async def soak(stack: Stack, load: Load, truth: Truth, timing: Timing, seconds: 
         len(recording.answers),
         errors,
         0.0,
+        max((a.seconds for a in recording.answers), default=0.0),
         converged,
         found,
     )

@@ -63,8 +63,8 @@ def test_memory_growth_beyond_the_bound_is_caught() -> None:
 def test_errors_are_counted_by_kind_and_timed_from_the_fault_end() -> None:
     answers = [a("ok", started=1), a("conn", started=2), a("503", started=14), a("503")]
     assert inv.errors_by_kind(answers) == {"503": 2, "conn": 1}
-    assert inv.errors_until(answers, fault_end=10) == 4
-    assert inv.errors_until([a("ok", started=30)], fault_end=10) == 0
+    assert inv.errors_until(answers, recovery=10) == 4
+    assert inv.errors_until([a("ok", started=30)], recovery=10) == 0
 
 
 def test_the_full_plan_kills_and_pauses_every_component_alone_and_in_pairs() -> None:
