@@ -17,7 +17,8 @@ DEV_SECRETS = {
 class ServiceSettings(BaseSettings):
     """Connection settings every service needs. Names match the environment variables."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    # hide_input_in_errors: a refused setting must not print the other values (secrets).
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
 
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
@@ -49,11 +50,13 @@ class ServiceSettings(BaseSettings):
 class PusherSettings(BaseSettings):
     """Where Pusher (or a Pusher-protocol server such as soketi) is."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True, env_prefix="PUSHER_")
+    model_config = SettingsConfigDict(
+        extra="ignore", frozen=True, env_prefix="PUSHER_", hide_input_in_errors=True
+    )
 
     app_id: str = "1001"
     key: str = "overlap-local-key"
-    secret: str = "overlap-local-secret"
+    secret: str = Field(default="overlap-local-secret", repr=False)
     cluster: str = "mt1"
     host: str | None = "127.0.0.1"
     port: int | None = 6001

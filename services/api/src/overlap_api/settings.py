@@ -8,8 +8,8 @@ class Settings(ServiceSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     enable_performance_monitoring: bool = True
-    operator_key: str = "overlap-dev-operator-key-not-for-production"
-    jwt_secret: str = "overlap-dev-jwt-secret-not-for-production"
+    operator_key: str = Field(default="overlap-dev-operator-key-not-for-production", repr=False)
+    jwt_secret: str = Field(default="overlap-dev-jwt-secret-not-for-production", repr=False)
     max_participants: int = Field(default=1_000, ge=1, le=10_000)
     public_url: str = "http://127.0.0.1:8080"
     relay_enabled: bool = True  # run the outbox relay inside this API process

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from overlap_api.errors import EventNotFound, Forbidden, KeyRequired
-from overlap_api.keys import MAX_KEY_LENGTH, key_hash
+from overlap_api.keys import MAX_KEY_LENGTH, key_hash, key_matches
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ async def bump_version(conn: AsyncConnection, token: str, **changes: object) -> 
 def require_admin(locked: Locked, admin_key: str | None) -> None:
     if not admin_key:
         raise KeyRequired("this action needs the event's X-Admin-Key header")
-    if len(admin_key) > MAX_KEY_LENGTH or key_hash(admin_key) != locked.admin_key_hash:
+    if len(admin_key) > MAX_KEY_LENGTH or not key_matches(admin_key, locked.admin_key_hash):
         raise Forbidden("X-Admin-Key is not the admin key of this event")
 
 

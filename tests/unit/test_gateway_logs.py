@@ -1,0 +1,64 @@
+"""The gateway's access log never records keys: no key headers, no query strings."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "deploy/gateway/overlap.conf.template"
+
+# Variables that carry keys or could: request headers with credentials, and everything that
+# includes the query string (a client may put a key there by mistake).
+FORBIDDEN = {
+    "http_authorization",
+    "http_x_admin_key",
+    "http_x_participant_key",
+    "http_x_operator_key",
+    "http_cookie",
+    "request_uri",  # path + query string
+    "request",  # the whole request line, query string included
+    "args",
+    "query_string",
+    "is_args",
+    "request_body",
+}
+
+
+def _directives(name: str) -> list[str]:
+    """Every ``name ...;`` directive of the template (comments dropped, lines joined)."""
+    text = "\n".join(line.split("#", 1)[0] for line in TEMPLATE.read_text().splitlines())
+    return [m.group(1) for m in re.finditer(rf"(?m)^\s*{name}\s+([^;]*);", text)]
+
+
+def _variables(log_format: str) -> set[str]:
+    """The nginx variables a ``log_format`` directive's quoted strings use."""
+    strings = "".join(re.findall(r"'([^']*)'", log_format))
+    return set(re.findall(r"\$\{?([A-Za-z0-9_]+)", strings))
+
+
+def _log_formats() -> dict[str, set[str]]:
+    return {body.split()[0]: _variables(body) for body in _directives("log_format")}
+
+
+def test_the_access_log_format_names_no_key_carrying_variable() -> None:
+    formats = _log_formats()
+    assert set(formats) == {"overlap_json"}
+    variables = formats["overlap_json"]
+    # The parse found the format's fields: the path and the status are logged.
+    assert {"uri", "status", "request_method", "request_id"} <= variables
+    assert not variables & FORBIDDEN, sorted(variables & FORBIDDEN)
+    assert not {v for v in variables if v.startswith(("arg_", "cookie_", "sent_http_"))}
+    assert not {v for v in variables if v.startswith("http_") and v != "http_user_agent"}
+
+
+def test_every_access_log_uses_that_format() -> None:
+    logs = _directives("access_log")
+    assert logs, "the gateway has an access log"
+    for directive in logs:
+        parts = directive.split()
+        assert parts == ["off"] or (len(parts) >= 2 and parts[1] == "overlap_json"), directive
+
+
+def test_the_parser_would_see_a_forbidden_variable() -> None:
+    """The check above can fail: the same parse finds $request_uri in the old format."""
+    old = 'log_format x escape=json\n  \'{"uri":"$request_uri","k":"$http_x_admin_key"}\';'
+    assert _variables(old) & FORBIDDEN == {"request_uri", "http_x_admin_key"}
