@@ -34,9 +34,11 @@ run: install infra  ## the whole stack: services, workers, gateway, a demo event
 	 echo "  workers      health on :$$AVAILABILITY_HEALTH_PORT :$$INVALIDATOR_HEALTH_PORT :$$NOTIFIER_HEALTH_PORT"; \
 	 echo "  logs         $$OVERLAP_HOME/log/    stop with: make stop"
 
-stop:  ## stop everything that `make run` / `make test` started
+stop:  ## stop everything that `make run` / `make test` / `make chaos` started
 	@$(LOCAL)/apps.sh down
 	@$(LOCAL)/infra.sh down
+	@for home in .local/chaos .local/soak; do \
+	  [[ ! -d $$home/run ]] || OVERLAP_HOME=$$PWD/$$home $(LOCAL)/infra.sh down; done
 
 status:  ## what is running
 	@$(LOCAL)/infra.sh status; $(LOCAL)/apps.sh status

@@ -27,19 +27,22 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=int(os.environ.get("CHAOS_SEED", "1")))
     p.add_argument("--soak", type=float, metavar="SECONDS", help="no faults: a long mixed load")
     p.add_argument("--only", nargs="*", help='faults by name, e.g. "kill kafka"')
-    p.add_argument("--base-port", type=int, default=int(os.environ.get("CHAOS_PORT", "21400")))
+    p.add_argument("--base-port", type=int, help="first of its 10 ports (21400; soak 22400)")
+    p.add_argument("--home", type=Path, help="its data and logs (.local/chaos; soak .local/soak)")
     p.add_argument("--out", type=Path, default=ROOT / "results")
     a = p.parse_args()
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the checker's consumer, mid-fault
 
+    base_port = a.base_port or (22400 if a.soak else 21400)
+    home = a.home or ROOT / ".local" / ("soak" if a.soak else "chaos")
     plan = quick_plan(a.seed) if a.quick else full_plan()
     if a.only:
         plan = [f for f in full_plan() if f.name in a.only]
     timing = SOAK if a.soak else QUICK if a.quick else FULL
     what = f"soak {a.soak:.0f} s" if a.soak else f"{len(plan)} faults, seed {a.seed}"
-    print(f"[chaos] {what}: starting the chaos stack (ports from {a.base_port})", flush=True)
+    print(f"[chaos] {what}: starting the chaos stack (ports from {base_port})", flush=True)
 
-    stack = Stack(stack_env(a.base_port, ROOT / ".local" / "chaos"))
+    stack = Stack(stack_env(base_port, home.resolve()))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the stack
     started = time.monotonic()
     try:

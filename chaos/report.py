@@ -14,6 +14,8 @@ def table(results: list[Result], memory: dict[str, tuple[float, float]], header:
     for r in results:
         errors = ", ".join(f"{k} {n}" for k, n in r.errors.items()) or "none"
         converged = "never" if r.converged_s is None else f"{r.converged_s:.1f} s"
+        if r.waited_on:
+            converged += f" ({', '.join(r.waited_on)})"
         failed = [f"{name}: {'; '.join(v[:3])}" for name, v in r.violations.items() if v]
         verdict = "all hold" if r.ok else "FAILED " + " / ".join(failed or ["did not converge"])
         lines.append(

@@ -28,6 +28,7 @@ class Result:
     errors_until_s: float  # after recovery began (restart or SIGCONT)
     slowest_s: float  # the longest any request took
     converged_s: float | None  # None: the invariants did not hold within the limit
+    waited_on: list[str]  # the invariants that did not hold yet when the load stopped
     violations: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -86,9 +87,11 @@ class Truth:
 
 async def converge(
     load: Load, truth: Truth, writes: list[inv.Write], limit_s: float
-) -> tuple[float | None, dict[str, list[str]]]:
-    """Check until the convergence invariants hold; (seconds it took or None, last result)."""
+) -> tuple[float | None, dict[str, list[str]], list[str]]:
+    """Check until the convergence invariants hold: (seconds it took or None, the last
+    result, the checks that did not hold at first)."""
     started = time.monotonic()
+    waited_on: list[str] | None = None
     while True:
         try:
             versions = {t: v for t, v in (await truth.versions()).items() if t in load.event_ids}
@@ -107,10 +110,12 @@ async def converge(
         except Exception as exc:  # a store still coming back
             found = {"stores reachable": [f"{type(exc).__name__}: {exc}"[:200]]}
         elapsed = time.monotonic() - started
+        if waited_on is None:
+            waited_on = [name for name, problems in found.items() if problems]
         if not any(found.values()):
-            return elapsed, found
+            return elapsed, found, waited_on
         if elapsed > limit_s:
-            return None, found
+            return None, found, waited_on
         await asyncio.sleep(0.5)
 
 
@@ -155,7 +160,7 @@ async def scenario(stack: Stack, load: Load, truth: Truth, fault: Fault, timing:
     recovery = await inject(stack, fault, timing)
     await asyncio.sleep(timing.after_s)
     await load.stop()
-    converged, found = await converge(load, truth, load.all_writes, timing.converge_s)
+    converged, found, waited_on = await converge(load, truth, load.all_writes, timing.converge_s)
     answers = recording.answers
     found["no request hung"] = inv.no_hangs(answers)
     found["read-your-writes"] = inv.no_stale_reads(answers)
@@ -169,6 +174,7 @@ async def scenario(stack: Stack, load: Load, truth: Truth, fault: Fault, timing:
         inv.errors_until(answers, recovery),
         max((a.seconds for a in answers), default=0.0),
         converged,
+        waited_on,
         found,
     )
 
@@ -211,7 +217,7 @@ async def soak(stack: Stack, load: Load, truth: Truth, timing: Timing, seconds: 
     warmed = stack.memory()
     await asyncio.sleep(seconds - warm)
     await load.stop()
-    converged, found = await converge(load, truth, load.all_writes, timing.converge_s)
+    converged, found, waited_on = await converge(load, truth, load.all_writes, timing.converge_s)
     errors = inv.errors_by_kind(recording.answers)
     found["no error"] = [f"{errors}"] if errors else []
     found["no unexpected exits"] = list(stack.unexpected_exits)
@@ -225,6 +231,7 @@ async def soak(stack: Stack, load: Load, truth: Truth, timing: Timing, seconds: 
         0.0,
         max((a.seconds for a in recording.answers), default=0.0),
         converged,
+        waited_on,
         found,
     )
 

@@ -146,6 +146,7 @@ class Stack:
             start_new_session=True,
         )
         log.close()
+        (self.home / "run" / f"{app.name}.pid").write_text(f"{app.proc.pid}\n")  # make stop
         app.starts += 1
 
     def wait_ready(self, app: App, timeout_s: float = 60) -> None:
@@ -199,6 +200,7 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     _signal_group(app.proc.pid, signal.SIGKILL)
                     app.proc.wait(5)
+            (self.home / "run" / f"{app.name}.pid").unlink(missing_ok=True)
         for name in INFRA:  # a paused one would never stop
             for pid in self.pids(name):
                 _signal(pid, signal.SIGCONT)

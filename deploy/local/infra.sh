@@ -144,7 +144,15 @@ up() {
   # Kafka (JVM) starts slowest: launch it, bring up the rest meanwhile, then wait.
   pg_up; redis_up; soketi_up; kafka_up
 }
-down() { stop_pid soketi; stop_pid kafka; stop_pid redis; pg_down; }
+down() {
+  local f n  # first whatever else was started against this infrastructure (chaos runs)
+  for f in "$OVERLAP_HOME"/run/*.pid; do
+    [[ -e $f ]] || continue
+    n=$(basename "$f" .pid)
+    case $n in postgres | redis | kafka | soketi) ;; *) stop_pid "$n" ;; esac
+  done
+  stop_pid soketi; stop_pid kafka; stop_pid redis; pg_down
+}
 status() {
   for s in postgres redis kafka soketi; do
     if pid_alive "$s"; then echo "$s: running (pid $(cat "$OVERLAP_HOME/run/$s.pid"))"; else echo "$s: stopped"; fi

@@ -85,3 +85,27 @@ def test_the_quick_plan_is_seeded_and_covers_each_kind_of_fault() -> None:
         assert second.action == "kill" and second.targets[0] in WORKERS
         assert third.action == "pause"
         assert len(pair.targets) == 2
+
+
+def test_the_table_names_each_fault_its_errors_and_what_failed() -> None:
+    from chaos.report import table
+    from chaos.run import Result
+
+    good = Result("kill kafka", 100, {}, 0.0, 0.2, 0.5, [], {"pages current": []})
+    bad = Result(
+        "kill redis",
+        requests=90,
+        errors={"503": 3},
+        errors_until_s=1.5,
+        slowest_s=0.4,
+        converged_s=None,
+        waited_on=["views in Redis current"],
+        violations={"views in Redis current": ["view abc at v2, database at v3"]},
+    )
+    out = table([good, bad], {"api": (90.0, 95.0)}, "# Chaos")
+    assert "| kill kafka | 100 | none | 0.20 s | 0.0 s | 0.5 s | all hold |" in out
+    assert "| kill redis | 90 | 503 3 |" in out
+    assert "never (views in Redis current)" in out
+    assert "FAILED views in Redis current: view abc at v2, database at v3" in out
+    assert "| api | 90 MiB | 95 MiB |" in out
+    assert "1/2 faults: every invariant held." in out
