@@ -16,10 +16,13 @@ version after the change) and a per-type ``data`` object. Messages never carry s
 no admin/participant keys and no hashes of them.
 
 Use :func:`encode` to produce bytes and :func:`decode` / :func:`decode_view` to read
-them. Decoding raises :class:`UnknownMessage` for a type or ``schema_version`` this code
-does not know, and :class:`MalformedMessage` for anything else that does not validate
-(not JSON, missing or extra fields, wrong types). Both are ``ValueError`` subclasses of
-:class:`MessageError`; consumers send such messages to their dead-letter topic.
+them. Decoding is the one place that classifies a record's value: it raises
+:class:`UnknownMessage` for a type or ``schema_version`` this code does not know, and
+:class:`MalformedMessage` for anything else that cannot be a message (no value at all — a
+Kafka tombstone, which no producer of ours writes —, more than :data:`MAX_MESSAGE_BYTES`,
+not UTF-8 JSON, not an object, missing or extra fields, wrong types). Both are
+``ValueError`` subclasses of :class:`MessageError`; consumers send such messages to their
+dead-letter topic (``overlap_shared.dead_letters``) and go on with the next one.
 
 Compatibility rules (``tests/unit/golden/*.json`` pin the wire format):
 
@@ -56,6 +59,7 @@ from pydantic import (
 __all__ = [
     "DOMAIN_EVENT_CLASSES",
     "DOMAIN_EVENT_TYPES",
+    "MAX_MESSAGE_BYTES",
     "SCHEMA_VERSION",
     "AvailabilityChanged",
     "AvailabilityChangedData",
@@ -95,6 +99,9 @@ SCHEMA_VERSION: Final = 1
 """The current (and only) ``schema_version`` of every message type."""
 
 MAX_SLOTS: Final = 62 * 96
+
+MAX_MESSAGE_BYTES: Final = 64 * 1024
+"""Larger values are malformed without being parsed: the largest message is ~1 KB."""
 
 # Envelope fields that have defaults for producers but must be present on the wire: a
 # message without its id would get a fresh one on every replay and defeat dedup.
@@ -349,7 +356,26 @@ def _classify(exc: ValidationError, raw: bytes | str, known: frozenset[str]) -> 
             if msg_type in known:
                 version = _peek(raw, "schema_version")
                 return UnknownMessage(f"unsupported schema_version {version!r} of {msg_type}")
-    return MalformedMessage(f"invalid message: {exc.error_count()} error(s): {exc}")
+    return MalformedMessage(f"invalid message: {_summary(exc)}")
+
+
+def _summary(exc: ValidationError, shown: int = 3) -> str:
+    """The first errors, one line each, without the input (it is in the message itself)."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False)[:shown]:
+        where = ".".join(str(part) for part in err["loc"])
+        parts.append(f"{where + ': ' if where else ''}{err['msg']} [{err['type']}]")
+    more = exc.error_count() - shown
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _check_record(raw: bytes | str | None) -> bytes | str:
+    if raw is None:
+        raise MalformedMessage("record has no value (a tombstone)")
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_MESSAGE_BYTES:
+        raise MalformedMessage(f"oversize: {size} bytes, the limit is {MAX_MESSAGE_BYTES}")
+    return raw
 
 
 _M = TypeVar("_M", bound=Envelope)
@@ -370,15 +396,16 @@ def _peek(raw: bytes | str, field: str) -> Any:
     return obj.get(field) if isinstance(obj, dict) else None
 
 
-def decode(raw: bytes | str) -> DomainEvent:
-    """Parse and validate a domain-topic message.
+def decode(raw: bytes | str | None) -> DomainEvent:
+    """Parse and validate a domain-topic message (a Kafka record's value).
 
     Raises :class:`UnknownMessage` for an unknown ``type``/``schema_version`` and
-    :class:`MalformedMessage` for anything else invalid. Stricter than constructing a
-    model: JSON types must match (no ``"3"`` for an int) and envelope fields that have
-    defaults for producers (``id``, ``schema_version``, ``occurred_at``, ``data``) must
-    be present.
+    :class:`MalformedMessage` for anything else invalid, including ``None`` (a tombstone)
+    and values over :data:`MAX_MESSAGE_BYTES`. Stricter than constructing a model: JSON
+    types must match (no ``"3"`` for an int) and envelope fields that have defaults for
+    producers (``id``, ``schema_version``, ``occurred_at``, ``data``) must be present.
     """
+    raw = _check_record(raw)
     try:
         msg = domain_event_adapter.validate_json(raw, strict=True)
     except ValidationError as exc:
@@ -386,8 +413,9 @@ def decode(raw: bytes | str) -> DomainEvent:
     return _check_wire_fields(msg)
 
 
-def decode_view(raw: bytes | str) -> ViewRefreshed:
+def decode_view(raw: bytes | str | None) -> ViewRefreshed:
     """Parse and validate a views-topic message (same errors as :func:`decode`)."""
+    raw = _check_record(raw)
     try:
         msg = view_message_adapter.validate_json(raw, strict=True)
     except ValidationError as exc:

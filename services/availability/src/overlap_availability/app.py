@@ -1,6 +1,10 @@
 """The availability worker: consumes domain events, precomputes event views into Redis.
 
-Per batch: undecodable messages go to the dead-letter topic; the rest are coalesced per
+Per batch: records that are not a domain event this code knows go to the group's
+dead-letter topic (``<domain topic>.dlt.availability``, header ``error``) and the consumer
+goes on: tombstones, oversize or non-JSON values, JSON that is not an envelope, wrong
+field types, unknown types or schema versions (see ``overlap_shared.dead_letters``). Every
+known domain event type changes the view, so none is ignored. The rest are coalesced per
 event; each event is loaded with one SQL statement, its view built and written to Redis
 only if newer (compare-and-set), and a ``ViewRefreshed`` is published. Offsets are
 committed after all of that (a failure of PostgreSQL, Redis or Kafka nacks the batch so
@@ -18,9 +22,10 @@ from faststream.middlewares import AckPolicy
 from overlap_shared import events
 from overlap_shared.cache_keys import L1_CHANNEL
 from overlap_shared.db import create_engine
+from overlap_shared.dead_letters import RAW_RECORDS, Record, dead_letter, records
 from overlap_shared.queries import load_snapshot_by_id
 from overlap_shared.redis_client import create_redis
-from overlap_shared.topics import AVAILABILITY_GROUP, dead_letter_topic
+from overlap_shared.topics import AVAILABILITY_GROUP
 from overlap_shared.view import build_view, serialize_view
 from overlap_shared.viewcache import ViewCache
 from overlap_shared.worker import BATCH_TIMEOUT_MS, asgi_worker, create_broker
@@ -60,14 +65,15 @@ class ViewWorker:
         await self.redis.aclose()
         await self.engine.dispose()
 
-    async def handle(self, raw_messages: list[bytes]) -> None:
-        BATCH_SIZE.observe(len(raw_messages))
-        plan = plan_batch(raw_messages)
-        dlt = dead_letter_topic(self.settings.domain_topic, AVAILABILITY_GROUP)
-        for raw, error in plan.poison:
-            await self.broker.publish(raw, dlt, headers={"error": error})
+    async def handle(self, batch: tuple[Record, ...]) -> None:
+        BATCH_SIZE.observe(len(batch))
+        plan = plan_batch(batch)
+        for record, error in plan.poison:
+            await dead_letter(self.broker, AVAILABILITY_GROUP, record, error)
             DEAD_LETTERED.inc()
-            log.warning("dead-lettered a message: %s", error)
+            log.warning(
+                "dead-lettered %s/%d@%d: %s", record.topic, record.partition, record.offset, error
+            )
         await asyncio.gather(*(self._refresh(c) for c in plan.changes.values()))
 
     async def _refresh(self, changes: EventChanges) -> None:
@@ -111,11 +117,10 @@ def create_app(settings: Settings) -> AsgiFastStream:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title="on_domain_events",
         description="Coalesces each event's changes and refreshes its view in Redis",
+        **RAW_RECORDS,
     )
     async def on_domain_events(message: KafkaMessage) -> None:
-        records = message.raw_message  # the batch's ConsumerRecords, bodies undecoded
-        assert isinstance(records, tuple)
-        await worker.handle([r.value for r in records if r.value is not None])
+        await worker.handle(records(message))  # the batch's ConsumerRecords, undecoded
 
     app = asgi_worker(broker, "overlap-availability", "Precomputes event views into Redis")
     app.on_startup(worker.open)

@@ -1,9 +1,11 @@
 """Pure planning of a consumed batch: decode, set poison aside, coalesce per event."""
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from overlap_shared import events
+from overlap_shared.dead_letters import Record, reason
 
 
 @dataclass
@@ -19,16 +21,16 @@ class EventChanges:
 @dataclass
 class Plan:
     changes: dict[uuid.UUID, EventChanges] = field(default_factory=dict)
-    poison: list[tuple[bytes, str]] = field(default_factory=list)
+    poison: list[tuple[Record, str]] = field(default_factory=list)  # (record, error header)
 
 
-def plan_batch(raw_messages: list[bytes]) -> Plan:
+def plan_batch(records: Iterable[Record]) -> Plan:
     plan = Plan()
-    for raw in raw_messages:
+    for record in records:
         try:
-            msg = events.decode(raw)
+            msg = events.decode(record.value)  # None (a tombstone) is malformed too
         except events.MessageError as exc:
-            plan.poison.append((raw, f"{type(exc).__name__}: {exc}"[:500]))
+            plan.poison.append((record, reason(exc)))
             continue
         entry = plan.changes.setdefault(msg.event_id, EventChanges(msg.event_id, msg.token))
         entry.version = max(entry.version, msg.version)

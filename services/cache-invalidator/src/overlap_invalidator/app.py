@@ -1,10 +1,15 @@
 """The cache invalidator: clears the cache tags that domain events dirty.
 
-Per batch: undecodable messages go to the dead-letter topic; the rest are merged per event
-(union of tags, highest version); each event's floor is raised and its tags' keys
-unlinked in pipelined batches; the API processes are told on the L1 channel to forget the
-event's metadata. Offsets are committed after the deletes (a Redis failure nacks the
-batch, which is then consumed again: invalidating twice is harmless).
+Per batch: records that are not a domain event this code knows go to the group's
+dead-letter topic (``<domain topic>.dlt.cache-invalidator``, header ``error``) and the
+consumer goes on: tombstones, oversize or non-JSON values, JSON that is not an envelope,
+wrong field types, unknown types or schema versions (see ``overlap_shared.dead_letters``).
+No known type is ignored: each raises its event's version floor, even one that dirties no
+tag (``table.BY_TYPE``). The rest are merged per event (union of tags, highest
+version); each event's floor is raised and its tags' keys unlinked in pipelined batches;
+the API processes are told on the L1 channel to forget the event's metadata. Offsets
+are committed after the deletes (a Redis failure nacks the batch, which is then consumed
+again: invalidating twice is harmless).
 """
 
 import logging
@@ -16,9 +21,10 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from overlap_shared import events
 from overlap_shared.cache_keys import L1_CHANNEL
+from overlap_shared.dead_letters import RAW_RECORDS, Record, dead_letter, reason, records
 from overlap_shared.redis_client import create_redis
 from overlap_shared.tagcache import TagCache
-from overlap_shared.topics import INVALIDATOR_GROUP, dead_letter_topic
+from overlap_shared.topics import INVALIDATOR_GROUP
 from overlap_shared.worker import BATCH_TIMEOUT_MS, asgi_worker, create_broker
 from prometheus_client import Counter, Histogram
 
@@ -47,17 +53,19 @@ class Invalidator:
     async def close(self) -> None:
         await self.redis.aclose()
 
-    async def handle(self, raw_messages: list[bytes]) -> None:
-        dlt = dead_letter_topic(self.settings.domain_topic, INVALIDATOR_GROUP)
+    async def handle(self, batch: tuple[Record, ...]) -> None:
         per_event: dict[str, tuple[int, set[str]]] = {}
         users: set[str] = set()
         decoded: list[events.DomainEvent] = []
-        for raw in raw_messages:
+        for record in batch:
             try:
-                msg = events.decode(raw)
+                msg = events.decode(record.value)  # None (a tombstone) is malformed too
             except events.MessageError as exc:
-                await self.broker.publish(raw, dlt, headers={"error": str(exc)[:500]})
+                await dead_letter(self.broker, INVALIDATOR_GROUP, record, reason(exc))
                 DEAD_LETTERED.inc()
+                log.warning(
+                    "dead-lettered %s/%d@%d: %s", record.topic, record.partition, record.offset, exc
+                )
                 continue
             decoded.append(msg)
             tags, dirty_users = tags_for(msg)
@@ -90,11 +98,10 @@ def create_app(settings: Settings) -> AsgiFastStream:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title="on_domain_events",
         description="Clears the cache tags each domain event dirties",
+        **RAW_RECORDS,
     )
     async def on_domain_events(message: KafkaMessage) -> None:
-        records = message.raw_message  # the batch's ConsumerRecords, bodies undecoded
-        assert isinstance(records, tuple)
-        await invalidator.handle([r.value for r in records if r.value is not None])
+        await invalidator.handle(records(message))  # the batch's ConsumerRecords, undecoded
 
     app = asgi_worker(broker, "overlap-cache-invalidator", "Clears the cache tags events dirty")
     app.on_startup(invalidator.open)

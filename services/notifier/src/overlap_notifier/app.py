@@ -1,5 +1,22 @@
 """The notifier: turns view refreshes and event changes into Pusher events, coalesced per
-channel and sent in batches (DESIGN §5 "Notify")."""
+channel and sent in batches (DESIGN §5 "Notify").
+
+It consumes two topics, and dead-letters per topic (``<topic>.dlt.notifier``, headers
+``error`` and ``source-topic``/``-partition``/``-offset``) every record it cannot read, then
+goes on: tombstones, oversize or non-JSON values, JSON that is not an envelope, wrong field
+types, and unknown types or schema versions (see ``overlap_shared.dead_letters``).
+
+* Views topic: ``ViewRefreshed`` is the only type; anything else (a domain event included)
+  is unknown there and dead-lettered.
+* Domain topic: ``EventUpdated``/``EventFinalized``/``EventDeleted`` become Pusher events.
+  The other known domain types are decoded (so a malformed one is dead-lettered) and then
+  ignored without dead-lettering: they are valid, meant for the other groups, and pages
+  learn of them through the ``ViewRefreshed`` that follows. An unknown type is
+  dead-lettered.
+
+Updates that cannot be delivered to Pusher before the deadline are dead-lettered too
+(``dispatcher.py``).
+"""
 
 import asyncio
 import logging
@@ -10,9 +27,9 @@ from typing import Any
 from aiokafka import TopicPartition
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker, KafkaMessage
-from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
-from overlap_shared import events
+from overlap_shared import dead_letters, events
+from overlap_shared.dead_letters import RAW_RECORDS, reason, records
 from overlap_shared.redis_client import create_redis
 from overlap_shared.settings import PusherSettings
 from overlap_shared.topics import NOTIFIER_GROUP, dead_letter_topic
@@ -34,18 +51,7 @@ DOMAIN_EVENT_NAMES = {
     "EventFinalized": EVENT_UPDATED,
     "EventDeleted": EVENT_DELETED,
 }
-Decoder = Callable[[bytes], events.Envelope]
-
-
-def _records(msg: KafkaMessage) -> tuple[Any, ...]:  # ConsumerRecords of one batch
-    raw = msg.raw_message
-    return raw if isinstance(raw, tuple) else (raw,)
-
-
-async def raw_values(msg: StreamMessage[Any]) -> list[bytes]:
-    """The records' bytes as they are: this worker decodes (and dead-letters) itself, so
-    FastStream's content-type based decoding must not fail a batch before the handler."""
-    return [record.value or b"" for record in _records(msg)]  # type: ignore[arg-type]
+Decoder = Callable[[bytes | None], events.Envelope]
 
 
 def _update(message: events.Envelope, name: str, record: Any, now: float) -> Pending:
@@ -78,16 +84,9 @@ class Notifier:
         self._committer: asyncio.Task[None]
 
     async def dead_letter(self, update: Pending, reason: str) -> None:
-        await self.publish_dead_letter(update.topic, update.raw, update.key, reason)
-
-    async def publish_dead_letter(
-        self, topic: str, raw: bytes, key: bytes | None, reason: str
-    ) -> None:
-        await self.broker.publish(
-            raw,
-            dead_letter_topic(topic, NOTIFIER_GROUP),
-            key=key,
-            headers={"error": reason[:1000], "source-topic": topic},
+        """Park an update Pusher did not take in time (its message, as consumed)."""
+        await dead_letters.publish_dead_letter(
+            self.broker, NOTIFIER_GROUP, update.topic, update.key, update.raw, reason
         )
 
     async def handle(
@@ -101,16 +100,18 @@ class Notifier:
         waiting for Pusher; offsets are committed as records settle (see offsets.py)."""
         try:
             tracker.consumer = getattr(msg, "consumer", None)
-            records, updates, owners = _records(msg), [], []
+            batch, updates, owners = records(msg), [], []
             now = time.monotonic()
-            for record in records:
+            for record in batch:
                 try:
-                    message = decode(record.value or b"")
+                    message = decode(record.value)  # None (a tombstone) is malformed too
                 except events.MessageError as exc:
+                    log.warning(
+                        "notifier: dead-lettering %s/%d@%d: %s",
+                        *(record.topic, record.partition, record.offset, exc),
+                    )
+                    await dead_letters.dead_letter(self.broker, NOTIFIER_GROUP, record, reason(exc))
                     metrics.DEAD_LETTERED.labels("undecodable").inc()
-                    log.warning("notifier: undecodable message on %s: %s", record.topic, exc)
-                    value = record.value or b""
-                    await self.publish_dead_letter(record.topic, value, record.key, str(exc))
                     continue
                 metrics.MESSAGES.labels(message.type).inc()
                 name = name_of(message)
@@ -121,7 +122,7 @@ class Notifier:
             await msg.nack()  # rewind: the batch comes again
             raise
         waiters = dict(zip(map(id, owners), self.dispatcher.submit(updates), strict=True))
-        for record in records:
+        for record in batch:
             entry = tracker.add(TopicPartition(record.topic, record.partition), record.offset)
             waiter = waiters.get(id(record))
             if waiter is None:
@@ -195,7 +196,7 @@ def create_app(settings: Settings, pusher: PusherSettings | None = None) -> Asgi
         "max_records": settings.notifier_max_records,
         "auto_offset_reset": "earliest",
         "ack_policy": AckPolicy.MANUAL,  # Notifier.commit commits settled offsets
-        "decoder": raw_values,
+        **RAW_RECORDS,
     }
 
     @broker.subscriber(
