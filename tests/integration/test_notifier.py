@@ -445,3 +445,25 @@ async def test_soketi_outage_the_notifier_stays_up_and_delivers_after_recovery(
     assert orjson.loads(msg["data"])["version"] >= version + 1
     assert failures > 0
     assert max(pending) <= MAX_PENDING
+
+
+async def test_a_call_soketi_refuses_with_200_is_a_failure_not_a_delivery(
+    services: Services,
+) -> None:
+    """soketi refuses a wrong secret with HTTP 200 and an error body: counting that as
+    delivered would silently drop every update."""
+    from overlap_notifier.pusher_http import PusherError, PusherSender
+
+    event = {"channel": "private-event-x", "name": "view.updated", "data": "{}"}
+    good = PusherSender(services.pusher, timeout_s=3, max_connections=1)
+    wrong = services.pusher.model_copy(update={"secret": "not-the-secret-of-this-app"})
+    bad = PusherSender(wrong, timeout_s=3, max_connections=1)
+    try:
+        await good.trigger_batch([event])  # taken
+        with pytest.raises(PusherError) as refused:
+            await bad.trigger_batch([event])
+        assert not refused.value.retryable
+        assert "HTTP 401" in str(refused.value)
+    finally:
+        await good.close()
+        await bad.close()

@@ -5,8 +5,11 @@ consumes Kafka answers ``/healthz`` (broker reachable), ``/metrics`` (Prometheus
 ``/asyncapi`` (the generated AsyncAPI document) on its own health port.
 """
 
+import asyncio
 import os
 import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import uvicorn
 from faststream.asgi import AsgiFastStream, AsyncAPIRoute, make_ping_asgi
@@ -20,6 +23,32 @@ from overlap_shared.settings import ServiceSettings
 # FastStream's batch subscriber polls with this timeout and, after an empty poll, sleeps
 # for it again: a message arriving then waits up to this long. Keep it short.
 BATCH_TIMEOUT_MS = 10
+
+
+class RetryPause:
+    """Waits before a failed batch is consumed again: ``first_s``, doubling up to
+    ``longest_s``, back to ``first_s`` after a success. Without it an outage of PostgreSQL
+    or Redis is a hot loop of re-polls, each logging a traceback (found by ``make chaos``).
+    """
+
+    def __init__(
+        self,
+        first_s: float = 0.1,
+        longest_s: float = 5.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.first_s, self.longest_s, self.sleep = first_s, longest_s, sleep
+        self.delay_s = first_s
+
+    @asynccontextmanager
+    async def around(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except Exception:
+            await self.sleep(self.delay_s)
+            self.delay_s = min(self.longest_s, self.delay_s * 2)
+            raise
+        self.delay_s = self.first_s
 
 
 def create_broker(settings: ServiceSettings, service: str) -> KafkaBroker:

@@ -28,7 +28,7 @@ from overlap_shared.redis_client import create_redis
 from overlap_shared.topics import AVAILABILITY_GROUP
 from overlap_shared.view import build_view, serialize_view
 from overlap_shared.viewcache import ViewCache
-from overlap_shared.worker import BATCH_TIMEOUT_MS, asgi_worker, create_broker
+from overlap_shared.worker import BATCH_TIMEOUT_MS, RetryPause, asgi_worker, create_broker
 from prometheus_client import Counter, Histogram
 
 from overlap_availability.batch import EventChanges, plan_batch
@@ -107,6 +107,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
     broker = create_broker(settings, "availability")
     worker = ViewWorker(settings, broker)
 
+    pause = RetryPause()
+
     @broker.subscriber(
         settings.domain_topic,
         group_id=AVAILABILITY_GROUP,
@@ -120,7 +122,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
         **RAW_RECORDS,
     )
     async def on_domain_events(message: KafkaMessage) -> None:
-        await worker.handle(records(message))  # the batch's ConsumerRecords, undecoded
+        async with pause.around():  # a failed batch is consumed again, after a pause
+            await worker.handle(records(message))  # the batch's ConsumerRecords, undecoded
 
     app = asgi_worker(broker, "overlap-availability", "Precomputes event views into Redis")
     app.on_startup(worker.open)

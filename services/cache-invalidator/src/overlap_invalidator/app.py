@@ -25,7 +25,7 @@ from overlap_shared.dead_letters import RAW_RECORDS, Record, dead_letter, reason
 from overlap_shared.redis_client import create_redis
 from overlap_shared.tagcache import TagCache
 from overlap_shared.topics import INVALIDATOR_GROUP
-from overlap_shared.worker import BATCH_TIMEOUT_MS, asgi_worker, create_broker
+from overlap_shared.worker import BATCH_TIMEOUT_MS, RetryPause, asgi_worker, create_broker
 from prometheus_client import Counter, Histogram
 
 from overlap_invalidator.settings import Settings
@@ -88,6 +88,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
     broker = create_broker(settings, "cache-invalidator")
     invalidator = Invalidator(settings, broker)
 
+    pause = RetryPause()
+
     @broker.subscriber(
         settings.domain_topic,
         group_id=INVALIDATOR_GROUP,
@@ -101,7 +103,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
         **RAW_RECORDS,
     )
     async def on_domain_events(message: KafkaMessage) -> None:
-        await invalidator.handle(records(message))  # the batch's ConsumerRecords, undecoded
+        async with pause.around():  # a failed batch is consumed again, after a pause
+            await invalidator.handle(records(message))  # the batch's ConsumerRecords, undecoded
 
     app = asgi_worker(broker, "overlap-cache-invalidator", "Clears the cache tags events dirty")
     app.on_startup(invalidator.open)

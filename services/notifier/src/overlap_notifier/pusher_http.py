@@ -50,10 +50,26 @@ class PusherSender:
             )
         except httpx.HTTPError as exc:
             raise PusherError(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code in (200, 202):
+        status, why = refusal(response)
+        if status is None:
             return
-        retryable = response.status_code >= 500 or response.status_code in (408, 429)
-        raise PusherError(f"HTTP {response.status_code}: {response.text[:200]}", retryable)
+        retryable = status >= 500 or status in (408, 429)
+        raise PusherError(f"HTTP {status}: {why}", retryable)
 
     async def close(self) -> None:
         await self._http.aclose()
+
+
+def refusal(response: httpx.Response) -> tuple[int | None, str]:
+    """(status, why) of a refused call; (None, "") when it was taken. soketi answers some
+    refusals, such as a wrong secret, with 200 and ``{"error": ..., "code": 401}``."""
+    if response.status_code not in (200, 202):
+        return response.status_code, response.text[:200]
+    try:
+        body = response.json()
+    except ValueError:
+        return None, ""
+    if isinstance(body, dict) and "error" in body:
+        code = body.get("code")
+        return code if isinstance(code, int) and code >= 400 else 400, str(body["error"])[:200]
+    return None, ""
