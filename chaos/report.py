@@ -3,7 +3,8 @@
 from chaos.run import Result
 
 
-def table(results: list[Result], memory: dict[str, tuple[float, float]], header: str) -> str:
+def table(results: list[Result], memory: dict[str, tuple[float, ...]], header: str) -> str:
+    """``memory``: component -> (PSS, RSS) at the start and (PSS, RSS) at the end, MiB."""
     lines = [
         header,
         "",
@@ -23,8 +24,15 @@ def table(results: list[Result], memory: dict[str, tuple[float, float]], header:
             f"| {r.errors_until_s:.1f} s | {converged} "
             f"| {verdict} |"
         )
-    lines += ["", "| component | memory (PSS) at start | at end |", "|---|---:|---:|"]
-    lines += [f"| {n} | {a:.0f} MiB | {b:.0f} MiB |" for n, (a, b) in memory.items()]
+    lines += [
+        "",
+        "| component | RSS at start | RSS at end | PSS at start | PSS at end |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {n} | {rss0:.0f} MiB | {rss1:.0f} MiB | {pss0:.0f} MiB | {pss1:.0f} MiB |"
+        for n, (pss0, rss0, pss1, rss1) in memory.items()
+    ]
     checks = sorted({name for r in results for name in r.violations})
     lines += [
         "",

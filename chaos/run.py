@@ -144,10 +144,11 @@ async def inject(stack: Stack, fault: Fault, timing: Timing) -> float:
     return recovery
 
 
-def same_process(
-    before: dict[str, tuple[int, float]], after: dict[str, tuple[int, float]]
-) -> tuple[dict[str, float], dict[str, float]]:
-    """RSS before and after of the components whose main process was not replaced."""
+Memory = dict[str, tuple[int, float, float]]  # component -> (main pid, PSS MiB, RSS MiB)
+
+
+def same_process(before: Memory, after: Memory) -> tuple[dict[str, float], dict[str, float]]:
+    """PSS before and after of the components whose main process was not replaced."""
     kept = [n for n in before.keys() & after.keys() if before[n][0] == after[n][0]]
     return {n: before[n][1] for n in kept}, {n: after[n][1] for n in kept}
 
@@ -181,9 +182,9 @@ async def scenario(stack: Stack, load: Load, truth: Truth, fault: Fault, timing:
 
 async def run_plan(
     stack: Stack, plan: list[Fault], timing: Timing, seed: int, *, soak_s: float = 0
-) -> tuple[list[Result], dict[str, tuple[float, float]]]:
+) -> tuple[list[Result], dict[str, tuple[float, ...]]]:
     """Run every fault in turn (or, with ``soak_s``, one long stretch with no fault);
-    also returns each component's RSS (MiB) at the start and at the end."""
+    also returns each component's (PSS, RSS) at the start and (PSS, RSS) at the end."""
     load = Load(stack.api_url, pusher_of(stack), seed)
     truth = Truth(stack)
     supervisor = asyncio.create_task(supervise(stack))
@@ -203,10 +204,8 @@ async def run_plan(
         supervisor.cancel()
         await load.close()
         await truth.close()
-    memory = {
-        n: (start_memory[n][1], end_memory[n][1]) for n in start_memory.keys() & end_memory.keys()
-    }
-    return results, dict(sorted(memory.items()))
+    both = sorted(start_memory.keys() & end_memory.keys())
+    return results, {n: (*start_memory[n][1:], *end_memory[n][1:]) for n in both}
 
 
 async def soak(stack: Stack, load: Load, truth: Truth, timing: Timing, seconds: float) -> Result:

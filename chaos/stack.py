@@ -253,13 +253,16 @@ class Stack:
             if name in self.apps:
                 self.wait_ready(self.apps[name])
 
-    def memory(self) -> dict[str, tuple[int, float]]:
-        """Component -> (its main pid, memory of all its processes in MiB)."""
+    def memory(self) -> dict[str, tuple[int, float, float]]:
+        """Component -> (its main pid, PSS and RSS of all its processes in MiB). PSS counts
+        shared pages (PostgreSQL's buffers) once; the checks use it."""
         out = {}
         for name in (*INFRA, *self.apps):
             pids = self.pids(name)
             if pids:
-                out[name] = (pids[0], sum(_pss_kb(p) for p in pids) / 1024)
+                sizes = [_memory_kb(p) for p in pids]
+                pss, rss = (sum(s[i] for s in sizes) / 1024 for i in (0, 1))
+                out[name] = (pids[0], pss, rss)
         return out
 
 
@@ -300,15 +303,17 @@ def _children(parent: int) -> list[int]:
     return [pid for pid, ppid, _ in _proc_stats() if ppid == parent]
 
 
-def _pss_kb(pid: int) -> int:
-    """Proportional set size: shared pages (PostgreSQL's buffers) are counted once in a sum."""
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """(PSS, RSS) of a process in KiB; (0, 0) once it is gone."""
+    found = {}
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
+            name, _, rest = line.partition(":")
+            if name in ("Pss", "Rss"):
+                found[name] = int(rest.split()[0])
     except OSError:
         pass
-    return 0
+    return found.get("Pss", 0), found.get("Rss", 0)
 
 
 def _alive(pid: int) -> bool:

@@ -102,10 +102,10 @@ def test_the_table_names_each_fault_its_errors_and_what_failed() -> None:
         waited_on=["views in Redis current"],
         violations={"views in Redis current": ["view abc at v2, database at v3"]},
     )
-    out = table([good, bad], {"api": (90.0, 95.0)}, "# Chaos")
+    out = table([good, bad], {"api": (80.0, 90.0, 85.0, 95.0)}, "# Chaos")
     assert "| kill kafka | 100 | none | 0.20 s | 0.0 s | 0.5 s | all hold |" in out
     assert "| kill redis | 90 | 503 3 |" in out
     assert "never (views in Redis current)" in out
     assert "FAILED views in Redis current: view abc at v2, database at v3" in out
-    assert "| api | 90 MiB | 95 MiB |" in out
+    assert "| api | 90 MiB | 95 MiB | 80 MiB | 85 MiB |" in out
     assert "1/2 faults: every invariant held." in out
