@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from overlap_shared.worker import create_broker
 
 from overlap_api.caches import Caches
-from overlap_api.errors import install_error_handlers
+from overlap_api.errors import BodyLimit, install_error_handlers
 from overlap_api.monitoring import MetricsMiddleware, Monitor
 from overlap_api.openapi import install_openapi
 from overlap_api.relay import OutboxRelay, RelayConfig
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     app.state.monitor = Monitor()
     if settings.enable_performance_monitoring:
         app.add_middleware(MetricsMiddleware, monitor=app.state.monitor)

@@ -134,6 +134,21 @@ class Caches:
         self.l1.pop(token, None)
         self.views.l1.forget(token, int(version) if version.isdigit() else None)
 
+    # --- a writer's next read -----------------------------------------------------------
+    # The workers clear caches from the domain events; these make a removal visible at once
+    # to the reads that follow the 204 (and would otherwise be served from a cache).
+    async def event_deleted(self, token: str, version: int) -> None:
+        await self.views.bury(token, version)
+        await self._forget(token, version, "meta", "sessions")
+
+    async def participant_left(self, token: str, version: int, pid: uuid.UUID) -> None:
+        await self._forget(token, version, f"participant:{pid}")
+
+    async def _forget(self, token: str, version: int, *tags: str) -> None:
+        ttl = self.settings.longest_cache_ttl_ms
+        await self._safe(self.tags.invalidate(token, version, tags, ttl))
+        self.l1.pop(token, None)
+
     # --- "my events" pages ------------------------------------------------------------
     async def get_user_page(self, user_id: str, page: str) -> dict[str, Any] | None:
         found = await self._safe(self.tags.get(user_page_key(user_id, page)))

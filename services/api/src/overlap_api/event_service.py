@@ -182,10 +182,11 @@ async def finalize_event(
 
 async def delete_event(
     conn: AsyncConnection, token: str, admin_key: str | None, topic: str
-) -> None:
+) -> Locked:
     locked = await bump_version(conn, token)
     require_admin(locked, admin_key)
     await conn.execute(delete(Event).where(Event.id == locked.id))
     await enqueue(
         conn, topic, events.EventDeleted(**locked.envelope(), data=events.EventDeletedData())
     )
+    return locked

@@ -78,18 +78,22 @@ async def rename(
     return locked, me.id
 
 
-async def leave(conn: AsyncConnection, token: str, participant_key: str | None, topic: str) -> None:
+async def leave(
+    conn: AsyncConnection, token: str, participant_key: str | None, topic: str
+) -> tuple[Locked, uuid.UUID]:
     locked = await bump_version(conn, token)
     me = await find_participant(conn, locked.id, participant_key)
     await _remove(conn, locked, me.id, by_admin=False, topic=topic)
+    return locked, me.id
 
 
 async def remove(
     conn: AsyncConnection, token: str, admin_key: str | None, participant_id: uuid.UUID, topic: str
-) -> None:
+) -> Locked:
     locked = await bump_version(conn, token)
     require_admin(locked, admin_key)
     await _remove(conn, locked, participant_id, by_admin=True, topic=topic)
+    return locked
 
 
 async def _remove(

@@ -1,6 +1,7 @@
 """Read paths: the view (one SQL statement), best times, the calendar file, my events."""
 
 import base64
+import re
 from datetime import datetime
 
 from overlap_shared.bitmaps import bits_to_ranges, from_bytes
@@ -11,6 +12,7 @@ from overlap_shared.view import clean_bits
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from overlap_api.deps import TOKEN_PATTERN
 from overlap_api.errors import EventNotFound, Forbidden, Invalid
 from overlap_api.store import participant_key_hash
 
@@ -49,9 +51,12 @@ def _cursor(updated_at: datetime, token: str) -> str:
 def _parse_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         stamp, token = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(stamp), token
+        at = datetime.fromisoformat(stamp)
     except ValueError:
-        raise Invalid("cursor is not one this API gave") from None
+        at, token = None, ""
+    if at is None or at.tzinfo is None or not re.fullmatch(TOKEN_PATTERN, token):
+        raise Invalid("cursor is not one this API gave")  # (a NUL would even fail in SQL)
+    return at, token
 
 
 async def my_events(

@@ -32,18 +32,40 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold()
 
 
+def plain_text(value: str) -> str:
+    """Refuse what PostgreSQL cannot store (NUL) and UTF-8 cannot encode (lone surrogates)."""
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("text must not contain NUL or unpaired surrogate characters")
+    return value
+
+
 def clean_title(value: str) -> str:
     title = value.strip()
     if not title:
         raise ValueError("title must not be blank")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in title):
+        raise ValueError("title must not contain control characters")
     return title
 
 
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_name)]
 Title = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_title)]
-Description = Annotated[str, Field(max_length=2000)]
+Description = Annotated[str, Field(max_length=2000), AfterValidator(plain_text)]
 Zone = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Berlin"])]
-Dates = Annotated[list[date], Field(min_length=1, max_length=MAX_DAYS)]
+# Far enough from date.min/max that every slot instant, in any zone, is a datetime (year 1
+# in Asia/Tokyo starts in year 0 UTC: an event no view or calendar could be built for).
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def in_range(value: date) -> date:
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise ValueError(f"dates must lie between {FIRST_DATE} and {LAST_DATE}")
+    return value
+
+
+Dates = Annotated[
+    list[Annotated[date, AfterValidator(in_range)]], Field(min_length=1, max_length=MAX_DAYS)
+]
 Weekdays = Annotated[list[Weekday], Field(min_length=1, max_length=7)]
 
 

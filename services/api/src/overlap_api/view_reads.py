@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from overlap_shared.cache_keys import view_lease_key
+from overlap_shared.cache_keys import L1_CHANNEL, view_lease_key
 from overlap_shared.view import build_view, serialize_view
 from overlap_shared.viewcache import ViewCache, is_tombstone, version_of
 from prometheus_client import Counter
@@ -69,6 +69,13 @@ class ViewReader:
         if min_version is not None and (version_of(view) or 0) < min_version:
             view = await self._recompute(token)  # the shared flight started before the write
         return self._remember(token, view)
+
+    async def bury(self, token: str, version: int) -> None:
+        """The event was deleted at ``version``: answer 404 from now on, in every API process
+        (the availability worker buries it too, once the domain event reaches it)."""
+        self.l1.forget(token, version)
+        await self._redis(self.cache.bury(token, version))
+        await self._redis(self.resources.redis.publish(L1_CHANNEL, f"{token}:{version}"))
 
     def _remember(self, token: str, data: bytes) -> bytes:
         self.l1.put(token, version_of(data) or 0, data)

@@ -94,10 +94,13 @@ async def update_event(
     "/{token}", status_code=204, summary="Delete the event (admin)", responses=KEYED_PROBLEMS
 )
 async def delete_event(
-    token: Token, resources: ResourcesDep, admin_key: AdminKey = None
+    token: Token, request: Request, resources: ResourcesDep, admin_key: AdminKey = None
 ) -> Response:
     async with resources.transaction() as conn:
-        await event_service.delete_event(conn, token, admin_key, resources.settings.domain_topic)
+        locked = await event_service.delete_event(
+            conn, token, admin_key, resources.settings.domain_topic
+        )
+    await request.app.state.caches.event_deleted(token, locked.version)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

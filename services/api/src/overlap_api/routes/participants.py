@@ -74,10 +74,13 @@ async def rename_me(
 
 @router.delete("/me", status_code=204, summary="Leave the event", responses=KEYED_PROBLEMS)
 async def leave(
-    token: Token, resources: ResourcesDep, participant_key: ParticipantKey = None
+    token: Token, request: Request, resources: ResourcesDep, participant_key: ParticipantKey = None
 ) -> Response:
     async with resources.transaction() as conn:
-        await service.leave(conn, token, participant_key, resources.settings.domain_topic)
+        locked, pid = await service.leave(
+            conn, token, participant_key, resources.settings.domain_topic
+        )
+    await request.app.state.caches.participant_left(token, locked.version, pid)
     return Response(status_code=204)
 
 
@@ -88,12 +91,17 @@ async def leave(
     responses=KEYED_PROBLEMS,
 )
 async def remove(
-    token: Token, participant_id: uuid.UUID, resources: ResourcesDep, admin_key: AdminKey = None
+    token: Token,
+    participant_id: uuid.UUID,
+    request: Request,
+    resources: ResourcesDep,
+    admin_key: AdminKey = None,
 ) -> Response:
     async with resources.transaction() as conn:
-        await service.remove(
+        locked = await service.remove(
             conn, token, admin_key, participant_id, resources.settings.domain_topic
         )
+    await request.app.state.caches.participant_left(token, locked.version, participant_id)
     return Response(status_code=204)
 
 
