@@ -21,14 +21,18 @@ PAIRS = (
 class Fault:
     targets: tuple[str, ...]
     action: str
+    hold_s: float | None = None  # how long it lasts, when not the timing's fault_s
 
     @property
     def name(self) -> str:
-        return f"{self.action} {'+'.join(self.targets)}"
+        held = f" for {self.hold_s:.0f} s" if self.hold_s else ""
+        return f"{self.action} {'+'.join(self.targets)}{held}"
 
     @property
     def database_down(self) -> bool:
-        return "postgres" in self.targets
+        """PostgreSQL refuses connections: answers must be fast 503s (a paused one hangs
+        connections instead, so there they must only come within the request timeout)."""
+        return "postgres" in self.targets and self.action == "kill"
 
 
 @dataclass(frozen=True)
@@ -46,10 +50,16 @@ QUICK = Timing(steady_s=1.5, fault_s=3, after_s=2, converge_s=60, write_rate=15,
 SOAK = Timing(steady_s=0, fault_s=0, after_s=0, converge_s=60, write_rate=20, read_rate=80)
 
 
+LONG_PAUSE_S = 15  # longer than any timeout of the API's: requests must still get answers
+
+
 def full_plan() -> list[Fault]:
-    """Every component alone, killed and paused, then the pairs, killed and paused."""
+    """Every component alone, killed and paused, then the pairs, killed and paused, then
+    PostgreSQL and Redis paused for longer than the API waits for them."""
     singles = [Fault((c,), a) for c in (*INFRA, *WORKERS) for a in ACTIONS]
-    return singles + [Fault(pair, a) for pair in PAIRS for a in ACTIONS]
+    pairs = [Fault(pair, a) for pair in PAIRS for a in ACTIONS]
+    long = [Fault((c,), "pause", LONG_PAUSE_S) for c in ("postgres", "redis")]
+    return singles + pairs + long
 
 
 def quick_plan(seed: int) -> list[Fault]:

@@ -71,11 +71,12 @@ class Truth:
             return {pid: from_bytes(bytes(data)) for pid, data in rows}
 
     async def cached(self, tokens: list[str]) -> dict[str, int | None]:
-        values = await self.redis.mget([view_key(t) for t in tokens])
-        return {
-            t: None if v is None or is_tombstone(v) else version_of(v)
-            for t, v in zip(tokens, values, strict=True)
-        }
+        """Token -> the version of its view in Redis (None: absent or a tombstone)."""
+        out: dict[str, int | None] = {}
+        for token, value in zip(tokens, await self.redis.mget(map(view_key, tokens)), strict=True):
+            data = value.encode() if isinstance(value, str) else value
+            out[token] = None if data is None or is_tombstone(data) else version_of(data)
+        return out
 
     async def close(self) -> None:
         self._task.cancel()
@@ -132,7 +133,7 @@ async def inject(stack: Stack, fault: Fault, timing: Timing) -> float:
     try:
         for target in fault.targets:
             await asyncio.to_thread(stack.kill if fault.action == "kill" else stack.pause, target)
-        await asyncio.sleep(timing.fault_s)
+        await asyncio.sleep(fault.hold_s or timing.fault_s)
         recovery = time.monotonic()
         if fault.action == "kill":
             await asyncio.to_thread(stack.restart, list(fault.targets))

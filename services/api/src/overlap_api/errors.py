@@ -125,6 +125,13 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+def unavailable(detail: str) -> Response:
+    """503 with Retry-After: the client may retry this request soon."""
+    response = problem(503, "Service unavailable", detail)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for err in exc.errors():
@@ -161,9 +168,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_database_unavailable(_: Request, exc: Exception) -> Response:
         """PostgreSQL down, paused or out of connections: a fast 503 the client may retry."""
         log.warning("database unavailable: %s: %s", type(exc).__name__, str(exc)[:200])
-        response = problem(503, "Service unavailable", "the database is unavailable; retry soon")
-        response.headers["Retry-After"] = str(RETRY_AFTER_S)
-        return response
+        return unavailable("the database is unavailable; retry soon")
 
     @app.exception_handler(DBAPIError)
     async def on_database_error(request: Request, exc: DBAPIError) -> Response:

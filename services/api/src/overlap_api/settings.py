@@ -15,6 +15,8 @@ class Settings(ServiceSettings):
     relay_enabled: bool = True  # run the outbox relay inside this API process
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # Every request is answered within this (503 + Retry-After past it); see deadline.py.
+    request_timeout_s: float = Field(default=5.0, gt=0, le=120)
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> "Settings":

@@ -92,6 +92,9 @@ class ViewReader:
             view = await self._across_processes(token)
             flight.set_result(view)
             return view
+        except asyncio.CancelledError:  # this request gave up: the others must not inherit it
+            flight.set_exception(TimeoutError(f"the read computing view {token} was cancelled"))
+            raise
         except BaseException as exc:
             flight.set_exception(exc)
             raise
