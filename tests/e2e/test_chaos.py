@@ -5,9 +5,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.servers import ROOT
 
 
+@pytest.mark.timeout(900)  # a stack of its own and four faults: minutes, not seconds
 def test_seeded_faults_keep_every_invariant(tmp_path: object) -> None:
     seed = os.environ.get("CHAOS_SEED", "1")
     args = [sys.executable, "-m", "chaos", "--quick", "--seed", seed, "--out", str(tmp_path)]
