@@ -43,12 +43,13 @@ class Truth:
         self.engine = create_engine(stack.env["DATABASE_URL"], "overlap-chaos")
         self.redis = create_redis(stack.env["REDIS_URL"])
         self.bootstrap = stack.env["KAFKA_BOOTSTRAP_SERVERS"]
+        self.topic = stack.env["DOMAIN_TOPIC"]
         self.seen: set[tuple[str, int]] = set()
         self._task = asyncio.create_task(self._consume())
 
     async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(
-            "overlap.domain.v1", bootstrap_servers=self.bootstrap, auto_offset_reset="earliest"
+            self.topic, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest"
         )
         await consumer.start()
         try:
@@ -80,7 +81,7 @@ class Truth:
 
     async def close(self) -> None:
         self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, Exception):  # a failure shows in checks
             await self._task
         await self.redis.aclose()
         await self.engine.dispose()

@@ -49,6 +49,8 @@ def stack_env(base_port: int, home: Path) -> dict[str, str]:
         "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{env['KAFKA_PORT']}",
         "PUSHER_HOST": "127.0.0.1",
         "PUSHER_PORT": env["SOKETI_PORT"],
+        "DOMAIN_TOPIC": "overlap.domain.v1",  # never inherited (make test sets its own)
+        "VIEWS_TOPIC": "overlap.views.v1",
         "ENVIRONMENT": "development",
         "RELAY_ENABLED": "false",  # the relay runs as its own process, to be killed alone
         "KAFKA_HEAP": "384m",
