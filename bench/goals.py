@@ -80,7 +80,7 @@ GOALS: tuple[Goal, ...] = (
          note="share of scaled-out runs where no event's ViewRefreshed version went down "
          "on the views topic"),
     Goal("faults", "faults", "Kafka/Redis/Pusher/worker killed mid-load: no write lost, views "
-         "converge, no request hangs", note="fault-injection scenario not built yet"),
+         "converge, no request hangs", note="measured by `make chaos` (chaos/), not by the bench"),
     Goal("bad_input", "bad input", "schemathesis finds 0 server errors",
          note="checked by tests/integration/test_api_fuzz.py, not by the bench"),
     Goal("access", "bad input", "every cross-event or cross-participant access is refused",
