@@ -192,8 +192,13 @@ class Load:
             wanted = self.acked.get(token) if self.rng.random() < 0.3 else None
             params = {"min_version": wanted} if wanted else None
             r = await self.timed("read", "GET", f"/api/events/{token}", params=params)
-            ok = wanted and r is not None and r.status_code == 200
-            if ok and orjson.loads(r.content)["version"] < wanted:  # type: ignore[union-attr]
+            stale = (
+                wanted
+                and r is not None
+                and r.status_code == 200
+                and orjson.loads(r.content)["version"] < wanted
+            )
+            if stale:  # an answer older than the version it asked for
                 self.recording.answers.append(Answer("read", time.monotonic(), 0, "stale"))
 
 

@@ -179,11 +179,14 @@ class Stack:
             shutil.rmtree(self.home)
         (self.home / "log").mkdir(parents=True, exist_ok=True)
         self.infra("up")
-        py = str(VENV_BIN / "python")
-        run = {"env": self.full_env(), "cwd": ROOT, "check": True, "timeout": 120}
-        subprocess.run([py, "-m", "overlap_shared.topics"], **run)  # type: ignore[call-overload]
-        alembic = [str(VENV_BIN / "alembic"), "-c", "services/api/alembic.ini", "upgrade", "head"]
-        subprocess.run(alembic, stdout=subprocess.DEVNULL, **run)  # type: ignore[call-overload]
+        env = self.full_env()
+        for setup in (
+            [str(VENV_BIN / "python"), "-m", "overlap_shared.topics"],
+            [str(VENV_BIN / "alembic"), "-c", "services/api/alembic.ini", "upgrade", "head"],
+        ):
+            subprocess.run(
+                setup, env=env, cwd=ROOT, check=True, timeout=120, stdout=subprocess.DEVNULL
+            )
         self.define_apps()
         for app in self.apps.values():
             self.spawn(app)

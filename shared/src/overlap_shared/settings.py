@@ -1,6 +1,6 @@
 """Settings base shared by every service: read from the environment, fail fast when wrong."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +62,18 @@ class PusherSettings(BaseSettings):
     port: int | None = 6001
     ssl: bool = False
     environment: str = Field(default="development", validation_alias="ENVIRONMENT")
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``pusher.Pusher`` for this server (API and notifier)."""
+        return {
+            "app_id": self.app_id,
+            "key": self.key,
+            "secret": self.secret,
+            "cluster": self.cluster,
+            "host": self.host,
+            "port": self.port,
+            "ssl": self.ssl,
+        }
 
     @model_validator(mode="after")
     def _numeric_app_id(self) -> "PusherSettings":

@@ -14,9 +14,12 @@ from contextlib import asynccontextmanager
 import uvicorn
 from faststream.asgi import AsgiFastStream, AsyncAPIRoute, make_ping_asgi
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
 from faststream.specification import AsyncAPI
 from prometheus_client import make_asgi_app
 
+from overlap_shared.dead_letters import RAW_RECORDS, Record, records
 from overlap_shared.logs import setup_logging
 from overlap_shared.settings import ServiceSettings
 
@@ -62,6 +65,37 @@ def create_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
         request_timeout_ms=10_000,
         graceful_timeout=10.0,
     )
+
+
+def consume_batches(
+    broker: KafkaBroker,
+    topic: str,
+    group: str,
+    handle: Callable[[tuple[Record, ...]], Awaitable[None]],
+    *,
+    max_records: int,
+    description: str,
+) -> None:
+    """Subscribe ``handle`` to ``topic`` as ``group``: batches of raw records (bodies
+    undecoded, see ``dead_letters``), offsets committed once it returns; a batch it fails
+    is consumed again after a :class:`RetryPause`."""
+    pause = RetryPause()
+
+    @broker.subscriber(
+        topic,
+        group_id=group,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=BATCH_TIMEOUT_MS,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=f"{group} <- {topic}",
+        description=description,
+        **RAW_RECORDS,
+    )
+    async def on_batch(message: KafkaMessage) -> None:
+        async with pause.around():
+            await handle(records(message))
 
 
 def asgi_worker(broker: KafkaBroker, title: str, description: str) -> AsgiFastStream:

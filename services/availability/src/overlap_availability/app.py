@@ -17,18 +17,16 @@ import time
 
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
-from faststream.middlewares import AckPolicy
 from overlap_shared import events
 from overlap_shared.cache_keys import L1_CHANNEL
 from overlap_shared.db import create_engine
-from overlap_shared.dead_letters import RAW_RECORDS, Record, dead_letter, records
+from overlap_shared.dead_letters import Record, dead_letter
 from overlap_shared.queries import load_snapshot_by_id
 from overlap_shared.redis_client import create_redis
 from overlap_shared.topics import AVAILABILITY_GROUP
 from overlap_shared.view import build_view, serialize_view
 from overlap_shared.viewcache import ViewCache
-from overlap_shared.worker import BATCH_TIMEOUT_MS, RetryPause, asgi_worker, create_broker
+from overlap_shared.worker import asgi_worker, consume_batches, create_broker
 from prometheus_client import Counter, Histogram
 
 from overlap_availability.batch import EventChanges, plan_batch
@@ -107,23 +105,14 @@ def create_app(settings: Settings) -> AsgiFastStream:
     broker = create_broker(settings, "availability")
     worker = ViewWorker(settings, broker)
 
-    pause = RetryPause()
-
-    @broker.subscriber(
+    consume_batches(
+        broker,
         settings.domain_topic,
-        group_id=AVAILABILITY_GROUP,
-        batch=True,
+        AVAILABILITY_GROUP,
+        worker.handle,
         max_records=settings.batch_max_records,
-        batch_timeout_ms=BATCH_TIMEOUT_MS,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        title="on_domain_events",
         description="Coalesces each event's changes and refreshes its view in Redis",
-        **RAW_RECORDS,
     )
-    async def on_domain_events(message: KafkaMessage) -> None:
-        async with pause.around():  # a failed batch is consumed again, after a pause
-            await worker.handle(records(message))  # the batch's ConsumerRecords, undecoded
 
     app = asgi_worker(broker, "overlap-availability", "Precomputes event views into Redis")
     app.on_startup(worker.open)

@@ -17,15 +17,13 @@ import time
 
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
-from faststream.middlewares import AckPolicy
 from overlap_shared import events
 from overlap_shared.cache_keys import L1_CHANNEL
-from overlap_shared.dead_letters import RAW_RECORDS, Record, dead_letter, reason, records
+from overlap_shared.dead_letters import Record, dead_letter, reason
 from overlap_shared.redis_client import create_redis
 from overlap_shared.tagcache import TagCache
 from overlap_shared.topics import INVALIDATOR_GROUP
-from overlap_shared.worker import BATCH_TIMEOUT_MS, RetryPause, asgi_worker, create_broker
+from overlap_shared.worker import asgi_worker, consume_batches, create_broker
 from prometheus_client import Counter, Histogram
 
 from overlap_invalidator.settings import Settings
@@ -88,23 +86,14 @@ def create_app(settings: Settings) -> AsgiFastStream:
     broker = create_broker(settings, "cache-invalidator")
     invalidator = Invalidator(settings, broker)
 
-    pause = RetryPause()
-
-    @broker.subscriber(
+    consume_batches(
+        broker,
         settings.domain_topic,
-        group_id=INVALIDATOR_GROUP,
-        batch=True,
+        INVALIDATOR_GROUP,
+        invalidator.handle,
         max_records=500,
-        batch_timeout_ms=BATCH_TIMEOUT_MS,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        title="on_domain_events",
         description="Clears the cache tags each domain event dirties",
-        **RAW_RECORDS,
     )
-    async def on_domain_events(message: KafkaMessage) -> None:
-        async with pause.around():  # a failed batch is consumed again, after a pause
-            await invalidator.handle(records(message))  # the batch's ConsumerRecords, undecoded
 
     app = asgi_worker(broker, "overlap-cache-invalidator", "Clears the cache tags events dirty")
     app.on_startup(invalidator.open)

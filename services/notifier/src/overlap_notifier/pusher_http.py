@@ -21,16 +21,7 @@ class PusherError(Exception):
 
 class PusherSender:
     def __init__(self, cfg: PusherSettings, timeout_s: float, max_connections: int) -> None:
-        self._pusher = pusher.Pusher(
-            app_id=cfg.app_id,
-            key=cfg.key,
-            secret=cfg.secret,
-            cluster=cfg.cluster,
-            host=cfg.host,
-            port=cfg.port,
-            ssl=cfg.ssl,
-            timeout=timeout_s,
-        )
+        self._pusher = pusher.Pusher(**cfg.client_options(), timeout=timeout_s)
         limits = httpx.Limits(max_connections=max_connections, keepalive_expiry=30)
         self._http = httpx.AsyncClient(timeout=timeout_s, limits=limits)
 

@@ -51,15 +51,7 @@ def pusher_settings() -> PusherSettings:
 
 @lru_cache(maxsize=4)
 def _signer(cfg: PusherSettings) -> pusher.Pusher:
-    return pusher.Pusher(
-        app_id=cfg.app_id,
-        key=cfg.key,
-        secret=cfg.secret,
-        cluster=cfg.cluster,
-        host=cfg.host,
-        port=cfg.port,
-        ssl=cfg.ssl,
-    )
+    return pusher.Pusher(**cfg.client_options())
 
 
 PusherDep = Annotated[PusherSettings, Depends(pusher_settings)]
