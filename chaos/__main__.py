@@ -27,13 +27,17 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=int(os.environ.get("CHAOS_SEED", "1")))
     p.add_argument("--soak", type=float, metavar="SECONDS", help="no faults: a long mixed load")
     p.add_argument("--only", nargs="*", help='faults by name, e.g. "kill kafka"')
-    p.add_argument("--base-port", type=int, help="first of its 10 ports (21400; soak 22400)")
+    p.add_argument(
+        "--base-port", type=int, help="first of its 10 ports (CHAOS_BASE_PORT or 21400; soak +1000)"
+    )
     p.add_argument("--home", type=Path, help="its data and logs (.local/chaos; soak .local/soak)")
     p.add_argument("--out", type=Path, default=ROOT / "results")
     a = p.parse_args()
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the checker's consumer, mid-fault
 
-    base_port = a.base_port or (22400 if a.soak else 21400)
+    base_port = a.base_port or int(os.environ.get("CHAOS_BASE_PORT", "21400")) + (
+        1000 if a.soak else 0
+    )
     home = a.home or ROOT / ".local" / ("soak" if a.soak else "chaos")
     plan = quick_plan(a.seed) if a.quick else full_plan()
     if a.only:
