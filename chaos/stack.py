@@ -53,6 +53,7 @@ def stack_env(base_port: int, home: Path) -> dict[str, str]:
         "VIEWS_TOPIC": "overlap.views.v1",
         "ENVIRONMENT": "development",
         "RELAY_ENABLED": "false",  # the relay runs as its own process, to be killed alone
+        "RATE_LIMITS_ENABLED": "false",  # the load is one client creating and joining a lot
         "KAFKA_HEAP": "384m",
     }
 

@@ -60,6 +60,7 @@ async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
         redis_url=services.redis_url,
         kafka_bootstrap_servers=services.kafka_bootstrap_servers,
         environment="test",
+        rate_limits_enabled=False,  # one client creates and joins a lot (limits: own tests)
     )
     app = create_app(settings)
     resources = await Resources.open(settings)

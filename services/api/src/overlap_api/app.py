@@ -3,8 +3,10 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from overlap_shared.worker import create_broker
 
 from overlap_api.caches import Caches
@@ -25,6 +27,27 @@ def make_relay(resources: Resources) -> OutboxRelay:
     return OutboxRelay(
         resources.engine, lambda: create_broker(settings, "relay"), settings.database_url, config
     )
+
+
+def cors_options(origins: list[str]) -> dict[str, Any]:
+    """CORS for the listed frontends: the methods and key headers the API uses, no cookies."""
+    return {
+        "allow_origins": origins,
+        "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+        "allow_headers": [
+            "Content-Type",
+            "Authorization",
+            "X-Admin-Key",
+            "X-Participant-Key",
+            "X-Event-Token",
+            "X-Min-Version",
+            "If-Match",
+            "If-None-Match",
+        ],
+        "expose_headers": ["ETag", "Retry-After", "X-Request-ID"],
+        "allow_credentials": False,
+        "max_age": 600,
+    }
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.monitor = Monitor()
     if settings.enable_performance_monitoring:
         app.add_middleware(MetricsMiddleware, monitor=app.state.monitor)
+    if settings.cors_origins:  # else no CORS headers at all: browsers allow same-origin only
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     app.add_middleware(Deadline, seconds=settings.request_timeout_s)  # outermost
     install_openapi(app)
     routers = (health, events, participants, me, monitor, realtime)

@@ -44,6 +44,9 @@ class OverlapError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    def response_headers(self) -> dict[str, str]:
+        return dict(self.headers or {})
+
 
 class NotFound(OverlapError):
     status, title = 404, "Not found"
@@ -83,6 +86,19 @@ class Invalid(OverlapError):
 
 class TooMany(OverlapError):
     status, title = 422, "Limit reached"
+
+
+class RateLimited(OverlapError):
+    """A route-class rate limit was reached (rate_limits.py); retry after ``retry_after_s``."""
+
+    status, title = 429, "Too many requests"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+    def response_headers(self) -> dict[str, str]:
+        return {**super().response_headers(), "Retry-After": str(self.retry_after_s)}
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
@@ -149,7 +165,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OverlapError)
     async def on_overlap_error(_: Request, exc: OverlapError) -> Response:
         response = problem(exc.status, exc.title, exc.detail)
-        response.headers.update(exc.headers or {})
+        response.headers.update(exc.response_headers())
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -1,7 +1,13 @@
 """Settings of the API service (environment variables of the same names, upper case)."""
 
+import re
+from typing import Annotated
+
 from overlap_shared.settings import ServiceSettings, refuse_dev_secrets
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
+
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 class Settings(ServiceSettings):
@@ -11,12 +17,32 @@ class Settings(ServiceSettings):
     operator_key: str = Field(default="overlap-dev-operator-key-not-for-production", repr=False)
     jwt_secret: str = Field(default="overlap-dev-jwt-secret-not-for-production", repr=False)
     max_participants: int = Field(default=1_000, ge=1, le=10_000)
+    # Route-class limits (rate_limits.py): requests per minute; 0 turns one off.
+    rate_limits_enabled: bool = True
+    rate_create_event_per_minute: int = Field(default=10, ge=0, le=100_000)
+    rate_join_per_minute: int = Field(default=30, ge=0, le=100_000)
+    rate_costly_read_per_minute: int = Field(default=60, ge=0, le=100_000)
+    rate_join_per_event_per_minute: int = Field(default=60, ge=0, le=100_000)
+    # Origins of other frontends that may call the API from a browser (CORS), as
+    # "scheme://host[:port]", comma-separated; empty: same-origin only.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     public_url: str = "http://127.0.0.1:8080"
     relay_enabled: bool = True  # run the outbox relay inside this API process
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
     # Every request is answered within this (503 + Retry-After past it); see deadline.py.
     request_timeout_s: float = Field(default=5.0, gt=0, le=120)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            wrong = [o for o in value if not (isinstance(o, str) and ORIGIN.match(o))]
+            if wrong:
+                raise ValueError(f"CORS_ORIGINS: not an origin (scheme://host[:port]): {wrong}")
+        return value
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> "Settings":

@@ -12,6 +12,7 @@ from overlap_api import event_service, reads
 from overlap_api.deps import AdminKey, OptionalUser, ResourcesDep, Token
 from overlap_api.errors import KEYED_PROBLEMS, Conflict
 from overlap_api.ics import calendar
+from overlap_api.rate_limits import RATE_LIMITED, CostlyReadLimit, CreateEventLimit
 from overlap_api.schemas import (
     BestTimes,
     EventChanged,
@@ -25,7 +26,14 @@ from overlap_api.schemas import (
 router = APIRouter(prefix="/api/events", tags=["events"])
 
 
-@router.post("", status_code=201, response_model=EventCreated, summary="Create an event")
+@router.post(
+    "",
+    status_code=201,
+    response_model=EventCreated,
+    summary="Create an event",
+    dependencies=[CreateEventLimit],
+    responses=RATE_LIMITED,
+)
 async def create_event(body: EventCreate, resources: ResourcesDep, user: OptionalUser) -> dict:
     async with resources.transaction() as conn:
         locked, admin_key = await event_service.create_event(
@@ -124,7 +132,8 @@ async def finalize_event(
     "/{token}/best-times",
     response_model=BestTimes,
     summary="Best blocks of time",
-    responses={404: KEYED_PROBLEMS[404]},
+    dependencies=[CostlyReadLimit],
+    responses={404: KEYED_PROBLEMS[404], **RATE_LIMITED},
 )
 async def best_times(
     token: Token,
@@ -152,7 +161,9 @@ async def best_times(
         200: {"content": {"text/calendar": {}}},
         404: KEYED_PROBLEMS[404],
         409: {"description": "not finalized yet"},
+        **RATE_LIMITED,
     },
+    dependencies=[CostlyReadLimit],
 )
 async def calendar_file(token: Token, resources: ResourcesDep) -> Response:
     async with resources.reading() as conn:  # rare, and must reflect a just-made finalize

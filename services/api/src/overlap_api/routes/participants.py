@@ -9,6 +9,7 @@ from overlap_api import participant_service as service
 from overlap_api.caches import read_me_cached
 from overlap_api.deps import AdminKey, OptionalUser, ParticipantKey, ResourcesDep, Token
 from overlap_api.errors import KEYED_PROBLEMS
+from overlap_api.rate_limits import RATE_LIMITED, JoinLimit
 from overlap_api.schemas import (
     AvailabilityAnswer,
     AvailabilityPatch,
@@ -28,7 +29,8 @@ router = APIRouter(prefix="/api/events/{token}/participants", tags=["participant
     status_code=201,
     response_model=ParticipantJoined,
     summary="Join the event",
-    responses={**KEYED_PROBLEMS, 409: {"description": "name taken"}},
+    responses={**KEYED_PROBLEMS, 409: {"description": "name taken"}, **RATE_LIMITED},
+    dependencies=[JoinLimit],
 )
 async def join(
     token: Token, body: ParticipantCreate, resources: ResourcesDep, user: OptionalUser
