@@ -8,7 +8,7 @@ ENV := source $(LOCAL)/env.sh
 PYTEST_ARGS ?=
 
 .PHONY: help install infra browser topics run stop status test test-unit lint fmt asyncapi bench \
-	chaos soak
+	chaos soak audit
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,7 +63,10 @@ asyncapi: install  ## write the AsyncAPI documents of the topics to docs/asyncap
 lint: install  ## ruff check, ruff format --check, mypy
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
-	@.venv/bin/mypy --no-incremental shared/src services/*/src tests scripts bench chaos
+	@.venv/bin/mypy --no-incremental shared/src services/*/src tests scripts bench chaos audit
+
+audit: install  ## known vulnerabilities in the locks (PyPI, npm); waivers: audit-waivers.toml
+	@.venv/bin/python -m audit
 
 fmt: install  ## apply ruff's fixes and formatting
 	@.venv/bin/ruff check --fix -q . || true

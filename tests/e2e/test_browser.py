@@ -2,6 +2,7 @@
 behind the gateway: two browser contexts on one event; one paints (mouse drag, keyboard,
 while offline), the other sees its heat map change without reloading, through the realtime
 channel (pusher-js -> gateway /app/ -> soketi <- notifier). Screenshots go to test-artifacts/.
+The pages run under the gateway's Content-Security-Policy; any violation fails the test.
 """
 
 import os
@@ -62,6 +63,38 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+# Records every CSP violation the page sees (the event fires for blocked scripts, styles,
+# connections and frames alike); runs before the page's own scripts.
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
+});
+"""
+
+
+def guard(page: Any, label: str, errors: list[str]) -> None:
+    """Collect the page's uncaught errors and CSP violations (console and DOM event)."""
+    page.add_init_script(RECORD_CSP_VIOLATIONS)
+    page.on("pageerror", lambda exc: errors.append(f"{label}: {exc}"))
+
+    def on_console(message: Any) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            errors.append(f"{label}: CSP: {message.text}")
+
+    page.on("console", on_console)
+
+
+def open_under_csp(page: Any, url: str) -> None:
+    answer = page.goto(url)
+    policy = answer.header_value("content-security-policy") or ""
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, policy
+
+
+def csp_violations(*pages: Any) -> list[str]:
+    return [v for page in pages for v in page.evaluate("window.__cspViolations || []")]
+
+
 def create_event(gateway: str) -> dict[str, Any]:
     first = date.today() + timedelta(days=3)
     answer = httpx.post(
@@ -93,8 +126,8 @@ def test_two_browsers_paint_and_watch_live(gateway: str, browser: Any) -> None:
     # Viewer: another zone and locale; the organiser (admin key handed over in the URL hash).
     viewer_ctx = browser.new_context(locale="en-GB", timezone_id=VIEWER_ZONE)
     viewer = viewer_ctx.new_page()
-    viewer.on("pageerror", lambda exc: errors.append(f"viewer: {exc}"))
-    viewer.goto(f"{page_url}#admin={admin_key}")
+    guard(viewer, "viewer", errors)
+    open_under_csp(viewer, f"{page_url}#admin={admin_key}")
     viewer.wait_for_selector("#group .cell")
     # The realtime channel is subscribed (pusher-js through the gateway, auth by the API).
     # Without the realtime routes the page falls back to polling (If-None-Match every 4 s);
@@ -115,13 +148,13 @@ def test_two_browsers_paint_and_watch_live(gateway: str, browser: Any) -> None:
     # Painter: joins with a name and paints a rectangle by mouse drag.
     painter_ctx = browser.new_context(locale="en-GB", timezone_id="Europe/Berlin")
     painter = painter_ctx.new_page()
-    painter.on("pageerror", lambda exc: errors.append(f"painter: {exc}"))
+    guard(painter, "painter", errors)
     puts: list[str] = []
     painter.on(
         "request",
         lambda r: puts.append(r.post_data or "") if r.method == "PUT" else None,
     )
-    painter.goto(page_url)
+    open_under_csp(painter, page_url)
     painter.fill("#join-form input[name=name]", "Paula")
     painter.click("#join-form button[type=submit]")
     painter.wait_for_selector("#mine .cell")
@@ -179,6 +212,7 @@ def test_two_browsers_paint_and_watch_live(gateway: str, browser: Any) -> None:
     viewer.screenshot(path=str(ARTIFACTS / "browser-viewer.png"), full_page=True)
     painter.screenshot(path=str(ARTIFACTS / "browser-painter.png"), full_page=True)
     assert not errors, errors
+    assert csp_violations(viewer, painter) == []
     viewer_ctx.close()
     painter_ctx.close()
 
@@ -200,8 +234,8 @@ def test_create_an_event_from_the_page(gateway: str, browser: Any) -> None:
     ctx = browser.new_context(locale="en-GB", timezone_id="Asia/Tokyo")
     page = ctx.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{gateway}/")
+    guard(page, "creator", errors)
+    open_under_csp(page, f"{gateway}/")
     assert page.input_value("#zone") == "Asia/Tokyo"  # the browser's zone by default
     page.fill("input[name=title]", "Weekly sync")
     page.check("input[name=kind][value=weekdays]")
@@ -219,4 +253,25 @@ def test_create_an_event_from_the_page(gateway: str, browser: Any) -> None:
     assert view["event"]["timezone"] == "Asia/Tokyo" and view["event"]["slot_count"] == 10
     assert page.locator("#group .cell").count() == 10
     assert not errors, errors
+    assert csp_violations(page) == []
+    ctx.close()
+
+
+def test_an_injected_inline_script_is_blocked_and_reported(gateway: str, browser: Any) -> None:
+    """The CSP really applies, and the guard above really sees violations."""
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    errors: list[str] = []
+    guard(page, "page", errors)
+    open_under_csp(page, f"{gateway}/")
+    page.evaluate(
+        """() => {
+          const s = document.createElement("script");
+          s.textContent = "window.__injected = true";
+          document.head.append(s);
+        }"""
+    )
+    page.wait_for_function("window.__cspViolations.length > 0")
+    assert page.evaluate("window.__injected === undefined")
+    assert any("script-src" in v for v in csp_violations(page)), csp_violations(page)
     ctx.close()

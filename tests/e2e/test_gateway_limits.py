@@ -44,6 +44,12 @@ def test_burst_above_the_rate_gets_429_and_the_api_stays_healthy(gateway: str) -
     assert refused.json()["status"] == 429
     assert refused.headers["retry-after"] == "1"
     assert refused.headers["x-request-id"]
+    # The gateway's own refusal repeats the security headers (its location has add_header
+    # lines of its own, which would otherwise drop the server block's).
+    assert refused.headers["x-content-type-options"] == "nosniff"
+    assert refused.headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in refused.headers["content-security-policy"]
+    assert "camera=()" in refused.headers["permissions-policy"]
 
     # The API itself stayed healthy, and the gateway lets the client in again.
     time.sleep(1.5)
