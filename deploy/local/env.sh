@@ -30,6 +30,10 @@ export PUSHER_SECRET=${PUSHER_SECRET:-overlap-local-secret}
 export PUSHER_HOST=${PUSHER_HOST:-127.0.0.1}
 export PUSHER_PORT=${PUSHER_PORT:-$SOKETI_PORT}
 export PUSHER_SSL=${PUSHER_SSL:-false}
+# Browser access: other frontends' origins (empty: same-origin only); proxies the API
+# believes about the client's address (the local gateway).
+export CORS_ORIGINS=${CORS_ORIGINS:-}
+export FORWARDED_ALLOW_IPS=${FORWARDED_ALLOW_IPS:-127.0.0.1,::1}
 
 log() { printf '\033[1m[local]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[local] %s\033[0m\n' "$*" >&2; exit 1; }

@@ -107,22 +107,23 @@ def test_the_api_docs_have_their_own_policy(gateway: str) -> None:
     assert "https://cdn.jsdelivr.net" in csp["script-src"] and csp["frame-ancestors"] == "'none'"
 
 
-def test_the_apis_429_passes_through_with_retry_after_and_headers(gateway: str) -> None:
-    client = {"X-Forwarded-For": "192.0.2.77"}  # uvicorn trusts the local gateway's XFF
-    answers = [
-        httpx.post(f"{gateway}/api/events", json=EVENT, headers=client, timeout=10)
-        for _ in range(CREATE_LIMIT + 1)
-    ]
-    assert [a.status_code for a in answers] == [201] * CREATE_LIMIT + [429]
+def test_the_apis_429_passes_through_and_a_made_up_client_address_does_not_help(
+    gateway: str,
+) -> None:
+    """The gateway replaces X-Forwarded-For with the peer's address: every request below is
+    the same client, whatever it claims (earlier tests here may have created one event)."""
+    answers = []
+    for i in range(CREATE_LIMIT + 1):
+        claimed = {"X-Forwarded-For": f"192.0.2.{i + 1}"}
+        answers.append(httpx.post(f"{gateway}/api/events", json=EVENT, headers=claimed, timeout=10))
+    codes = [a.status_code for a in answers]
+    assert set(codes) <= {201, 429} and codes[-1] == 429, codes
+    assert codes.count(201) <= CREATE_LIMIT, codes
     refused = answers[-1]
     assert refused.headers["content-type"] == "application/problem+json"
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert "event creations per minute" in refused.json()["detail"]
     assert_secure(refused, gateway)
-    other = httpx.post(
-        f"{gateway}/api/events", json=EVENT, headers={"X-Forwarded-For": "192.0.2.78"}, timeout=10
-    )
-    assert other.status_code == 201, other.text
 
 
 def preflight(gateway: str, token: str, origin: str) -> httpx.Response:
