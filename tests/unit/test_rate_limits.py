@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import pytest
 from overlap_api.errors import RateLimited
-from overlap_api.rate_limits import RouteClass, decide, enforce, limit_of
+from overlap_api.rate_limits import RouteClass, client_key, decide, enforce, limit_of
 from overlap_api.settings import Settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -34,6 +34,15 @@ def test_each_class_has_its_setting_and_the_switch_turns_all_off(
     assert all(limit_of(off, c) == 0 for c in RouteClass)
     with pytest.raises(ValueError):
         Settings(rate_join_per_minute=-1)
+
+
+def test_a_client_is_an_ipv4_address_or_an_ipv6_slash_64() -> None:
+    assert client_key("192.0.2.7") == "192.0.2.7"
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9")
+    assert client_key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("::ffff:192.0.2.7") == "192.0.2.7"
+    assert client_key("testclient") == "testclient"
 
 
 class DownRedis:

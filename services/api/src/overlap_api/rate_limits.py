@@ -15,6 +15,7 @@ is unreachable the request is let through (a limit is a guard, not a dependency)
 in ``redis_errors_total``.
 """
 
+import ipaddress
 import logging
 import math
 from dataclasses import dataclass
@@ -111,10 +112,21 @@ async def enforce(resources: ResourcesDep, route_class: RouteClass, subject: str
         raise RateLimited(detail, retry)
 
 
+def client_key(host: str) -> str:
+    """One client: an IPv4 address, or an IPv6 /64 (one host usually holds a whole /64)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6 and not address.ipv4_mapped:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address.ipv4_mapped or address) if address.version == 6 else str(address)
+
+
 def client_of(request: Request) -> str:
-    """The client's address: uvicorn takes it from X-Forwarded-For when the peer is a
-    trusted proxy (FORWARDED_ALLOW_IPS, default 127.0.0.1: the local gateway)."""
-    return request.client.host if request.client else "unknown"
+    """The client: uvicorn takes its address from X-Forwarded-For when the peer is a
+    trusted proxy (FORWARDED_ALLOW_IPS, default 127.0.0.1,::1: the local gateway)."""
+    return client_key(request.client.host) if request.client else "unknown"
 
 
 async def limit_create_event(request: Request, resources: ResourcesDep) -> None:
