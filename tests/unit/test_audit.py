@@ -1,12 +1,15 @@
 """`make audit`'s verdict: lock parsing, what PyPI and npm answers mean, waivers that expire,
 and that registry trouble is NOT CHECKED (never clean, never a failure)."""
 
+import asyncio
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 
-from audit.registries import locked_python, npm_findings, pypi_verdict
+from audit.registries import check_one, locked_python, npm_findings, pypi_verdict
 from audit.verdict import Finding, NotChecked, Waiver, load_waivers, report
 
 TODAY = date(2026, 11, 30)
@@ -93,3 +96,29 @@ def test_the_repository_waivers_file_loads() -> None:
     root = Path(__file__).resolve().parents[2]
     for waiver in load_waivers(root / "audit-waivers.toml"):
         assert waiver.reason and waiver.expires
+
+
+def answer_with(handler: Callable[[httpx.Request], httpx.Response]) -> list[Finding] | str:
+    async def run() -> list[Finding] | str:
+        transport = httpx.MockTransport(handler)
+        async with httpx.AsyncClient(transport=transport) as client:
+            return await check_one(client, "pkg", "2.0.0")
+
+    return asyncio.run(run())
+
+
+def test_a_registry_time_out_is_not_checked_and_a_404_falls_back_to_the_project() -> None:
+    def time_out(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    verdict = answer_with(time_out)
+    assert isinstance(verdict, str) and "PyPI did not answer: ConnectTimeout" in verdict
+
+    def project_only(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/pypi/pkg/json":
+            return httpx.Response(
+                200, json={"info": {"version": "2.0.0"}, "vulnerabilities": [VULN]}
+            )
+        return httpx.Response(404)
+
+    assert answer_with(project_only) == [FINDING]
