@@ -4,11 +4,10 @@ import base64
 import re
 from datetime import datetime
 
+from overlap_shared.aggregate import ViewAggregate
 from overlap_shared.bitmaps import bits_to_ranges, from_bytes
 from overlap_shared.models import Event, Participant
 from overlap_shared.queries import Snapshot, load_snapshot_by_token
-from overlap_shared.scoring import best_times
-from overlap_shared.view import clean_bits
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -33,15 +32,8 @@ def best_for(snap: Snapshot, min_minutes: int, required: list[str], limit: int) 
     unknown = [r for r in required if r not in ids]
     if unknown:
         raise Invalid(f"required names participants not in this event: {unknown[:5]}")
-    return best_times(
-        grid.slots_per_day,
-        grid.slot_count,
-        clean_bits(grid, people),
-        grid.missing(),
-        min_slots=max(1, min_minutes // grid.slot_minutes),
-        required=required,
-        limit=limit,
-    )
+    min_slots = max(1, min_minutes // grid.slot_minutes)
+    return ViewAggregate.build(event, people).best(min_slots, required, limit)
 
 
 def _cursor(updated_at: datetime, token: str) -> str:
