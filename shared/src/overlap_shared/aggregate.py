@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from overlap_shared.best import SlotFigures, rank_blocks
+from overlap_shared.best import SlotFigures, describe_blocks, rank_blocks
 from overlap_shared.kernels import (
     Bools,
     exists_mask,
@@ -216,21 +216,8 @@ class ViewAggregate:
             self.grid.slots_per_day, self.exists, self.counts_a, self.counts_n, self.changes
         )
         rows = self._view_rows()
-        out = []
-        for block in rank_blocks(figures, min_slots, limit, allowed):
-            span_a = self._a[rows, block.start : block.end]
-            in_a = span_a.all(axis=1)
-            in_any = (span_a | self._n[rows, block.start : block.end]).all(axis=1)
-            out.append(
-                {
-                    "start": block.start,
-                    "end": block.end,
-                    "available": [self._order[i] for i in np.flatnonzero(in_a).tolist()],
-                    "if_needed": [self._order[i] for i in np.flatnonzero(in_any & ~in_a).tolist()],
-                    "score": block.score,
-                }
-            )
-        return out
+        blocks = rank_blocks(figures, min_slots, limit, allowed)
+        return describe_blocks(blocks, self._a, self._n, rows, self._order)
 
     def render(self, best_limit: int = 10) -> bytes:
         """The view's bytes: equal to ``orjson.dumps`` of the DESIGN §3 document."""

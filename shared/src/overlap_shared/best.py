@@ -18,14 +18,16 @@ overlap a kept one.  Only the kept blocks (at most ``limit``) look at participan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from overlap_shared.kernels import Bools
 
-__all__ = ["Block", "SlotFigures", "rank_blocks"]
+__all__ = ["Block", "SlotFigures", "describe_blocks", "rank_blocks"]
 
 Ints = npt.NDArray[np.int64]
 
@@ -129,3 +131,32 @@ def rank_blocks(
         if len(kept) >= limit:
             break
     return kept
+
+
+def describe_blocks(
+    blocks: Sequence[Block],
+    available: Bools,
+    if_needed: Bools,
+    rows: npt.NDArray[np.intp],
+    ids: Sequence[str],
+) -> list[dict[str, Any]]:
+    """The answer's blocks: who is available (or if-needed) in every slot of each.
+
+    ``rows`` are the participants' rows of the two matrices in view order (``ids``); only
+    the blocks' columns are read.
+    """
+    out = []
+    for block in blocks:
+        span_a = available[rows, block.start : block.end]
+        in_a = span_a.all(axis=1)
+        in_any = (span_a | if_needed[rows, block.start : block.end]).all(axis=1)
+        out.append(
+            {
+                "start": block.start,
+                "end": block.end,
+                "available": [ids[i] for i in np.flatnonzero(in_a).tolist()],
+                "if_needed": [ids[i] for i in np.flatnonzero(in_any & ~in_a).tolist()],
+                "score": block.score,
+            }
+        )
+    return out
