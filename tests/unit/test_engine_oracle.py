@@ -13,10 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from overlap_shared.aggregate import GridChanged, ViewAggregate
+from overlap_shared.best_read import best_from_view, view_best, view_head
 from overlap_shared.oracle.scoring import best_times as oracle_best
 from overlap_shared.oracle.view import build_view as oracle_view
 from overlap_shared.oracle.view import clean_bits
-from overlap_shared.view import EventSnapshot, ParticipantSnapshot, render_view
+from overlap_shared.view import EventSnapshot, ParticipantSnapshot, event_public, render_view
 
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 # (zone, first day): windows that include a DST gap (a missing hour or half hour).
@@ -223,3 +224,28 @@ def test_a_new_grid_is_refused_by_a_delta() -> None:
     with pytest.raises(GridChanged):
         agg.set_event(wider)
     assert agg.event is event
+
+
+@EXAMPLES
+@given(snapshots(), st.data())
+def test_best_times_from_a_cached_view_equal_the_oracle(snap: Any, data: st.DataObject) -> None:
+    event, everyone = snap
+    event = dataclasses.replace(event, title='x"},"best":[],"slots":{}')  # keys inside a string
+    grid = event.grid
+    view = render_view(event, everyone)
+    min_slots = data.draw(st.integers(1, grid.slots_per_day))
+    ids = [str(p.id) for p in everyone]
+    required = data.draw(st.lists(st.sampled_from(ids), max_size=2)) if ids else []
+    limit = data.draw(st.integers(1, 12))
+    want = oracle_best(
+        grid.slots_per_day,
+        grid.slot_count,
+        clean_bits(grid, everyone),
+        grid.missing(),
+        min_slots=min_slots,
+        required=required,
+        limit=limit,
+    )
+    assert best_from_view(orjson.loads(view), min_slots, required, limit) == want
+    assert view_best(view) == orjson.loads(view)["best"]
+    assert view_head(view) == {"version": event.version, "event": event_public(event)}
