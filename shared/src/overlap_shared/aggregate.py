@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 
 from overlap_shared.best import SlotFigures, describe_blocks, rank_blocks
@@ -55,7 +56,6 @@ class GridChanged(ValueError):
 class _Member:
     row: int
     name: str
-    fragment: bytes
 
 
 @lru_cache(maxsize=256)
@@ -71,8 +71,9 @@ def _exists(grid: SlotGrid) -> Bools:
 
 
 def _fragment(pid: str, name: str, available: Any, if_needed: Any) -> bytes:
+    """One participant's part of the view, with the comma that precedes it in the list."""
     part = {"id": pid, "name": name, "available": available, "if_needed": if_needed}
-    return orjson.dumps(part, option=_NUMPY)
+    return b"," + orjson.dumps(part, option=_NUMPY)
 
 
 def _order_key(p: ParticipantSnapshot) -> _OrderKey:
@@ -97,8 +98,9 @@ class ViewAggregate:
         self.changes = np.zeros(width, dtype=np.int32)
         self._members: dict[str, _Member] = {}
         self._order: list[str] = []
+        self._fragments: list[bytes] = []  # in view order, like _order
         self._keys: list[_OrderKey] = []
-        self._rows: np.ndarray | None = None  # view-order rows, cached
+        self._rows: tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]] | None = None
 
     @classmethod
     def build(
@@ -112,8 +114,8 @@ class ViewAggregate:
         scan_a, scan_n = scan_level(agg._a), scan_level(agg._n)
         for row, p in enumerate(participants):
             pid = str(p.id)
-            frag = _fragment(pid, p.name, scan_a.ranges[row], scan_n.ranges[row])
-            agg._members[pid] = _Member(row, p.name, frag)
+            agg._fragments.append(_fragment(pid, p.name, scan_a.ranges[row], scan_n.ranges[row]))
+            agg._members[pid] = _Member(row, p.name)
             agg._order.append(pid)
             agg._keys.append(_order_key(p))
         agg.counts_a, agg.counts_n = scan_a.counts, scan_n.counts
@@ -131,7 +133,7 @@ class ViewAggregate:
     @property
     def nbytes(self) -> int:
         """Approximate memory held (matrices and fragments)."""
-        frags = sum(len(m.fragment) for m in self._members.values())
+        frags = sum(len(f) for f in self._fragments)
         return self._a.nbytes + self._n.nbytes + frags + 16 * self.counts_a.nbytes
 
     def set_event(self, event: EventSnapshot) -> None:
@@ -151,7 +153,7 @@ class ViewAggregate:
         self._set_row(member.row, rows_a[0], rows_n[0])
         member.name = p.name
         ranges_a, ranges_n = row_ranges(rows_a[0, :-1]), row_ranges(rows_n[0, :-1])
-        member.fragment = _fragment(pid, p.name, ranges_a, ranges_n)
+        self._fragments[self._order.index(pid)] = _fragment(pid, p.name, ranges_a, ranges_n)
 
     def remove(self, pid: str) -> None:
         """A participant left or was removed (unknown ids are ignored)."""
@@ -162,18 +164,19 @@ class ViewAggregate:
         self._set_row(member.row, empty, empty)
         self._free.append(member.row)
         index = self._order.index(pid)
-        del self._order[index], self._keys[index]
+        del self._order[index], self._keys[index], self._fragments[index]
         self._rows = None
 
     def _admit(self, pid: str, p: ParticipantSnapshot) -> _Member:
         if not self._free:
             self._grow()
-        member = _Member(self._free.pop(), p.name, b"")
+        member = _Member(self._free.pop(), p.name)
         self._members[pid] = member
         key = _order_key(p)
         index = bisect.bisect_right(self._keys, key)
         self._keys.insert(index, key)
         self._order.insert(index, pid)
+        self._fragments.insert(index, b"")
         self._rows = None
         return member
 
@@ -194,10 +197,12 @@ class ViewAggregate:
         self.changes += slot_changes(new_a, new_n) - slot_changes(old_a, old_n)
         self._a[row, :-1], self._n[row, :-1] = new_a, new_n
 
-    def _view_rows(self) -> np.ndarray:
+    def _view_rows(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+        """Rows and ids of the participants in view order (cached until someone joins or
+        leaves)."""
         if self._rows is None:
             rows = [self._members[pid].row for pid in self._order]
-            self._rows = np.asarray(rows, dtype=np.intp)
+            self._rows = (np.asarray(rows, dtype=np.intp), np.asarray(self._order, dtype=object))
         return self._rows
 
     def best(
@@ -215,27 +220,32 @@ class ViewAggregate:
         figures = SlotFigures(
             self.grid.slots_per_day, self.exists, self.counts_a, self.counts_n, self.changes
         )
-        rows = self._view_rows()
+        rows, ids = self._view_rows()
         blocks = rank_blocks(figures, min_slots, limit, allowed)
-        return describe_blocks(blocks, self._a, self._n, rows, self._order)
+        return describe_blocks(blocks, self.changes, self._a, self._n, rows, ids)
 
     def render(self, best_limit: int = 10) -> bytes:
-        """The view's bytes: equal to ``orjson.dumps`` of the DESIGN §3 document."""
-        members = self._members
-        return b"".join(
-            (
-                b'{"version":%d,"event":' % self.event.version,
-                self._event_json,
-                b',"slots":',
-                _slots_json(self.grid),
-                b',"participants":[',
-                b",".join([members[pid].fragment for pid in self._order]),
-                b'],"heatmap":{"available":',
-                orjson.dumps(self.counts_a, option=_NUMPY),
-                b',"if_needed":',
-                orjson.dumps(self.counts_n, option=_NUMPY),
-                b'},"best":',
-                orjson.dumps(self.best(limit=best_limit)),
-                b"}",
-            )
+        """The view's bytes: equal to ``orjson.dumps`` of the DESIGN §3 document.
+
+        One join copies every piece once; the first fragment goes in without its comma.
+        """
+        parts: list[bytes | memoryview] = [
+            b'{"version":%d,"event":' % self.event.version,
+            self._event_json,
+            b',"slots":',
+            _slots_json(self.grid),
+            b',"participants":[',
+        ]
+        parts += self._fragments
+        if self._fragments:
+            parts[5] = memoryview(self._fragments[0])[1:]
+        parts += (
+            b'],"heatmap":{"available":',
+            orjson.dumps(self.counts_a, option=_NUMPY),
+            b',"if_needed":',
+            orjson.dumps(self.counts_n, option=_NUMPY),
+            b'},"best":',
+            orjson.dumps(self.best(limit=best_limit)),
+            b"}",
         )
+        return b"".join(parts)

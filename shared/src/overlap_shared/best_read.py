@@ -50,10 +50,10 @@ def best_from_view(
         return []
     available = rows_from_ranges([p["available"] for p in people], slot_count)
     if_needed = rows_from_ranges([p["if_needed"] for p in people], slot_count)
-    ids = [p["id"] for p in people]
+    ids = np.asarray([p["id"] for p in people], dtype=object)
     allowed = None
     if required:
-        position = {pid: i for i, pid in enumerate(ids)}
+        position = {pid: i for i, pid in enumerate(ids.tolist())}
         needed = [position[pid] for pid in required]
         allowed = np.asarray((available[needed] | if_needed[needed]).all(axis=0))
     figures = SlotFigures(
@@ -64,4 +64,4 @@ def best_from_view(
         slot_changes(available, if_needed),
     )
     blocks = rank_blocks(figures, min_slots, limit, allowed)
-    return describe_blocks(blocks, available, if_needed, np.arange(len(ids)), ids)
+    return describe_blocks(blocks, figures.changes, available, if_needed, np.arange(len(ids)), ids)
