@@ -69,6 +69,19 @@ async def test_best_times_on_a_cached_event_run_no_sql_and_match_the_oracle(api:
         assert r.json() == {"version": event.version, "best": expected}, params
 
 
+async def test_best_times_with_min_version_see_the_callers_write(api: Api) -> None:
+    token, (me,) = await seeded(api, 1)
+    await api.client.get(f"/api/events/{token}")  # cached before the write
+    key = {"X-Participant-Key": me["participant_key"]}
+    r = await api.client.put(avail(token), json={"available": [[40, 44]]}, headers=key)
+    version = r.json()["version"]
+    best = await api.client.get(
+        f"/api/events/{token}/best-times", params={"min_version": version, "limit": 1}
+    )
+    assert best.json()["version"] >= version
+    assert best.json()["best"][0]["start"] == 40 and best.json()["best"][0]["end"] == 44
+
+
 async def test_more_ranges_than_the_limit_are_refused(api: Api) -> None:
     week = [f"2026-12-{d:02d}" for d in range(1, 8)]
     created = await api.create_event(

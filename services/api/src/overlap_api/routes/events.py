@@ -133,9 +133,10 @@ async def best_times(
         str | None, Query(max_length=4000, description="ids, comma-separated")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    min_version: Annotated[int | None, Query(ge=0, le=2**53)] = None,
 ) -> Response:
     wanted = [r.strip() for r in (required or "").split(",") if r.strip()]
-    view = await request.app.state.views.read(token, None)  # the cached view: no SQL
+    view = await request.app.state.views.read(token, min_version)  # cached: no SQL on a hit
     answer = reads.best_for(view, min_minutes, wanted[:100], limit)
     return Response(answer, media_type="application/json")
 
