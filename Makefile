@@ -73,6 +73,7 @@ fmt: install  ## apply ruff's fixes and formatting
 	@.venv/bin/ruff format -q .
 
 bench: install  ## open-loop benchmark vs DESIGN §8 (starts the stack if needed) -> results/
+	@.venv/bin/python -m bench.engine
 	@$(ENV); .venv/bin/python -m bench
 
 chaos: install  ## every fault (kill, pause; alone and in pairs) on a stack of its own -> table

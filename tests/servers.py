@@ -40,11 +40,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str], ready_url: str, name: str) -> Iterator[None]:
+def process(
+    args: list[str], env: dict[str, str], ready_url: str, name: str, ready_s: float = 30
+) -> Iterator[None]:
     log = (ROOT / ".local" / "log" / f"test-{name}.log").open("ab")
     proc = subprocess.Popen(args, env={**os.environ, **env}, stdout=log, stderr=log, cwd=ROOT)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + ready_s
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited with {proc.returncode}; see {log.name}")
@@ -54,7 +56,9 @@ def process(args: list[str], env: dict[str, str], ready_url: str, name: str) -> 
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} not ready at {ready_url} within 30 s; see {log.name}")
+                raise RuntimeError(
+                    f"{name} not ready at {ready_url} in {ready_s:g} s; see {log.name}"
+                )
             time.sleep(0.1)
         yield
     finally:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from overlap_shared.scoring import best_times, slot_masks
+from overlap_shared.oracle.scoring import best_times, slot_masks
 
 Participant = tuple[str, int, int]
 

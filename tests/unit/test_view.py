@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 from overlap_shared.bitmaps import ranges_to_bits, to_bytes
-from overlap_shared.scoring import best_times
+from overlap_shared.oracle.scoring import best_times
 from overlap_shared.slots import SlotGridError
 from overlap_shared.view import (
     EventSnapshot,

@@ -2,18 +2,19 @@
 
 Event columns plus the participants' columns aggregated into arrays, in join order: one
 round trip and one row however many participants there are (asyncpg decodes the arrays).
+The same statement restricted to some participants feeds the availability worker's deltas.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from overlap_shared.models import Event, Participant
-from overlap_shared.view import EventSnapshot, ParticipantSnapshot
+from overlap_shared.snapshots import EventSnapshot, ParticipantSnapshot
 
 SNAPSHOT_COLUMNS = (
     Event.id,
@@ -37,14 +38,24 @@ SNAPSHOT_COLUMNS = (
 _ORDER = (Participant.created_at, Participant.id)
 
 
-def _snapshot_query(where: ColumnElement[bool]) -> Any:
+_PARTICIPANT_COLUMNS = (
+    Participant.id,
+    Participant.name,
+    Participant.available,
+    Participant.if_needed,
+    Participant.created_at,
+)
+
+
+def _snapshot_query(where: ColumnElement[bool], joined: ColumnElement[bool] | None = None) -> Any:
     ordered = [
         func.array_agg(aggregate_order_by(c, *_ORDER)).filter(Participant.id.is_not(None))
-        for c in (Participant.id, Participant.name, Participant.available, Participant.if_needed)
+        for c in _PARTICIPANT_COLUMNS
     ]
+    on = Participant.event_id == Event.id
     return (
         select(*SNAPSHOT_COLUMNS, *ordered)
-        .outerjoin(Participant, Participant.event_id == Event.id)
+        .outerjoin(Participant, on if joined is None else on & joined)
         .where(where)
         .group_by(Event.id)
     )
@@ -64,10 +75,10 @@ def event_snapshot(row: Sequence[Any]) -> EventSnapshot:
 def _to_snapshot(row: Sequence[Any]) -> Snapshot:
     n = len(SNAPSHOT_COLUMNS)
     event = event_snapshot(row)
-    ids, names, available, if_needed = (row[n + i] or [] for i in range(4))
+    ids, names, available, if_needed, joined = (row[n + i] or [] for i in range(5))
     people = [
-        ParticipantSnapshot(pid, name, bytes(a), bytes(b))
-        for pid, name, a, b in zip(ids, names, available, if_needed, strict=True)
+        ParticipantSnapshot(pid, name, bytes(a), bytes(b), at)
+        for pid, name, a, b, at in zip(ids, names, available, if_needed, joined, strict=True)
     ]
     return event, people
 
@@ -79,4 +90,13 @@ async def load_snapshot_by_token(conn: AsyncConnection, token: str) -> Snapshot 
 
 async def load_snapshot_by_id(conn: AsyncConnection, event_id: uuid.UUID) -> Snapshot | None:
     row = (await conn.execute(_snapshot_query(Event.id == event_id))).first()
+    return _to_snapshot(row) if row else None
+
+
+async def load_participants_by_id(
+    conn: AsyncConnection, event_id: uuid.UUID, participant_ids: Collection[uuid.UUID]
+) -> Snapshot | None:
+    """The event and only the named participants that still exist (a delta's input)."""
+    joined = Participant.id.in_(list(participant_ids)) if participant_ids else false()
+    row = (await conn.execute(_snapshot_query(Event.id == event_id, joined))).first()
     return _to_snapshot(row) if row else None

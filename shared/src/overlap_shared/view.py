@@ -1,9 +1,10 @@
 """The event "view" (block map): one JSON document with everything the event page needs.
 
-:func:`build_view` turns an event snapshot and its participants into a dict whose keys
-are in the order of DESIGN §3; :func:`serialize_view` turns it into bytes with orjson.
+:func:`render_view` gives the view's bytes for an event snapshot and its participants
+(keys in the order of DESIGN §3) through the array engine, ``overlap_shared.aggregate``.
 The same input always gives identical bytes (no key sorting, no clock, no randomness),
-so every reader of a version receives the same document.
+so every reader of a version receives the same document; they equal the pure-Python
+oracle's (``overlap_shared.oracle.view``), which the property tests check.
 
 Stored bitsets are read defensively: bits beyond the grid or on a missing slot are
 ignored, and a slot marked at both levels counts as ``available`` only.  The rows in the
@@ -12,166 +13,39 @@ database are not changed here; remapping on a grid change is the writer's job.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 import orjson
 
-from overlap_shared.bitmaps import bits_to_ranges, from_bytes, full_mask, heatmap, mask_of
-from overlap_shared.scoring import best_times
-from overlap_shared.slots import Kind, SlotGrid, format_hhmm, utc_iso
+from overlap_shared.aggregate import ViewAggregate
+from overlap_shared.snapshots import EventSnapshot, ParticipantSnapshot, event_public
 
 __all__ = [
     "EventSnapshot",
     "ParticipantSnapshot",
     "build_view",
     "event_public",
+    "render_view",
     "serialize_view",
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class EventSnapshot:
-    id: uuid.UUID
-    token: str
-    title: str
-    description: str
-    timezone: str
-    kind: str
-    dates: tuple[date, ...] | None
-    weekdays: tuple[str, ...] | None
-    day_start: int
-    day_end: int
-    slot_minutes: int
-    status: str
-    final_start: int | None
-    final_end: int | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def grid(self) -> SlotGrid:
-        """The event's slot grid (raises ``SlotGridError`` if the fields are invalid)."""
-        return _grid(
-            self.kind,
-            tuple(self.dates) if self.dates is not None else None,
-            tuple(self.weekdays) if self.weekdays is not None else None,
-            self.day_start,
-            self.day_end,
-            self.slot_minutes,
-            self.timezone,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ParticipantSnapshot:
-    id: uuid.UUID
-    name: str
-    available: bytes
-    if_needed: bytes
-
-
-@lru_cache(maxsize=1024)
-def _grid(
-    kind: str,
-    dates: tuple[date, ...] | None,
-    weekdays: tuple[str, ...] | None,
-    day_start: int,
-    day_end: int,
-    slot_minutes: int,
-    timezone: str,
-) -> SlotGrid:
-    # SlotGrid validates ``kind`` itself.
-    return SlotGrid(cast(Kind, kind), dates, weekdays, day_start, day_end, slot_minutes, timezone)
-
-
-def event_public(event: EventSnapshot) -> dict[str, Any]:
-    """The view's ``"event"`` sub-document (also returned by the event write routes)."""
-    grid = event.grid
-    final = None
-    if event.final_start is not None and event.final_end is not None:
-        final = {"start": event.final_start, "end": event.final_end}
-    return {
-        "id": str(event.id),
-        "token": event.token,
-        "title": event.title,
-        "description": event.description,
-        "timezone": event.timezone,
-        "kind": grid.kind,
-        "dates": [d.isoformat() for d in grid.dates] if grid.dates is not None else None,
-        "weekdays": list(grid.weekdays) if grid.weekdays is not None else None,
-        "day_start": format_hhmm(grid.day_start),
-        "day_end": format_hhmm(grid.day_end),
-        "slot_minutes": grid.slot_minutes,
-        "slots_per_day": grid.slots_per_day,
-        "slot_count": grid.slot_count,
-        "status": event.status,
-        "final": final,
-        "created_at": utc_iso(event.created_at),
-        "updated_at": utc_iso(event.updated_at),
-    }
-
-
-def clean_bits(
-    grid: SlotGrid, participants: Sequence[ParticipantSnapshot]
-) -> list[tuple[str, int, int]]:
-    """(id, available, if_needed) per participant, as the view counts them: bits past the
-    grid or on missing slots dropped, and a slot marked at both levels only available."""
-    valid = full_mask(grid.slot_count) & ~mask_of(grid.missing())
-    rows = []
-    for p in participants:
-        a = from_bytes(p.available) & valid
-        rows.append((str(p.id), a, from_bytes(p.if_needed) & valid & ~a))
-    return rows
+def render_view(
+    event: EventSnapshot, participants: Sequence[ParticipantSnapshot], best_limit: int = 10
+) -> bytes:
+    """The whole view's bytes for ``event`` with ``participants`` in the given order."""
+    return ViewAggregate.build(event, participants).render(best_limit)
 
 
 def build_view(
     event: EventSnapshot, participants: Sequence[ParticipantSnapshot], best_limit: int = 10
 ) -> dict[str, Any]:
-    """The whole view document for ``event`` with ``participants`` in the given order."""
-    grid = event.grid
-    slot_count = grid.slot_count
-    missing = grid.missing()
-    rows = clean_bits(grid, participants)
-    ids = [pid for pid, _, _ in rows]
-    available = [a for _, a, _ in rows]
-    if_needed = [n for _, _, n in rows]
-    people: list[dict[str, Any]] = []
-    for p, (pid, a, n) in zip(participants, rows, strict=True):
-        people.append(
-            {
-                "id": pid,
-                "name": p.name,
-                "available": bits_to_ranges(a),
-                "if_needed": bits_to_ranges(n),
-            }
-        )
-
-    best = best_times(
-        grid.slots_per_day,
-        slot_count,
-        list(zip(ids, available, if_needed, strict=True)),
-        missing,
-        limit=best_limit,
-    )
-    return {
-        "version": event.version,
-        "event": event_public(event),
-        "slots": {"starts_utc": grid.starts_utc_iso(), "missing": list(missing)},
-        "participants": people,
-        "heatmap": {
-            "available": heatmap(available, slot_count),
-            "if_needed": heatmap(if_needed, slot_count),
-        },
-        "best": best,
-    }
+    """The view as a dict (for callers that inspect it; services store :func:`render_view`)."""
+    view: dict[str, Any] = orjson.loads(render_view(event, participants, best_limit))
+    return view
 
 
 def serialize_view(view: dict[str, Any]) -> bytes:
-    """The view as compact JSON bytes, keys in insertion order (deterministic)."""
+    """A view dict as compact JSON bytes, keys in insertion order (deterministic)."""
     return orjson.dumps(view)

@@ -8,6 +8,7 @@ from overlap_shared.bitmaps import (
     RangeError,
     apply_patch,
     check_disjoint,
+    check_range_budget,
     from_bytes,
     ranges_to_bits,
     to_bytes,
@@ -146,6 +147,10 @@ async def set_availability(
             _bits(body.set_if_needed, n, missing, "set_if_needed"),
             _bits(body.clear, n, missing, "clear"),
         )
+    try:
+        check_range_budget(available, if_needed)  # bounds the view (README, "View engine")
+    except RangeError as exc:
+        raise Invalid(str(exc)) from None
     await conn.execute(
         update(Participant)
         .where(Participant.id == me.id)

@@ -4,11 +4,11 @@ import base64
 import re
 from datetime import datetime
 
+import orjson
+from overlap_shared.best_read import VIEW_BEST_LIMIT, best_from_view, view_best, view_head
 from overlap_shared.bitmaps import bits_to_ranges, from_bytes
 from overlap_shared.models import Event, Participant
 from overlap_shared.queries import Snapshot, load_snapshot_by_token
-from overlap_shared.scoring import best_times
-from overlap_shared.view import clean_bits
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,24 +24,23 @@ async def snapshot(conn: AsyncConnection, token: str) -> Snapshot:
     return found
 
 
-def best_for(snap: Snapshot, min_minutes: int, required: list[str], limit: int) -> list[dict]:
-    event, people = snap
-    grid = event.grid
-    if min_minutes % grid.slot_minutes:
-        raise Invalid(f"min_minutes must be a multiple of the slot size ({grid.slot_minutes})")
-    ids = {str(p.id) for p in people}
-    unknown = [r for r in required if r not in ids]
-    if unknown:
-        raise Invalid(f"required names participants not in this event: {unknown[:5]}")
-    return best_times(
-        grid.slots_per_day,
-        grid.slot_count,
-        clean_bits(grid, people),
-        grid.missing(),
-        min_slots=max(1, min_minutes // grid.slot_minutes),
-        required=required,
-        limit=limit,
-    )
+def best_for(view: bytes, min_minutes: int, required: list[str], limit: int) -> bytes:
+    """The best-times answer from the event's view bytes (no SQL; see ``best_read``)."""
+    head = view_head(view)
+    slot_minutes = head["event"]["slot_minutes"]
+    if min_minutes % slot_minutes:
+        raise Invalid(f"min_minutes must be a multiple of the slot size ({slot_minutes})")
+    min_slots = max(1, min_minutes // slot_minutes)
+    if min_slots == 1 and not required and limit <= VIEW_BEST_LIMIT:
+        best = view_best(view)[:limit]
+    else:
+        doc = orjson.loads(view)
+        ids = {p["id"] for p in doc["participants"]}
+        unknown = [r for r in required if r not in ids]
+        if unknown:
+            raise Invalid(f"required names participants not in this event: {unknown[:5]}")
+        best = best_from_view(doc, min_slots, required, limit)
+    return orjson.dumps({"version": head["version"], "best": best})
 
 
 def _cursor(updated_at: datetime, token: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from overlap_shared.cache_keys import L1_CHANNEL, view_lease_key
-from overlap_shared.view import build_view, serialize_view
+from overlap_shared.view import render_view
 from overlap_shared.viewcache import ViewCache, is_tombstone, version_of
 from prometheus_client import Counter
 from redis.exceptions import RedisError
@@ -121,7 +121,7 @@ class ViewReader:
         RECOMPUTES.inc()
         async with self.resources.reading() as conn:
             event, people = await snapshot(conn, token)
-        data = serialize_view(build_view(event, people))
+        data = render_view(event, people)
         await self._redis(self.cache.put(token, event.version, data))
         return data
 

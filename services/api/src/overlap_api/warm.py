@@ -16,7 +16,7 @@ from overlap_shared.logs import setup_logging
 from overlap_shared.models import Event
 from overlap_shared.queries import load_snapshot_by_id
 from overlap_shared.redis_client import create_redis
-from overlap_shared.view import build_view, serialize_view
+from overlap_shared.view import render_view
 from overlap_shared.viewcache import ViewCache
 from sqlalchemy import select
 
@@ -44,9 +44,7 @@ async def warm(settings: Settings, limit: int, rate: float) -> int:
             if snap is None:  # deleted meanwhile
                 continue
             event, people = snap
-            written += await cache.put(
-                event.token, event.version, serialize_view(build_view(event, people))
-            )
+            written += await cache.put(event.token, event.version, render_view(event, people))
     finally:
         await redis.aclose()
         await engine.dispose()

@@ -5,30 +5,35 @@ dead-letter topic (``<domain topic>.dlt.availability``, header ``error``) and th
 goes on: tombstones, oversize or non-JSON values, JSON that is not an envelope, wrong
 field types, unknown types or schema versions (see ``overlap_shared.dead_letters``). Every
 known domain event type changes the view, so none is ignored. The rest are coalesced per
-event; each event is loaded with one SQL statement, its view built and written to Redis
-only if newer (compare-and-set), and a ``ViewRefreshed`` is published. Offsets are
-committed after all of that (a failure of PostgreSQL, Redis or Kafka nacks the batch so
-it is consumed again; replays are harmless because writes are versioned).
+event. Each event's view comes from its in-process aggregate (``aggregates``): as a delta
+from the changed participants' rows when the batch continues the aggregate's version, else
+a full rebuild from one SQL statement; a sampled share of deltas is checked against a full
+rebuild (``availability_consistency_mismatches_total``, expected 0). The view is written
+to Redis only if newer (compare-and-set), and a ``ViewRefreshed`` is published. Offsets
+are committed after all of that (a failure of PostgreSQL, Redis or Kafka nacks the batch
+so it is consumed again; replays are harmless because writes are versioned).
 """
 
 import asyncio
 import logging
+import random
 import time
 
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from overlap_shared import events
+from overlap_shared.aggregate import ViewAggregate
 from overlap_shared.cache_keys import L1_CHANNEL
 from overlap_shared.db import create_engine
 from overlap_shared.dead_letters import Record, dead_letter
-from overlap_shared.queries import load_snapshot_by_id
+from overlap_shared.queries import load_participants_by_id, load_snapshot_by_id
 from overlap_shared.redis_client import create_redis
 from overlap_shared.topics import AVAILABILITY_GROUP
-from overlap_shared.view import build_view, serialize_view
 from overlap_shared.viewcache import ViewCache
 from overlap_shared.worker import asgi_worker, consume_batches, create_broker
 from prometheus_client import Counter, Histogram
 
+from overlap_availability.aggregates import Aggregates, apply_delta, can_apply
 from overlap_availability.batch import EventChanges, plan_batch
 from overlap_availability.settings import Settings
 
@@ -45,6 +50,11 @@ DEAD_LETTERED = Counter(
     "availability_dead_lettered_total", "Messages sent to the dead-letter topic"
 )
 RECOMPUTES = Counter("availability_recomputes_total", "Views recomputed by the worker")
+REFRESHES = Counter("availability_refreshes_total", "View refreshes by how", ["how"])
+CHECKS = Counter("availability_consistency_checks_total", "Deltas compared with a full rebuild")
+MISMATCHES = Counter(
+    "availability_consistency_mismatches_total", "Deltas that differed from a full rebuild"
+)
 
 
 class ViewWorker:
@@ -58,6 +68,7 @@ class ViewWorker:
         self.redis = create_redis(self.settings.redis_url)
         self.cache = ViewCache(self.redis, self.settings.cache_ttl_availability)
         self.limit = asyncio.Semaphore(self.settings.recompute_concurrency)
+        self.aggregates = Aggregates(self.settings.aggregate_memory_mb * 2**20)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -77,16 +88,18 @@ class ViewWorker:
     async def _refresh(self, changes: EventChanges) -> None:
         async with self.limit:
             started = time.perf_counter()
-            async with self.engine.connect() as conn:
-                snap = await load_snapshot_by_id(conn, changes.event_id)
-            if snap is None:  # deleted: leave a tombstone no older snapshot can overwrite
+            try:
+                view = await self._view(changes)
+            except BaseException:
+                self.aggregates.drop(changes.event_id)  # its state is unknown now
+                raise
+            if view is None:  # deleted: leave a tombstone no older snapshot can overwrite
                 await self.cache.bury(changes.token, changes.version)
                 version, size = changes.version, 0
             else:
-                event, people = snap
-                data = serialize_view(build_view(event, people))
-                await self.cache.put(event.token, event.version, data)
-                version, size = event.version, len(data)
+                version, data = view
+                await self.cache.put(changes.token, version, data)
+                size = len(data)
             await self.redis.publish(L1_CHANNEL, f"{changes.token}:{version}")  # API L1s
             RECOMPUTE.observe(time.perf_counter() - started)
             RECOMPUTES.inc()
@@ -99,6 +112,58 @@ class ViewWorker:
         await self.broker.publish(
             events.encode(refreshed), self.settings.views_topic, key=events.kafka_key(refreshed)
         )
+
+    async def _view(self, changes: EventChanges) -> tuple[int, bytes] | None:
+        """The event's (version, view bytes), or None when the event is gone."""
+        agg = self.aggregates.get(changes.event_id)
+        if agg is not None and agg.version >= changes.version:  # a replay: already applied
+            REFRESHES.labels("replay").inc()
+            return agg.version, agg.render()
+        if agg is not None and can_apply(agg, changes):
+            async with self.engine.connect() as conn:
+                snap = await load_participants_by_id(conn, changes.event_id, changes.participants)
+            if snap is None:
+                self.aggregates.drop(changes.event_id)
+                return None
+            event, rows = snap
+            if event.version == changes.version and apply_delta(
+                agg, event, rows, changes.participants
+            ):
+                REFRESHES.labels("delta").inc()
+                self.aggregates.put(changes.event_id, agg)
+                return agg.version, await self._checked(agg)
+        REFRESHES.labels("full").inc()
+        return await self._rebuild(changes)
+
+    async def _rebuild(self, changes: EventChanges) -> tuple[int, bytes] | None:
+        async with self.engine.connect() as conn:
+            snap = await load_snapshot_by_id(conn, changes.event_id)
+        if snap is None:
+            self.aggregates.drop(changes.event_id)
+            return None
+        agg = ViewAggregate.build(*snap)
+        self.aggregates.put(changes.event_id, agg)
+        return agg.version, agg.render()
+
+    async def _checked(self, agg: ViewAggregate) -> bytes:
+        """The delta's view; for a sampled share, compared with a full rebuild first."""
+        data = agg.render()
+        if random.random() >= self.settings.consistency_sample:
+            return data
+        async with self.engine.connect() as conn:
+            snap = await load_snapshot_by_id(conn, agg.event.id)
+        if snap is None or snap[0].version != agg.version:
+            return data  # moved on meanwhile: nothing to compare at this version
+        CHECKS.inc()
+        full = ViewAggregate.build(*snap)
+        expected = full.render()
+        if expected != data:
+            MISMATCHES.inc()
+            log.error(
+                "view delta differs from a full rebuild: event %s v%d", agg.event.id, agg.version
+            )
+            self.aggregates.put(agg.event.id, full)
+        return expected
 
 
 def create_app(settings: Settings) -> AsgiFastStream:

@@ -12,3 +12,7 @@ class Settings(ServiceSettings):
     )
     batch_max_records: int = Field(default=500, ge=1, le=10_000)
     recompute_concurrency: int = Field(default=8, ge=1, le=64)
+    # Share of deltas compared with a full rebuild (availability_consistency_mismatches_total).
+    consistency_sample: float = Field(default=0.01, ge=0, le=1)
+    # Memory for the per-event aggregates of this process; least recently used dropped first.
+    aggregate_memory_mb: int = Field(default=256, ge=1, le=65_536)

@@ -1,4 +1,4 @@
-"""Best times: rank contiguous blocks of slots by how many people can make them.
+"""Best times in pure Python (the oracle of the array search in ``overlap_shared.best``).
 
 Algorithm (the contract of :func:`best_times`):
 

@@ -1,0 +1,83 @@
+"""The worker's per-event view aggregates, and how one batch's changes apply to them.
+
+An aggregate (``overlap_shared.aggregate.ViewAggregate``) lives in this process only,
+keyed by event id, least recently used dropped first beyond a memory budget.  Redis holds
+the views alone; an aggregate is only ever trusted at its own version:
+
+* a batch whose versions continue the aggregate's without a gap, and that edits no grid,
+  is applied as a delta from the rows of the participants it names (one small SQL), if
+  the database is still at the batch's newest version;
+* anything else — a cold or evicted aggregate, a gap (another worker handled some
+  versions), a grid edit, a database already further on — is a full rebuild.
+
+A restart starts cold, so the first change of each event after it is a full rebuild.
+"""
+
+from collections import OrderedDict
+from collections.abc import Collection
+from uuid import UUID
+
+from overlap_shared.aggregate import GridChanged, ViewAggregate
+from overlap_shared.view import EventSnapshot, ParticipantSnapshot
+
+from overlap_availability.batch import EventChanges
+
+
+class Aggregates:
+    """Aggregates by event id, bounded by an approximate memory budget (LRU)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._held: OrderedDict[UUID, ViewAggregate] = OrderedDict()
+        self._sizes: dict[UUID, int] = {}
+
+    def get(self, event_id: UUID) -> ViewAggregate | None:
+        agg = self._held.get(event_id)
+        if agg is not None:
+            self._held.move_to_end(event_id)
+        return agg
+
+    def put(self, event_id: UUID, agg: ViewAggregate) -> None:
+        """Hold ``agg`` (again, after a change: its size is measured here)."""
+        self._held[event_id] = agg
+        self._held.move_to_end(event_id)
+        self._sizes[event_id] = agg.nbytes
+        while self.held_bytes > self.max_bytes and len(self._held) > 1:
+            self.drop(next(iter(self._held)))
+
+    def drop(self, event_id: UUID) -> None:
+        self._held.pop(event_id, None)
+        self._sizes.pop(event_id, None)
+
+    @property
+    def held_bytes(self) -> int:
+        return sum(self._sizes.values())
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
+def can_apply(agg: ViewAggregate | None, changes: EventChanges) -> bool:
+    """A delta may follow: the aggregate is there, no grid edit, no version missing."""
+    return agg is not None and not changes.full and changes.follows(agg.version)
+
+
+def apply_delta(
+    agg: ViewAggregate,
+    event: EventSnapshot,
+    rows: Collection[ParticipantSnapshot],
+    touched: Collection[UUID],
+) -> bool:
+    """Bring ``agg`` to ``event``'s version from the touched participants' current rows
+    (a touched id without a row left or was removed).  False when the grid changed: the
+    aggregate is then unusable and a full rebuild must follow."""
+    try:
+        agg.set_event(event)
+    except GridChanged:
+        return False
+    found = {p.id for p in rows}
+    for gone in set(touched) - found:
+        agg.remove(str(gone))
+    for p in rows:
+        agg.upsert(p)
+    return True

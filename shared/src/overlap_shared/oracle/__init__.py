@@ -1,0 +1,1 @@
+"""Pure-Python reference implementations (the oracles of the array engine's property tests)."""

@@ -1,0 +1,167 @@
+"""The availability worker's delta rules: what a batch records, when a delta may follow,
+and that deltas (with full rebuilds on grid edits) give the oracle's bytes."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from overlap_availability.aggregates import Aggregates, apply_delta, can_apply
+from overlap_availability.batch import plan_batch
+from overlap_shared import events
+from overlap_shared.aggregate import ViewAggregate
+from overlap_shared.bitmaps import from_bytes, to_bytes
+from overlap_shared.dead_letters import Record
+from overlap_shared.oracle.view import build_view as oracle_view
+from overlap_shared.remap import remap_bits
+from overlap_shared.view import EventSnapshot, ParticipantSnapshot
+
+from tests.unit import test_dead_letters as dead_letter_tests
+
+STAMP = datetime(2026, 1, 1, tzinfo=UTC)
+EVENT_ID = uuid.UUID(int=1)
+
+
+def record(msg: events.Message, offset: int) -> Record:
+    return dead_letter_tests.record(events.encode(msg), offset=offset)
+
+
+def envelope(version: int) -> dict[str, Any]:
+    return {"event_id": EVENT_ID, "token": "tok", "version": version}
+
+
+def test_a_batch_records_versions_participants_and_grid_edits() -> None:
+    who = uuid.uuid4()
+    msgs: list[events.Message] = [
+        events.AvailabilityChanged(
+            **envelope(5),
+            data=events.AvailabilityChangedData(
+                participant_id=who, available_slots=1, if_needed_slots=0
+            ),
+        ),
+        events.EventUpdated(
+            **envelope(6), data=events.EventUpdatedData(fields=("title",), grid_changed=False)
+        ),
+    ]
+    plan = plan_batch(record(m, i) for i, m in enumerate(msgs))
+    changes = plan.changes[EVENT_ID]
+    assert (changes.version, changes.versions, changes.participants) == (6, {5, 6}, {who})
+    assert not changes.full and changes.follows(4) and not changes.follows(3)
+    assert changes.follows(5) and changes.follows(6)  # older ones are replays
+    grid = events.EventUpdated(
+        **envelope(7), data=events.EventUpdatedData(fields=("day_end",), grid_changed=True)
+    )
+    assert plan_batch([record(grid, 9)]).changes[EVENT_ID].full
+
+
+def small_event(version: int = 1, **changes: Any) -> EventSnapshot:
+    event = EventSnapshot(
+        EVENT_ID,
+        "tok",
+        "t",
+        "",
+        "America/New_York",
+        "dates",
+        (date(2026, 3, 7), date(2026, 3, 8)),
+        None,
+        0,
+        240,
+        30,
+        "open",
+        None,
+        None,
+        version,
+        STAMP,
+        STAMP,
+    )
+    return dataclasses.replace(event, **changes)
+
+
+def test_can_apply_needs_an_aggregate_no_gap_and_no_grid_edit() -> None:
+    agg = ViewAggregate.build(small_event(version=3), [])
+    msg = events.EventFinalized(**envelope(4), data=events.EventFinalizedData(start=0, end=1))
+    changes = plan_batch([record(msg, 0)]).changes[EVENT_ID]
+    assert can_apply(agg, changes) and not can_apply(None, changes)
+    gap = events.EventFinalized(**envelope(6), data=events.EventFinalizedData(start=0, end=1))
+    assert not can_apply(agg, plan_batch([record(gap, 0)]).changes[EVENT_ID])
+
+
+def test_the_memory_budget_drops_the_least_recently_used() -> None:
+    held = Aggregates(max_bytes=1)
+    first, second = ViewAggregate.build(small_event(), []), ViewAggregate.build(small_event(), [])
+    held.put(uuid.UUID(int=1), first)
+    held.put(uuid.UUID(int=2), second)
+    assert held.get(uuid.UUID(int=1)) is None and held.get(uuid.UUID(int=2)) is second
+    assert len(held) == 1
+
+
+def person(k: int, available: bytes, joined_s: int) -> ParticipantSnapshot:
+    return ParticipantSnapshot(
+        uuid.UUID(int=100 + k), f"p{k}", available, b"\x0f", STAMP + timedelta(seconds=joined_s)
+    )
+
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["join", "availability", "rename", "remove", "grid", "title"]),
+        st.integers(0, 9),
+        st.binary(max_size=3),
+    ),
+    min_size=1,
+    max_size=15,
+)
+
+
+def step_rows(
+    kind: str, k: int, data: bytes, event: EventSnapshot, everyone: list[ParticipantSnapshot]
+) -> tuple[EventSnapshot, list[ParticipantSnapshot], set[uuid.UUID]]:
+    """The database after one write: the new event, participants, and who was touched."""
+    event = dataclasses.replace(event, version=event.version + 1)
+    if kind == "join":
+        new = person(1000 + event.version, data, k)
+        return event, sorted([*everyone, new], key=lambda p: (p.created_at, p.id)), {new.id}
+    if kind in ("grid", "title"):
+        if kind == "title":
+            return dataclasses.replace(event, title=data.hex()), everyone, set()
+        wider = dataclasses.replace(event, day_start=0 if event.day_start else 60)
+        slots = wider.grid.slot_count
+        moved = [
+            dataclasses.replace(
+                p,
+                available=to_bytes(
+                    remap_bits(event.grid, wider.grid, from_bytes(p.available))
+                    & ((1 << slots) - 1),
+                    slots,
+                ),
+            )
+            for p in everyone
+        ]
+        return wider, moved, set()
+    if not everyone:
+        return event, everyone, set()
+    who = everyone[k % len(everyone)]
+    if kind == "remove":
+        return event, [p for p in everyone if p is not who], {who.id}
+    changed = dataclasses.replace(who, name=who.name + "!") if kind == "rename" else who
+    changed = dataclasses.replace(changed, available=data) if kind == "availability" else changed
+    return event, [changed if p is who else p for p in everyone], {who.id}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps)
+def test_deltas_and_grid_rebuilds_give_the_oracle_bytes(history: list[Any]) -> None:
+    event = small_event()
+    everyone = [person(k, bytes([k * 37 % 256]), k) for k in range(3)]
+    agg = ViewAggregate.build(event, everyone)
+    for kind, k, data in history:
+        event, everyone, touched = step_rows(kind, k, data, event, everyone)
+        rows = [p for p in everyone if p.id in touched]
+        if not apply_delta(agg, event, rows, touched):
+            assert kind == "grid"
+            agg = ViewAggregate.build(event, everyone)
+        assert agg.render() == orjson.dumps(oracle_view(event, everyone))
