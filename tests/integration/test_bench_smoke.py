@@ -65,6 +65,15 @@ def test_bench_smoke_run_writes_the_report(
     assert scaling["all_drained"], data["raw"]["workers"]  # private topics: our workers only
     assert scaling["order_kept"]["median"] == 1.0
 
+    writes = data["scenarios"]["write_capacity"]
+    assert writes["cpu_ms_per_write"]["api"]["median"] > 0  # the API's pid found, CPU read
+    assert writes["cpu_ms_per_write"]["postgres"]["median"] > 0
+    assert writes["relay_alone_ms_per_write"]["median"] > 0
+    assert set(writes["put_latency"]) == {"50", "100"}
+    assert writes["lost"] == 0  # every acknowledged write is in PostgreSQL and relayed
+    assert writes["max_sustainable"]["median"] >= 0
+    assert "## Write capacity" in (tmp_path / result.name).with_suffix(".md").read_text()
+
     rows = {row["id"]: row for row in data["targets"]}
     assert list(rows) == [g.id for g in GOALS]
     assert all(r["status"] in (MET, NOT_MET, NOT_MEASURED) for r in rows.values())
