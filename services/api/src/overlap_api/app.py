@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from overlap_shared.worker import create_broker
 
+from overlap_api.admission import Admission
 from overlap_api.caches import Caches
 from overlap_api.deadline import Deadline
 from overlap_api.errors import BodyLimit, install_error_handlers
@@ -63,7 +64,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.monitor = Monitor()
     if settings.enable_performance_monitoring:
         app.add_middleware(MetricsMiddleware, monitor=app.state.monitor)
-    app.add_middleware(Deadline, seconds=settings.request_timeout_s)  # outermost
+    app.add_middleware(Deadline, seconds=settings.request_timeout_s)
+    app.add_middleware(  # outermost: a refusal costs no task, no deadline, no metrics
+        Admission,
+        max_writes=settings.max_writes_in_flight,
+        max_reads=settings.max_reads_in_flight,
+    )
     install_openapi(app)
     routers = (health, events, participants, me, monitor, realtime)
     for router in (module.router for module in routers):
