@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from overlap_shared.worker import create_broker
 
 from overlap_api.admission import Admission
 from overlap_api.caches import Caches
@@ -13,19 +12,16 @@ from overlap_api.deadline import Deadline
 from overlap_api.errors import BodyLimit, install_error_handlers
 from overlap_api.monitoring import MetricsMiddleware, Monitor
 from overlap_api.openapi import install_openapi
-from overlap_api.relay import OutboxRelay, RelayConfig
+from overlap_api.relay import KafkaPublisher, OutboxRelay, RelayConfig
 from overlap_api.resources import Resources
 from overlap_api.routes import events, health, me, monitor, participants, realtime
 from overlap_api.settings import Settings
 from overlap_api.view_reads import ViewReader
 
 
-def make_relay(resources: Resources) -> OutboxRelay:
-    settings = resources.settings
+def make_relay(settings: Settings) -> OutboxRelay:
     config = RelayConfig(batch_size=settings.relay_batch_size)
-    return OutboxRelay(
-        resources.engine, lambda: create_broker(settings, "relay"), settings.database_url, config
-    )
+    return OutboxRelay(lambda: KafkaPublisher(settings), settings.database_url, config)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         l1_task = asyncio.create_task(caches.listen_for_l1_invalidations(), name="l1-invalidation")
         relay_task = None
         if settings.relay_enabled:
-            relay = make_relay(resources)
+            relay = make_relay(settings)
             relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         try:
             yield
