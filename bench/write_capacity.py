@@ -23,9 +23,11 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -120,15 +122,16 @@ def api_without_relay(env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     run_env = {**env, "API_PORT": str(port), "RELAY_ENABLED": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "overlap_api"], env=run_env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    log_path = Path(tempfile.gettempdir()) / f"bench-api-without-relay-{port}.log"
+    with log_path.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "overlap_api"], env=run_env, cwd=ROOT, stdout=out, stderr=out
+        )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine starts Python slowly
         while not _ready(url):
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the bench's relay-less API did not start")
+                raise RuntimeError(f"the bench's relay-less API did not start (see {log_path})")
             time.sleep(0.2)
         yield url
     finally:
