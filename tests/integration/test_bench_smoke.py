@@ -12,11 +12,14 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 from bench.goals import GOALS, MET, NOT_MEASURED, NOT_MET
 from tests.conftest import Services
 from tests.servers import ROOT, api_process
 
 
+@pytest.mark.timeout(480)  # every scenario once, and the write scenario starts an API of its own
 def test_bench_smoke_run_writes_the_report(
     services: Services, migrated: str, tmp_path: Path
 ) -> None:
@@ -33,7 +36,7 @@ def test_bench_smoke_run_writes_the_report(
         done = subprocess.run(
             [sys.executable, "-m", "bench", "--smoke", "--no-start", "--api", url,
              "--out", str(tmp_path)],
-            env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True, timeout=240,
+            env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True, timeout=420,
         )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
