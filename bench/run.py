@@ -1,6 +1,7 @@
 """One bench run: stack, seed, floors, scenarios, then the JSON, Markdown and plots."""
 
 import asyncio
+import dataclasses
 import json
 import os
 import platform
@@ -11,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from bench import probes, realtime, scenarios, stack, workers
+from bench import probes, realtime, scenarios, stack, workers, write_capacity
 from bench.config import Config
 from bench.goals import evaluate_all
 from bench.outbox import commit_to_consumer
@@ -20,6 +21,7 @@ from bench.report import render
 from bench.seed import EventSpec, seed_all
 from bench.stats import aggregate, ratio, spread, summarize
 from bench.vegeta import ensure_vegeta
+from bench.write_report import render_section
 
 
 def log(msg: str) -> None:
@@ -219,6 +221,9 @@ def run(cfg: Config, api: str, out_dir: Path, *, start_stack: bool = True) -> Pa
     }
     notes += realtime_notes(fresh, bursts)
 
+    wcfg = write_capacity.SMOKE if cfg.mode == "smoke" else write_capacity.FULL
+    wcfg = dataclasses.replace(wcfg, runs=cfg.runs)
+    sc["write_capacity"], raw["write_capacity"] = write_capacity.write_capacity(wcfg, api, env)
     sc["worker_scaling"], scale_raw = worker_scaling(cfg, env, kafka, api, seeded)
     notes += scale_notes(cfg, sc["worker_scaling"])
     raw.update(bare=bare_runs, cached=cached_runs, miss=misses, put=puts, mix=mixes, hot=hot)
@@ -257,7 +262,8 @@ def run(cfg: Config, api: str, out_dir: Path, *, start_stack: bool = True) -> Pa
     plots = write_plots(results, prefix)
     results["meta"]["plots"] = [p.name for p in plots]
     prefix.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str))
-    prefix.with_suffix(".md").write_text(render(results))
+    write_section = render_section(sc.get("write_capacity"))
+    prefix.with_suffix(".md").write_text(render(results) + "\n".join(write_section) + "\n")
     log(f"wrote {prefix}.json, {prefix}.md and {len(plots)} plot(s)")
     return prefix.with_suffix(".json")
 

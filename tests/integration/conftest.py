@@ -84,7 +84,7 @@ async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
 @pytest.fixture
 async def relay(api: Api) -> AsyncIterator[None]:
     """The outbox relay, running in the test's event loop for the test's duration."""
-    runner = make_relay(api.resources)
+    runner = make_relay(api.resources.settings)
     task = asyncio.create_task(runner.run())
     yield
     runner.stop()

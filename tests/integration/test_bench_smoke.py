@@ -12,11 +12,14 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 from bench.goals import GOALS, MET, NOT_MEASURED, NOT_MET
 from tests.conftest import Services
 from tests.servers import ROOT, api_process
 
 
+@pytest.mark.timeout(480)  # every scenario once, and the write scenario starts an API of its own
 def test_bench_smoke_run_writes_the_report(
     services: Services, migrated: str, tmp_path: Path
 ) -> None:
@@ -34,7 +37,7 @@ def test_bench_smoke_run_writes_the_report(
         done = subprocess.run(
             [sys.executable, "-m", "bench", "--smoke", "--no-start", "--api", url,
              "--out", str(tmp_path)],
-            env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True, timeout=240,
+            env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True, timeout=420,
         )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
@@ -65,6 +68,15 @@ def test_bench_smoke_run_writes_the_report(
     assert [r["consumers"] for r in data["raw"]["workers"]] == [1, 2]
     assert scaling["all_drained"], data["raw"]["workers"]  # private topics: our workers only
     assert scaling["order_kept"]["median"] == 1.0
+
+    writes = data["scenarios"]["write_capacity"]
+    assert writes["cpu_ms_per_write"]["api"]["median"] > 0  # the API's pid found, CPU read
+    assert writes["cpu_ms_per_write"]["postgres"]["median"] > 0
+    assert writes["relay_alone_ms_per_write"]["median"] > 0
+    assert set(writes["put_latency"]) == {"50", "100"}
+    assert writes["lost"] == 0  # every acknowledged write is in PostgreSQL and relayed
+    assert writes["max_sustainable"]["median"] >= 0
+    assert "## Write capacity" in (tmp_path / result.name).with_suffix(".md").read_text()
 
     rows = {row["id"]: row for row in data["targets"]}
     assert list(rows) == [g.id for g in GOALS]

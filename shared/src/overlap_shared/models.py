@@ -64,7 +64,7 @@ class Event(Base):
             "day_start >= 0 and day_end <= 1440 and day_end > day_start", name="window"
         ),
         CheckConstraint("slot_minutes in (15, 30, 60)", name="events_slot_minutes"),
-        Index("events_creator", "creator_user_id", "updated_at"),
+        Index("events_creator", "creator_user_id"),
     )
 
 
@@ -97,7 +97,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    message_id: Mapped[uuid.UUID] = mapped_column(UUID, unique=True)
+    message_id: Mapped[uuid.UUID] = mapped_column(UUID)  # no index: no query reads it
     topic: Mapped[str] = mapped_column(String(200))
     key: Mapped[bytes] = mapped_column(LargeBinary)
     payload: Mapped[bytes] = mapped_column(LargeBinary)

@@ -7,26 +7,23 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from overlap_shared.worker import create_broker
 
+from overlap_api.admission import Admission
 from overlap_api.caches import Caches
 from overlap_api.deadline import Deadline
 from overlap_api.errors import BodyLimit, install_error_handlers
 from overlap_api.monitoring import MetricsMiddleware, Monitor
 from overlap_api.openapi import install_openapi
-from overlap_api.relay import OutboxRelay, RelayConfig
+from overlap_api.relay import KafkaPublisher, OutboxRelay, RelayConfig
 from overlap_api.resources import Resources
 from overlap_api.routes import events, health, me, monitor, participants, realtime
 from overlap_api.settings import Settings
 from overlap_api.view_reads import ViewReader
 
 
-def make_relay(resources: Resources) -> OutboxRelay:
-    settings = resources.settings
+def make_relay(settings: Settings) -> OutboxRelay:
     config = RelayConfig(batch_size=settings.relay_batch_size)
-    return OutboxRelay(
-        resources.engine, lambda: create_broker(settings, "relay"), settings.database_url, config
-    )
+    return OutboxRelay(lambda: KafkaPublisher(settings), settings.database_url, config)
 
 
 def cors_options(origins: list[str]) -> dict[str, Any]:
@@ -61,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         l1_task = asyncio.create_task(caches.listen_for_l1_invalidations(), name="l1-invalidation")
         relay_task = None
         if settings.relay_enabled:
-            relay = make_relay(resources)
+            relay = make_relay(settings)
             relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         try:
             yield
@@ -88,7 +85,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(MetricsMiddleware, monitor=app.state.monitor)
     if settings.cors_origins:  # else no CORS headers at all: browsers allow same-origin only
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
-    app.add_middleware(Deadline, seconds=settings.request_timeout_s)  # outermost
+    app.add_middleware(Deadline, seconds=settings.request_timeout_s)
+    app.add_middleware(  # outermost: a refusal costs no task, no deadline, no metrics
+        Admission,
+        max_writes=settings.max_writes_in_flight,
+        max_reads=settings.max_reads_in_flight,
+    )
     install_openapi(app)
     routers = (health, events, participants, me, monitor, realtime)
     for router in (module.router for module in routers):

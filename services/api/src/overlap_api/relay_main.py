@@ -6,20 +6,15 @@ import signal
 from overlap_shared.logs import setup_logging
 
 from overlap_api.app import make_relay
-from overlap_api.resources import Resources
 from overlap_api.settings import Settings
 
 
 async def run(settings: Settings) -> None:
-    resources = await Resources.open(settings)
-    relay = make_relay(resources)
+    relay = make_relay(settings)  # its own database connection and Kafka producer
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, relay.stop)
-    try:
-        await relay.run()
-    finally:
-        await resources.close()
+    await relay.run()
 
 
 def main() -> None:

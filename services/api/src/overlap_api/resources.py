@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from faststream.kafka import KafkaBroker
 from overlap_shared.db import create_engine
@@ -11,6 +11,7 @@ from overlap_shared.worker import create_broker
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from overlap_api.availability_write import GridCache
 from overlap_api.monitoring import count_sql
 from overlap_api.settings import Settings
 
@@ -21,6 +22,7 @@ class Resources:
     engine: AsyncEngine
     redis: Redis
     broker: KafkaBroker
+    grids: GridCache = field(default_factory=GridCache)  # slot grids of the PUT path
 
     @classmethod
     async def open(cls, settings: Settings) -> "Resources":
@@ -39,6 +41,14 @@ class Resources:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """The one place that commits: on leaving the block without an exception."""
         async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in autocommit: each statement is a transaction of its own, with no
+        BEGIN and COMMIT round trips. Only for a write that is one statement."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
     @asynccontextmanager

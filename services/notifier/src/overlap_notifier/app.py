@@ -129,7 +129,8 @@ class Notifier:
                 entry.settle()  # dead-lettered above, or a type pages do not care about
             else:
                 waiter.add_done_callback(entry.settle)
-        await self.commit(tracker)
+        # Offsets are committed by commit_loop (every 0.2 s), not per batch: a commit is a
+        # Kafka round trip, and at a low rate every message is a batch of its own.
         while tracker.unsettled > self.settings.notifier_max_unsettled:  # backpressure
             await asyncio.sleep(0.05)
             await self.commit(tracker)

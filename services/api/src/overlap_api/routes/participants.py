@@ -2,10 +2,13 @@
 
 import uuid
 
+import orjson
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from overlap_shared.bitmaps import bits_to_ranges
 
 from overlap_api import participant_service as service
+from overlap_api.availability_write import put_availability as fast_put
 from overlap_api.caches import read_me_cached
 from overlap_api.deps import AdminKey, OptionalUser, ParticipantKey, ResourcesDep, Token
 from overlap_api.errors import KEYED_PROBLEMS
@@ -132,8 +135,16 @@ async def put_availability(
     body: AvailabilityPut,
     resources: ResourcesDep,
     participant_key: ParticipantKey = None,
-) -> dict:
-    return await _availability(token, body, resources, participant_key)
+) -> Response:
+    topic = resources.settings.domain_topic
+    async with resources.statement() as conn:
+        done = await fast_put(conn, resources.grids, token, participant_key, body, topic)
+    if done is None:  # not a plain valid PUT: the transactional path gives the right error
+        return JSONResponse(await _availability(token, body, resources, participant_key))
+    version, available, if_needed = done
+    answer = {"version": version, "available": bits_to_ranges(available),
+              "if_needed": bits_to_ranges(if_needed)}  # fmt: skip
+    return Response(orjson.dumps(answer), media_type="application/json")
 
 
 @router.patch(

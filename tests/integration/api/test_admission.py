@@ -1,0 +1,63 @@
+"""Past its bound of writes in flight the API refuses at once (503 + Retry-After), and
+every write it acknowledged is in PostgreSQL with its outbox row."""
+
+import asyncio
+
+import httpx
+from overlap_api.app import create_app
+from sqlalchemy import text
+
+from tests.integration.conftest import Api
+
+PUT = "/api/events/{token}/participants/me/availability"
+
+
+async def test_a_burst_over_the_bound_is_refused_and_nothing_acknowledged_is_lost(
+    api: Api,
+) -> None:
+    settings = api.resources.settings.model_copy(update={"max_writes_in_flight": 2})
+    app = create_app(settings)
+    for name in ("resources", "views", "caches"):  # the fixture's opened resources
+        setattr(app.state, name, getattr(api.app.state, name))
+    created = await api.create_event()
+    token = created["token"]
+    keys = [(await api.join(token, f"p{i}"))["participant_key"] for i in range(5)]
+    async with api.resources.reading() as conn:
+        query = text("select version from events where token = :t")
+        before = int(await conn.scalar(query, {"t": token}) or 0)
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://overlap.test") as client:
+        answers = await asyncio.gather(
+            *(
+                client.put(
+                    PUT.format(token=token),
+                    json={"available": [[i % 8, i % 8 + 1]]},
+                    headers={"X-Participant-Key": keys[i % len(keys)]},
+                )
+                for i in range(60)
+            )
+        )
+        health = await client.get("/api/healthz")
+
+    codes = [r.status_code for r in answers]
+    assert set(codes) <= {200, 503}, codes
+    assert codes.count(503) > 0 and codes.count(200) >= 2, codes
+    refused = [r for r in answers if r.status_code == 503]
+    assert all(r.headers.get("retry-after") for r in refused)
+    assert "limit of 2 writes in flight" in refused[0].json()["detail"]
+    assert health.status_code == 200  # probes are never refused
+
+    versions = sorted(r.json()["version"] for r in answers if r.status_code == 200)
+    async with api.resources.reading() as conn:
+        after = int(await conn.scalar(query, {"t": token}) or 0)
+        queued = await conn.scalar(
+            text(
+                "select count(*) from outbox where headers->>'type' = 'AvailabilityChanged' "
+                "and convert_from(payload, 'UTF8') like :t"
+            ),
+            {"t": f'%"token":"{token}"%'},
+        )
+    assert after - before == len(versions) == codes.count(200)  # each 200 committed once
+    assert versions == list(range(before + 1, after + 1))
+    assert int(queued or 0) == len(versions)  # no relay runs here: every row still queued
