@@ -10,6 +10,7 @@ from overlap_shared.worker import create_broker
 from overlap_api.caches import Caches
 from overlap_api.deadline import Deadline
 from overlap_api.errors import BodyLimit, install_error_handlers
+from overlap_api.hot_reads import HotViewReads
 from overlap_api.monitoring import MetricsMiddleware, Monitor
 from overlap_api.openapi import install_openapi
 from overlap_api.relay import OutboxRelay, RelayConfig
@@ -63,7 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.monitor = Monitor()
     if settings.enable_performance_monitoring:
         app.add_middleware(MetricsMiddleware, monitor=app.state.monitor)
-    app.add_middleware(Deadline, seconds=settings.request_timeout_s)  # outermost
+    app.add_middleware(Deadline, seconds=settings.request_timeout_s)
+    timed = app.state.monitor if settings.enable_performance_monitoring else None
+    app.add_middleware(HotViewReads, monitor=timed)  # outermost: a hit does no I/O
     install_openapi(app)
     routers = (health, events, participants, me, monitor, realtime)
     for router in (module.router for module in routers):

@@ -17,6 +17,9 @@ class Settings(ServiceSettings):
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
     # Every request is answered within this (503 + Retry-After past it); see deadline.py.
     request_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    # All the Redis calls of one read wait this long in all, then it is served from
+    # PostgreSQL (see redis_gate.py).
+    redis_read_budget_s: float = Field(default=1.0, gt=0, le=1.0)
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> "Settings":
