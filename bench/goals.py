@@ -56,6 +56,17 @@ GOALS: tuple[Goal, ...] = (
     Goal("write_p99", "write", "PUT availability p99 <= 20 ms", "<=", 20, "ms",
          "scenarios.put_availability.latency_ms.p99", "floors.sql.latency_ms.p99",
          "SQL round-trip p99", note="vegeta, PUTs spread over every seeded participant"),
+    Goal("large_recompute_p99", "large event", "300 x 62 days x 96 slots (DST zone): recompute "
+         "GET p99 <= 30 ms", "<=", 30, "ms", "scenarios.large_event.recompute_get.p99",
+         note="a PUT, then at once GET ?min_version=<its version> (bench/large.py); one "
+         "request in flight"),
+    Goal("large_to_view_p99", "large event", "write → the worker's view in Redis p99 <= 100 ms",
+         "<=", 100, "ms", "scenarios.large_event.put_to_worker_view.p99",
+         note="from the PUT's send until GETRANGE of the view key shows its version"),
+    Goal("large_best_p50", "large event", "best-times p50 <= 10 ms", "<=", 10, "ms",
+         "scenarios.large_event.best_times.p50", note="default parameters, one in flight"),
+    Goal("large_cached_p99", "large event", "cached GET p99 <= 10 ms", "<=", 10, "ms",
+         "scenarios.large_event.cached_get.p99", note="vegeta, open loop, 200 req/s"),
     Goal("freshness_p99", "freshness", "write → websocket client receives it, p99 <= 300 ms",
          "<=", 300, "ms", "scenarios.freshness.latency_ms.p99", "scenarios.outbox.latency_ms.p99",
          "write→domain-topic p99", note="a Pusher websocket client subscribed to the event; "

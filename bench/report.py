@@ -45,6 +45,21 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
         "scenarios.notifier_batching.ends_on_final",
         "",
     ),
+    ("large event: recompute GET p50", "scenarios.large_event.recompute_get.p50", "ms"),
+    (
+        "large event: share of those GETs the API rebuilt",
+        "scenarios.large_event.recompute_share",
+        "",
+    ),
+    ("large event: PUT → worker's view p50", "scenarios.large_event.put_to_worker_view.p50", "ms"),
+    (
+        "large event: worker views not seen in time",
+        "scenarios.large_event.worker_views_missing",
+        "",
+    ),
+    ("large event: cached GET p50", "scenarios.large_event.cached_get.p50", "ms"),
+    ("large event: view size", "scenarios.large_event.view_bytes", "bytes"),
+    ("large event: view in Redis (MEMORY USAGE)", "scenarios.large_event.redis_bytes", "bytes"),
     ("worker drain rate, 1 consumer", "scenarios.worker_scaling.throughput_1", "msg/s"),
     ("worker drain rate, scaled out", "scenarios.worker_scaling.throughput_n", "msg/s"),
 )

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from bench import probes, realtime, scenarios, stack, workers
+from bench import large, probes, realtime, scenarios, stack, workers
 from bench.config import Config
 from bench.goals import evaluate_all
 from bench.outbox import commit_to_consumer
@@ -115,7 +115,7 @@ def run(cfg: Config, api: str, out_dir: Path, *, start_stack: bool = True) -> Pa
         ladders = repeat(
             cfg,
             "rate ladders (bare, cached GET)",
-            lambda i: (scenarios.climb(bare_url, cfg), scenarios.climb(view_url, cfg)),
+            lambda i: scenarios.climb_pair(bare_url, view_url, cfg),
         )
     bare_runs, cached_runs = [p[0] for p in pairs], [p[1] for p in pairs]
     floors["bare"] = {
@@ -216,6 +216,8 @@ def run(cfg: Config, api: str, out_dir: Path, *, start_stack: bool = True) -> Pa
     }
     notes += realtime_notes(fresh, bursts)
 
+    log(f"large event: seeding {cfg.large_event.participants} participants through the API")
+    sc["large_event"], raw["large_event"] = large.measure(api, redis_url, cfg)
     sc["worker_scaling"], scale_raw = worker_scaling(cfg, env, kafka, api, seeded)
     notes += scale_notes(cfg, sc["worker_scaling"])
     raw.update(bare=bare_runs, cached=cached_runs, miss=misses, put=puts, mix=mixes, hot=hot)
