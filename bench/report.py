@@ -62,6 +62,10 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("large event: view in Redis (MEMORY USAGE)", "scenarios.large_event.redis_bytes", "bytes"),
     ("worker drain rate, 1 consumer", "scenarios.worker_scaling.throughput_1", "msg/s"),
     ("worker drain rate, scaled out", "scenarios.worker_scaling.throughput_n", "msg/s"),
+    ("quota-held worker drain rate, 1", "scenarios.worker_scaling_quota.throughput_1", "msg/s"),
+    ("quota-held drain rate, scaled out", "scenarios.worker_scaling_quota.throughput_n", "msg/s"),
+    ("quota-held: ordering per event kept", "scenarios.worker_scaling_quota.order_kept", ""),
+    ("quota-held: periods throttled", "scenarios.worker_scaling_quota.throttled_share", ""),
 )
 
 
