@@ -55,7 +55,7 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     (
         "large event: worker views not seen in time",
         "scenarios.large_event.worker_views_missing",
-        "",
+        "samples",
     ),
     ("large event: cached GET p50", "scenarios.large_event.cached_get.p50", "ms"),
     ("large event: view size", "scenarios.large_event.view_bytes", "bytes"),
