@@ -20,6 +20,8 @@ class Config:
     ladder_s: float
     ladder_warmup_s: float  # before each pair of ladders, at the first rate, not counted
     ladder_p99_ms: float  # a rate is sustainable when p99 stays under this ...
+    cpu_rate: float  # CPU per request (bench/cpu_cost.py): the load, open loop ...
+    cpu_s: float  # ... for this long (and as long idle before, for the background)
     miss_rate: float
     miss_s: float
     put_rate: float
@@ -55,7 +57,7 @@ FULL = Config(
     mode="full", runs=3, events=FULL_EVENTS, read_event="team",
     miss_events=("big", "big-2", "big-3"), cached_rate=1000, cached_s=10,
     ladder_start=500, ladder_factor=1.25, ladder_steps=11, ladder_s=3, ladder_warmup_s=3,
-    ladder_p99_ms=100,
+    ladder_p99_ms=100, cpu_rate=300, cpu_s=5,
     miss_rate=20, miss_s=5, put_rate=100, put_s=8, mix_rate=500, mix_s=8,
     hot_readers=1000, outbox_rate=50, outbox_s=8, floor_ops=2000, sql_probe=True, pause_s=1,
     fresh_rate=10, fresh_s=10, burst_writes=100, burst_settle_s=2,
@@ -69,7 +71,7 @@ SMOKE = Config(
     mode="smoke", runs=1, events=SMOKE_EVENTS, read_event="team",
     miss_events=("big",), cached_rate=20, cached_s=1,
     ladder_start=20, ladder_factor=2, ladder_steps=2, ladder_s=0.5, ladder_warmup_s=0.5,
-    ladder_p99_ms=1000,
+    ladder_p99_ms=1000, cpu_rate=20, cpu_s=0.5,
     miss_rate=5, miss_s=1, put_rate=5, put_s=1, mix_rate=20, mix_s=1,
     hot_readers=20, outbox_rate=5, outbox_s=1, floor_ops=50, sql_probe=False, pause_s=0,
     fresh_rate=5, fresh_s=1, burst_writes=10, burst_settle_s=1,

@@ -41,6 +41,10 @@ GOALS: tuple[Goal, ...] = (
     Goal("cached_get_throughput", "cached GET", "throughput >= 70% of a bare endpoint",
          ">=", 0.7, "x bare", "scenarios.cached_get.throughput_ratio",
          note="max sustainable rate (open-loop ladder) ÷ the bare endpoint's, same run"),
+    Goal("cached_get_cpu_ratio", "cached GET", "throughput >= 70% of a bare endpoint, as CPU "
+         "per request (bare ÷ cached)", ">=", 0.7, "x bare", "scenarios.cached_get.cpu_ratio",
+         note="server process CPU time over the same open-loop load, background subtracted "
+         "(bench/cpu_cost.py): the capacity ratio, steady on a shared machine"),
     Goal("miss_sql", "cache miss", "exactly 1 SQL statement", "==", 1, "xact/miss",
          "scenarios.cache_miss.sql_per_request",
          note="transactions per forced miss; statement count per transaction is asserted by "

@@ -24,6 +24,8 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("cached GET throughput at rate", "scenarios.cached_get.at_rate.throughput", "req/s"),
     ("cached GET ÷ bare throughput at the same rate", "scenarios.cached_get.same_rate_ratio", "x"),
     ("cached GET max sustainable rate", "scenarios.cached_get.max_sustainable", "req/s"),
+    ("cached GET CPU per request", "scenarios.cached_get.cpu_us", "µs"),
+    ("bare endpoint CPU per request", "floors.bare.cpu_us", "µs"),
     ("cached GET hit ratio during the run", "scenarios.cached_get.hit_rate", ""),
     ("cache miss p50 (big event)", "scenarios.cache_miss.latency_ms.p50", "ms"),
     ("cache miss p99 (big event)", "scenarios.cache_miss.latency_ms.p99", "ms"),

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from bench import large, probes, quota, realtime, scaleout, scenarios, stack
+from bench import cpu_cost, large, probes, quota, realtime, scaleout, scenarios, stack
 from bench.config import Config
 from bench.goals import evaluate_all
 from bench.outbox import commit_to_consumer
@@ -117,6 +117,11 @@ def run(cfg: Config, api: str, out_dir: Path, *, start_stack: bool = True) -> Pa
             "rate ladders (bare, cached GET)",
             lambda i: scenarios.climb_pair(bare_url, view_url, cfg),
         )
+        cpu = repeat(
+            cfg,
+            f"CPU per request (bare, cached GET) at {cfg.cpu_rate:g} req/s",
+            lambda i: cpu_cost.pair(bare_url, view_url, cfg.cpu_rate, cfg.cpu_s),
+        )
     bare_runs, cached_runs = [p[0] for p in pairs], [p[1] for p in pairs]
     floors["bare"] = {
         "at_rate": aggregate(bare_runs),
@@ -135,7 +140,11 @@ def run(cfg: Config, api: str, out_dir: Path, *, start_stack: bool = True) -> Pa
             [ratio(lad[1]["max_sustainable"], lad[0]["max_sustainable"]) for lad in ladders]
         ),
         "ladder_runs": [lad[1] for lad in ladders],
+        "cpu_us": spread([c["cached"]["cpu_us"] for c in cpu]),
+        "cpu_ratio": spread([c["ratio"] for c in cpu]),
     }
+    floors["bare"]["cpu_us"] = spread([c["bare"]["cpu_us"] for c in cpu])
+    raw["cpu"] = cpu
     if floors["bare"]["ladder_capped"]:
         notes.append(
             "The bare endpoint sustained the top of the ladder in some run: its real maximum is "
