@@ -139,20 +139,31 @@ async def seed_event(
     async def person(i: int) -> str:
         async with limit:
             url = f"/api/events/{seeded.token}/participants"
-            joined = await client.post(url, json={"name": f"person {i}"})
-            joined.raise_for_status()
+            joined = await retried(client, "POST", url, json={"name": f"person {i}"})
             key = joined.json()["participant_key"]
             avail, maybe = plans[i]
-            put = await client.put(
+            await retried(
+                client,
+                "PUT",
                 f"{url}/me/availability",
                 json={"available": avail, "if_needed": maybe},
                 headers={"X-Participant-Key": key},
             )
-            put.raise_for_status()
             return str(key)
 
     seeded.keys = list(await asyncio.gather(*(person(i) for i in range(spec.participants))))
     return seeded
+
+
+async def retried(client: httpx.AsyncClient, method: str, url: str, **kw: Any) -> httpx.Response:
+    """A seeding request, again after a 503 (the API's answer when it is overloaded: a
+    shared machine), at most 5 times."""
+    for attempt in range(5):
+        r = await client.request(method, url, **kw)
+        if r.status_code != 503 or attempt == 4:
+            return r.raise_for_status()
+        await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
+    raise AssertionError("unreachable")
 
 
 async def seed_all(

@@ -135,7 +135,7 @@ def worker_processes(
         stats: Callable[[], list[dict[str, int]]] = list
         if cpus:  # from the start: a quota-held worker also starts up slowly
             stats = stack.enter_context(quota.held([p.pid for p in procs], cpus, str(os.getpid())))
-        wait_healthy(procs, ports, 60 / min(1.0, cpus or 1.0))
+        wait_healthy(procs, ports, 120 / min(1.0, cpus or 1.0))  # a loaded machine starts slowly
         yield stats
 
 
