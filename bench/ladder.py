@@ -43,15 +43,62 @@ def climb(
         if not ok:
             break
         best = rate
+    if not best and ladder:
+        best = step_down(attack_at, ladder, p99_bound_ms, points, down_steps)
+    capped = bool(points) and points[-1]["sustainable"]  # the real max is above the ladder
+    return {"points": points, "max_sustainable": best, "capped": capped}
+
+
+def step_down(
+    attack_at: Callable[[float], dict[str, Any]],
+    ladder: list[float],
+    p99_bound_ms: float,
+    points: list[dict[str, Any]],
+    steps: int = 3,
+) -> float:
+    """Below the ladder's first rate, by its factor, until a rate holds (0: none did);
+    the points tried go in front of ``points``."""
     factor = ladder[1] / ladder[0] if len(ladder) > 1 else 2.0
-    rate = ladder[0] if ladder else 0.0
-    for _ in range(down_steps if not best and ladder else 0):
+    rate = ladder[0]
+    for _ in range(steps):
         rate = round(rate / factor)
         figures = attack_at(rate)
         ok = sustainable(figures, p99_bound_ms)
         points.insert(0, {**figures, "sustainable": ok})
         if ok:
-            best = rate
-            break
-    capped = bool(points) and points[-1]["sustainable"]  # the real max is above the ladder
-    return {"points": points, "max_sustainable": best, "capped": capped}
+            return rate
+    return 0.0
+
+
+def climb_pair(
+    attacks: tuple[Callable[[float], dict[str, Any]], Callable[[float], dict[str, Any]]],
+    ladder: list[float],
+    p99_bound_ms: float,
+    *,
+    retries: int = 1,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two ladders climbed side by side: at each rate the first endpoint, then the second,
+    each until it breaks. Both see the machine in the same few seconds, so load from
+    elsewhere (a shared machine) moves both figures together and their ratio stays put.
+    A side that breaks at the first rate steps down alone."""
+    points: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
+    best, climbing = [0.0, 0.0], [True, True]
+    for rate in ladder:
+        for side in (0, 1):
+            if not climbing[side]:
+                continue
+            for _ in range(1 + retries):
+                figures = attacks[side](rate)
+                ok = sustainable(figures, p99_bound_ms)
+                points[side].append({**figures, "sustainable": ok})
+                if ok:
+                    break
+            climbing[side] = ok
+            best[side] = rate if ok else best[side]
+    out = []
+    for side in (0, 1):
+        if not best[side] and ladder:
+            best[side] = step_down(attacks[side], ladder, p99_bound_ms, points[side])
+        capped = bool(points[side]) and points[side][-1]["sustainable"]
+        out.append({"points": points[side], "max_sustainable": best[side], "capped": capped})
+    return out[0], out[1]

@@ -24,6 +24,8 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("cached GET throughput at rate", "scenarios.cached_get.at_rate.throughput", "req/s"),
     ("cached GET ÷ bare throughput at the same rate", "scenarios.cached_get.same_rate_ratio", "x"),
     ("cached GET max sustainable rate", "scenarios.cached_get.max_sustainable", "req/s"),
+    ("cached GET CPU per request", "scenarios.cached_get.cpu_us", "µs"),
+    ("bare endpoint CPU per request", "floors.bare.cpu_us", "µs"),
     ("cached GET hit ratio during the run", "scenarios.cached_get.hit_rate", ""),
     ("cache miss p50 (big event)", "scenarios.cache_miss.latency_ms.p50", "ms"),
     ("cache miss p99 (big event)", "scenarios.cache_miss.latency_ms.p99", "ms"),
@@ -45,8 +47,27 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
         "scenarios.notifier_batching.ends_on_final",
         "",
     ),
+    ("large event: recompute GET p50", "scenarios.large_event.recompute_get.p50", "ms"),
+    (
+        "large event: share of those GETs the API rebuilt",
+        "scenarios.large_event.recompute_share",
+        "",
+    ),
+    ("large event: PUT → worker's view p50", "scenarios.large_event.put_to_worker_view.p50", "ms"),
+    (
+        "large event: worker views not seen in time",
+        "scenarios.large_event.worker_views_missing",
+        "samples",
+    ),
+    ("large event: cached GET p50", "scenarios.large_event.cached_get.p50", "ms"),
+    ("large event: view size", "scenarios.large_event.view_bytes", "bytes"),
+    ("large event: view in Redis (MEMORY USAGE)", "scenarios.large_event.redis_bytes", "bytes"),
     ("worker drain rate, 1 consumer", "scenarios.worker_scaling.throughput_1", "msg/s"),
     ("worker drain rate, scaled out", "scenarios.worker_scaling.throughput_n", "msg/s"),
+    ("quota-held worker drain rate, 1", "scenarios.worker_scaling_quota.throughput_1", "msg/s"),
+    ("quota-held drain rate, scaled out", "scenarios.worker_scaling_quota.throughput_n", "msg/s"),
+    ("quota-held: ordering per event kept", "scenarios.worker_scaling_quota.order_kept", ""),
+    ("quota-held: periods throttled", "scenarios.worker_scaling_quota.throttled_share", ""),
 )
 
 

@@ -12,13 +12,13 @@ from typing import Any
 
 import httpx
 
-from bench import probes, realtime, scenarios, stack, workers, write_capacity
+from bench import cpu_cost, large, probes, quota, realtime, scaleout, scenarios, stack, write_capacity
 from bench.config import Config
 from bench.goals import evaluate_all
 from bench.outbox import commit_to_consumer
 from bench.plots import write_plots
 from bench.report import render
-from bench.seed import EventSpec, seed_all
+from bench.seed import seed_all
 from bench.stats import aggregate, ratio, spread, summarize
 from bench.vegeta import ensure_vegeta
 from bench.write_report import render_section
@@ -120,7 +120,12 @@ def run(cfg: Config, api: str, out_dir: Path, *, start_stack: bool = True) -> Pa
         ladders = repeat(
             cfg,
             "rate ladders (bare, cached GET)",
-            lambda i: (scenarios.climb(bare_url, cfg), scenarios.climb(view_url, cfg)),
+            lambda i: scenarios.climb_pair(bare_url, view_url, cfg),
+        )
+        cpu = repeat(
+            cfg,
+            f"CPU per request (bare, cached GET) at {cfg.cpu_rate:g} req/s",
+            lambda i: cpu_cost.pair(bare_url, view_url, cfg.cpu_rate, cfg.cpu_s),
         )
     bare_runs, cached_runs = [p[0] for p in pairs], [p[1] for p in pairs]
     floors["bare"] = {
@@ -140,7 +145,11 @@ def run(cfg: Config, api: str, out_dir: Path, *, start_stack: bool = True) -> Pa
             [ratio(lad[1]["max_sustainable"], lad[0]["max_sustainable"]) for lad in ladders]
         ),
         "ladder_runs": [lad[1] for lad in ladders],
+        "cpu_us": spread([c["cached"]["cpu_us"] for c in cpu]),
+        "cpu_ratio": spread([c["ratio"] for c in cpu]),
     }
+    floors["bare"]["cpu_us"] = spread([c["bare"]["cpu_us"] for c in cpu])
+    raw["cpu"] = cpu
     if floors["bare"]["ladder_capped"]:
         notes.append(
             "The bare endpoint sustained the top of the ladder in some run: its real maximum is "
@@ -224,8 +233,17 @@ def run(cfg: Config, api: str, out_dir: Path, *, start_stack: bool = True) -> Pa
     wcfg = write_capacity.SMOKE if cfg.mode == "smoke" else write_capacity.FULL
     wcfg = dataclasses.replace(wcfg, runs=cfg.runs)
     sc["write_capacity"], raw["write_capacity"] = write_capacity.write_capacity(wcfg, api, env)
-    sc["worker_scaling"], scale_raw = worker_scaling(cfg, env, kafka, api, seeded)
-    notes += scale_notes(cfg, sc["worker_scaling"])
+    log(f"large event: seeding {cfg.large_event.participants} participants through the API")
+    sc["large_event"], raw["large_event"] = large.measure(api, redis_url, cfg)
+    targets = scaleout.scale_targets(cfg, api, seeded)
+    sc["worker_scaling"], scale_raw = scaleout.worker_scaling(cfg, env, kafka, targets)
+    notes += scaleout.scale_notes(cfg, sc["worker_scaling"])
+    why_not = quota.unavailable()
+    if cfg.quota_cpus and why_not is None:
+        sc["worker_scaling_quota"], raw["workers_quota"] = scaleout.worker_scaling(
+            cfg, env, kafka, targets, cfg.quota_cpus
+        )
+    notes.append(scaleout.quota_note(cfg, why_not))
     raw.update(bare=bare_runs, cached=cached_runs, miss=misses, put=puts, mix=mixes, hot=hot)
     raw.update(outbox=outbox, freshness=fresh, notifier=bursts, workers=scale_raw)
 
@@ -291,85 +309,6 @@ def realtime_notes(fresh: list[dict[str, Any]], bursts: list[dict[str, Any]]) ->
     if short:
         got = ", ".join(f"{f['received']}/{f['committed']}" for f in short)
         out.append(f"Freshness: some writes never reached the client within 5 s ({got}).")
-    return out
-
-
-def worker_scaling(
-    cfg: Config, env: dict[str, str], kafka: str, api: str, seeded: list[Any]
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    import uuid
-
-    run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-    extra: list[Any] = []
-    if cfg.scale_extra_events:
-        log(f"worker scale-out: seeding {cfg.scale_extra_events} small events")
-        specs = tuple(EventSpec(f"scale-{i}", 5, 5, 30) for i in range(cfg.scale_extra_events))
-        extra = asyncio.run(seed_all(api, specs, seed=9))
-    targets = [workers.Target(uuid.UUID(s.event_id), s.token, False) for s in seeded + extra]
-    targets += [
-        workers.Target(uuid.uuid4(), f"bench-phantom-{run_id}-{i}", True)
-        for i in range(cfg.scale_phantoms)
-    ]
-    one, many = cfg.scale_consumers
-    runs: list[dict[str, Any]] = []
-    base = 0
-    for i in range(cfg.scale_runs):
-        for n in (one, many):
-            log(f"worker scale-out: {n} consumer(s), run {i + 1}/{cfg.scale_runs}")
-            try:  # a fresh topic pair each time: no replay of an earlier backlog can count
-                topics = asyncio.run(workers.create_topics(kafka, f"{run_id}-{i}-{n}"))
-                got = asyncio.run(
-                    workers.measure(
-                        kafka, env, topics, targets, n, cfg.scale_per_event, base,
-                        cfg.scale_timeout_s,
-                    )
-                )  # fmt: skip
-            except Exception as exc:  # report, do not abort the run
-                log(f"  failed: {type(exc).__name__}: {exc}")
-                got = {"consumers": n, "error": f"{type(exc).__name__}: {exc}"[:300]}
-            got["topics"] = [f"bench.domain.{run_id}-{i}-{n}", f"bench.views.{run_id}-{i}-{n}"]
-            try:
-                asyncio.run(workers.delete_topics(kafka, got["topics"]))
-            except Exception as exc:  # leave them; say so
-                log(f"  could not delete {got['topics']}: {exc}")
-            base += cfg.scale_per_event
-            log(f"  drained: {got.get('drained')} in {got.get('drain_s')} s")
-            runs.append(got)
-    t1 = [r.get("throughput") for r in runs if r["consumers"] == one]
-    tn = [r.get("throughput") for r in runs if r["consumers"] == many]
-    scaled = [r for r in runs if r["consumers"] == many and "error" not in r]
-    return {
-        "topics": [t for r in runs for t in r["topics"]],
-        "consumers": [one, many],
-        "messages": runs[0].get("messages") if runs else None,
-        "events": len(targets),
-        "throughput_1": spread(t1),
-        "throughput_n": spread(tn),
-        "ratio": spread([ratio(b, a) for a, b in zip(t1, tn, strict=True)]),
-        "order_kept": spread([float(r["order_violations"] == 0) for r in scaled]),
-        "publish_s": spread([r.get("publish_s") for r in runs]),
-        "drain_s": spread([r.get("drain_s") for r in runs]),
-        "all_drained": all(r.get("drained") for r in runs),
-    }, runs
-
-
-def scale_notes(cfg: Config, res: dict[str, Any]) -> list[str]:
-    one, many = cfg.scale_consumers
-    out = [
-        f"Worker scale-out: a backlog of {res['messages']} domain messages over "
-        f"{res['events']} events ({cfg.scale_phantoms} of them absent from the database, so "
-        "their ViewRefreshed versions follow the backlog) published as fast as possible to a "
-        "fresh private 8-partition topic each time (bench.domain.<run>-<i>-<n>), drained by "
-        f"{one} then {many} "
-        "availability worker processes (group Stable first); throughput = messages ÷ time "
-        "until every event's last message showed in a ViewRefreshed, counted from the first "
-        "publish (the publish itself, pre-encoded, is part of the drain: median "
-        f"{(res['publish_s'] or {}).get('median', 0):.2f} s). The workers share the "
-        f"machine's {os.cpu_count()} CPUs with the whole stack, which bounds the scale-out; "
-        "the private topics are left in Kafka (bench.domain.* / bench.views.*)."
-    ]
-    if not res["all_drained"]:
-        out.append("Worker scale-out: some runs did not drain (see raw.workers).")
     return out
 
 

@@ -78,15 +78,22 @@ def constant(url: str, rate: float, seconds: float) -> dict[str, Any]:
     return attack([Target("GET", url)], rate, seconds).figures()
 
 
-def climb(url: str, cfg: Config) -> dict[str, Any]:
+def climb_pair(bare_url: str, view_url: str, cfg: Config) -> tuple[dict[str, Any], ...]:
+    """The bare endpoint's and the cached GET's ladders, interleaved step by step, each
+    after a warm-up at the first rate (connections open, the view in process memory)."""
     rates = ladder.rates(cfg.ladder_start, cfg.ladder_factor, cfg.ladder_steps)
 
-    def at(rate: float) -> dict[str, Any]:
-        figures = attack([Target("GET", url)], rate, cfg.ladder_s).figures()
-        time.sleep(cfg.pause_s)
-        return figures
+    def attacker(url: str) -> Any:
+        def at(rate: float) -> dict[str, Any]:
+            figures = attack([Target("GET", url)], rate, cfg.ladder_s).figures()
+            time.sleep(cfg.pause_s)
+            return figures
 
-    return ladder.climb(at, rates, cfg.ladder_p99_ms)
+        return at
+
+    for url in (bare_url, view_url):
+        attack([Target("GET", url)], cfg.ladder_start, cfg.ladder_warmup_s)
+    return ladder.climb_pair((attacker(bare_url), attacker(view_url)), rates, cfg.ladder_p99_ms)
 
 
 async def cache_miss(ctx: Ctx) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from overlap_shared import events
 from overlap_shared.topics import AVAILABILITY_GROUP, ensure_topics
 
+from bench import quota
 from bench.stack import ROOT, free_port
 
 MARKER = "ParticipantRenamed"
@@ -111,10 +112,15 @@ async def wait_stable(bootstrap: str, group: str, at_least: int, timeout_s: floa
 
 
 @contextlib.contextmanager
-def worker_processes(n: int, env: dict[str, str], log_dir: Path) -> Iterator[list[int]]:
+def worker_processes(
+    n: int, env: dict[str, str], log_dir: Path, cpus: float | None = None
+) -> Iterator[Callable[[], list[dict[str, int]]]]:
+    """``n`` availability workers, healthy; each held to ``cpus`` when given (bench.quota).
+    Yields a function that reads their groups' throttling counters."""
     procs: list[subprocess.Popen[bytes]] = []
     ports = [free_port() for _ in range(n)]
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.callback(stop, procs)
         for i, port in enumerate(ports):
             log = (log_dir / f"bench-worker-{os.getpid()}-{i}.log").open("ab")
             procs.append(
@@ -126,27 +132,38 @@ def worker_processes(n: int, env: dict[str, str], log_dir: Path) -> Iterator[lis
                     stderr=subprocess.STDOUT,
                 )
             )
-        deadline = time.monotonic() + 60
-        for proc, port in zip(procs, ports, strict=True):
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"availability worker exited with {proc.returncode}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError("availability worker not healthy within 60 s")
-                time.sleep(0.2)
-        yield [p.pid for p in procs]
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
+        stats: Callable[[], list[dict[str, int]]] = list
+        if cpus:  # from the start: a quota-held worker also starts up slowly
+            stats = stack.enter_context(quota.held([p.pid for p in procs], cpus, str(os.getpid())))
+        wait_healthy(procs, ports, 120 / min(1.0, cpus or 1.0))  # a loaded machine starts slowly
+        yield stats
+
+
+def wait_healthy(
+    procs: Sequence[subprocess.Popen[bytes]], ports: list[int], limit_s: float
+) -> None:
+    deadline = time.monotonic() + limit_s
+    for proc, port in zip(procs, ports, strict=True):
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"availability worker exited with {proc.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"availability worker not healthy within {limit_s:.0f} s")
+            time.sleep(0.2)
+
+
+def stop(procs: Sequence[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
 
 
 async def views_end(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
@@ -233,17 +250,31 @@ async def measure(
     per_event: int,
     base: int,
     timeout_s: float,
+    cpus: float | None = None,
 ) -> dict[str, Any]:
     domain, views = topics
     worker_env = {**os.environ, **env, "DOMAIN_TOPIC": domain, "VIEWS_TOPIC": views}
     baseline = await wait_stable(bootstrap, AVAILABILITY_GROUP, 0, 60)
     log_dir = Path(tempfile.gettempdir())
-    with worker_processes(consumers, worker_env, log_dir):
+    with worker_processes(consumers, worker_env, log_dir, cpus) as throttling:
         started = time.perf_counter()
         members = await wait_stable(bootstrap, AVAILABILITY_GROUP, baseline + consumers, 90)
         joined_s = time.perf_counter() - started
+        before = throttling()
         out = await drain(bootstrap, domain, views, targets, per_event, base, timeout_s)
-    return out | {"consumers": consumers, "group_members": members, "join_s": joined_s}
+        after = throttling()
+    share = [throttled_share(b, a) for b, a in zip(before, after, strict=True)]
+    return out | {
+        "consumers": consumers, "group_members": members, "join_s": joined_s, "cpus": cpus,
+        "throttled_share": share,
+    }  # fmt: skip
+
+
+def throttled_share(before: dict[str, int], after: dict[str, int]) -> float | None:
+    """The share of scheduler periods in which the group hit its quota (pure)."""
+    periods = after.get("nr_periods", 0) - before.get("nr_periods", 0)
+    hit = after.get("nr_throttled", 0) - before.get("nr_throttled", 0)
+    return hit / periods if periods > 0 else None
 
 
 async def create_topics(bootstrap: str, run_id: str) -> tuple[str, str]:

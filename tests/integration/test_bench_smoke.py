@@ -19,7 +19,7 @@ from tests.conftest import Services
 from tests.servers import ROOT, api_process
 
 
-@pytest.mark.timeout(480)  # every scenario once, and the write scenario starts an API of its own
+@pytest.mark.timeout(600)  # every scenario once; the write scenario starts an API of its own
 def test_bench_smoke_run_writes_the_report(
     services: Services, migrated: str, tmp_path: Path
 ) -> None:
@@ -52,6 +52,10 @@ def test_bench_smoke_run_writes_the_report(
     assert cached["at_rate"]["latency_ms"]["p99"]["median"] > 0
     assert cached["at_rate"]["success"]["median"] > 0
     assert cached["ladder_runs"] and cached["ladder_runs"][0]["points"]
+    assert "cpu_ratio" in cached and data["floors"]["bare"]["cpu_us"]["median"] > 0
+    large = data["scenarios"]["large_event"]
+    assert large["event"]["timezone"] == "America/New_York"
+    assert large["recompute_get"]["p99"]["median"] > 0 and large["best_times"]["p50"]["median"] > 0
     for name in ("cache_miss", "put_availability", "mix_90_10", "hot_key_expiry", "outbox"):
         assert name in data["scenarios"], name
     for key in ("median", "min", "max", "runs"):

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bench.goals import GOALS, MET, NOT_MEASURED, NOT_MET, evaluate, evaluate_all
-from bench.ladder import climb, rates, sustainable
+from bench.ladder import climb, climb_pair, rates, sustainable
 from bench.probes import delta, parse_prometheus, total
 from bench.report import render
 from bench.seed import availability
@@ -72,7 +72,8 @@ def test_the_goals_cover_every_bullet_of_design_section_8() -> None:
     sections = {g.section.lower() for g in GOALS}
     keywords = {"cached": "cached GET", "cache miss": "cache miss", "write": "write",
                 "freshness": "freshness", "cache hit": "cache", "notifier": "notifier",
-                "workers": "workers", "faults": "faults", "bad input": "bad input"}  # fmt: skip
+                "workers": "workers", "faults": "faults", "bad input": "bad input",
+                "large event": "large event"}  # fmt: skip
     for bullet in bullets:
         hit = [v for k, v in keywords.items() if k in bullet.lower()]
         assert hit and hit[0].lower() in sections, bullet
@@ -147,3 +148,23 @@ def test_seeded_availability_is_sorted_disjoint_and_inside_the_grid() -> None:
             assert all(0 <= a < b <= days * per_day for a, b in ranges)
             assert all(b1 <= a2 for (_, b1), (a2, _) in itertools.pairwise(ranges))
             assert all(a // per_day == (b - 1) // per_day for a, b in ranges)  # within a day
+
+
+def test_paired_ladders_interleave_and_stop_each_side_on_its_own() -> None:
+    calls: list[tuple[str, float]] = []
+
+    def side(name: str, limit: float) -> Any:
+        def at(rate: float) -> dict[str, object]:
+            calls.append((name, rate))
+            return {"rate": rate, "throughput": rate, "success": 1.0,
+                    "latency_ms": {"p99": 3.0 if rate <= limit else 900.0}}  # fmt: skip
+
+        return at
+
+    bare, cached = climb_pair((side("bare", 2000), side("cached", 1000)), [500, 1000, 2000], 100)
+    assert (bare["max_sustainable"], cached["max_sustainable"]) == (2000, 1000)
+    assert bare["capped"] is True and cached["capped"] is False
+    assert calls == [("bare", 500), ("cached", 500), ("bare", 1000), ("cached", 1000),
+                     ("bare", 2000), ("cached", 2000), ("cached", 2000)]  # fmt: skip
+    low = climb_pair((side("bare", 2000), side("cached", 300)), [1000, 2000], 100)[1]
+    assert low["max_sustainable"] == 250

@@ -12,6 +12,7 @@ from overlap_api.admission import Admission
 from overlap_api.caches import Caches
 from overlap_api.deadline import Deadline
 from overlap_api.errors import BodyLimit, install_error_handlers
+from overlap_api.hot_reads import HotViewReads
 from overlap_api.monitoring import MetricsMiddleware, Monitor
 from overlap_api.openapi import install_openapi
 from overlap_api.relay import KafkaPublisher, OutboxRelay, RelayConfig
@@ -83,14 +84,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.monitor = Monitor()
     if settings.enable_performance_monitoring:
         app.add_middleware(MetricsMiddleware, monitor=app.state.monitor)
-    if settings.cors_origins:  # else no CORS headers at all: browsers allow same-origin only
-        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     app.add_middleware(Deadline, seconds=settings.request_timeout_s)
-    app.add_middleware(  # outermost: a refusal costs no task, no deadline, no metrics
+    app.add_middleware(  # a refusal costs no task, no deadline, no metrics
         Admission,
         max_writes=settings.max_writes_in_flight,
         max_reads=settings.max_reads_in_flight,
     )
+    timed = app.state.monitor if settings.enable_performance_monitoring else None
+    app.add_middleware(HotViewReads, monitor=timed)  # a hit does no I/O
+    if settings.cors_origins:  # outermost, so hot reads get CORS headers too; none by default
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     install_openapi(app)
     routers = (health, events, participants, me, monitor, realtime)
     for router in (module.router for module in routers):

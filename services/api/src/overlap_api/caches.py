@@ -1,7 +1,8 @@
 """The API's caches besides the view: participant-key sessions, event metadata (with an
 in-process L1 cleared through Redis pub/sub), and users' "my events" pages. Entries are
 tagged so the cache-invalidator can clear exactly what a domain event dirtied; every miss
-or Redis failure falls back to PostgreSQL."""
+or Redis failure falls back to PostgreSQL. Reads share the view reader's ``RedisGate``:
+one Redis deadline per read, one backoff for the process."""
 
 import asyncio
 import contextlib
@@ -16,12 +17,12 @@ import orjson
 from overlap_shared.cache_keys import L1_CHANNEL, meta_key, session_key, user_page_key
 from overlap_shared.tagcache import TagCache
 from overlap_shared.view import EventSnapshot
-from redis.exceptions import RedisError
 
 from overlap_api.reads import read_me
+from overlap_api.redis_gate import RedisBudget
 from overlap_api.resources import Resources
 from overlap_api.store import participant_key_hash
-from overlap_api.view_reads import CACHE_HITS, CACHE_MISSES, REDIS_ERRORS, ViewReader
+from overlap_api.view_reads import CACHE_HITS, CACHE_MISSES, ViewReader
 
 log = logging.getLogger(__name__)
 L1_MAX = 10_000
@@ -57,36 +58,39 @@ class Caches:
         self.settings = resources.settings
         self.tags = TagCache(resources.redis)
         self.l1: OrderedDict[str, tuple[float, EventSnapshot]] = OrderedDict()
+        self.gate = views.gate
 
-    async def _safe(self, call: Any) -> Any:
-        try:
-            return await call
-        except (RedisError, OSError) as exc:
-            REDIS_ERRORS.inc()
-            log.warning("cache unavailable: %s", exc)
-            return None
+    async def _safe(self, call: Any, budget: RedisBudget | None = None) -> Any:
+        """Part of a read's ``budget``, or (after a write) a call with a deadline of its own."""
+        if budget is None:
+            return await self.gate.call_alone(call)
+        return await self.gate.call(call, budget)
 
     # --- sessions ------------------------------------------------------------------
-    async def get_session(self, token: str, digest_hex: str) -> dict[str, Any] | None:
-        found = await self._safe(self.tags.get(session_key(token, digest_hex)))
+    async def get_session(
+        self, token: str, digest_hex: str, budget: RedisBudget
+    ) -> dict[str, Any] | None:
+        found = await self._safe(self.tags.get(session_key(token, digest_hex)), budget)
         (CACHE_HITS if found else CACHE_MISSES).labels("sessions").inc()
         return found
 
-    async def put_session(self, token: str, digest_hex: str, version: int, pid: str) -> None:
+    async def put_session(
+        self, token: str, digest_hex: str, version: int, pid: str, budget: RedisBudget
+    ) -> None:
         tags = ("sessions", f"participant:{pid}")
         value = {"participant_id": pid, "version": version}
         ttl = self.settings.cache_ttl_sessions
         key = session_key(token, digest_hex)
-        await self._safe(self.tags.put(token, key, version, value, ttl, tags))
+        await self._safe(self.tags.put(token, key, version, value, ttl, tags), budget)
 
     # --- event metadata (L1 + Redis) --------------------------------------------------
-    async def get_meta(self, token: str) -> EventSnapshot | None:
+    async def get_meta(self, token: str, budget: RedisBudget | None = None) -> EventSnapshot | None:
         entry = self.l1.get(token)
         if entry and entry[0] > time.monotonic():
             CACHE_HITS.labels("events_l1").inc()
             return entry[1]
         CACHE_MISSES.labels("events_l1").inc()
-        found = await self._safe(self.tags.get(meta_key(token)))
+        found = await self._safe(self.tags.get(meta_key(token)), budget)
         (CACHE_HITS if found else CACHE_MISSES).labels("events").inc()
         if not found:
             return None
@@ -94,11 +98,12 @@ class Caches:
         self._remember(token, event)
         return event
 
-    async def put_meta(self, event: EventSnapshot) -> None:
+    async def put_meta(self, event: EventSnapshot, budget: RedisBudget | None = None) -> None:
         ttl = self.settings.cache_ttl_events
         value = snapshot_to_json(event)
         key = meta_key(event.token)
-        if await self._safe(self.tags.put(event.token, key, event.version, value, ttl, ("meta",))):
+        put = self.tags.put(event.token, key, event.version, value, ttl, ("meta",))
+        if await self._safe(put, budget):
             self._remember(event.token, event)
 
     def _remember(self, token: str, event: EventSnapshot) -> None:
@@ -150,25 +155,31 @@ class Caches:
         self.l1.pop(token, None)
 
     # --- "my events" pages ------------------------------------------------------------
-    async def get_user_page(self, user_id: str, page: str) -> dict[str, Any] | None:
-        found = await self._safe(self.tags.get(user_page_key(user_id, page)))
+    async def get_user_page(
+        self, user_id: str, page: str, budget: RedisBudget | None = None
+    ) -> dict[str, Any] | None:
+        found = await self._safe(self.tags.get(user_page_key(user_id, page)), budget)
         (CACHE_HITS if found else CACHE_MISSES).labels("users").inc()
         return found
 
-    async def put_user_page(self, user_id: str, page: str, value: dict[str, Any]) -> None:
+    async def put_user_page(
+        self, user_id: str, page: str, value: dict[str, Any], budget: RedisBudget | None = None
+    ) -> None:
         tokens = [e["token"] for e in value["events"]]
         ttl = self.settings.cache_ttl_users
-        await self._safe(self.tags.put_user_page(user_id, page, value, ttl, tokens))
+        await self._safe(self.tags.put_user_page(user_id, page, value, ttl, tokens), budget)
 
 
 async def read_me_cached(
     caches: Caches, views: ViewReader, token: str, participant_key: str | None
 ) -> dict[str, Any]:
-    """The caller's own record: session cache + cached view, else one SQL statement."""
+    """The caller's own record: session cache + cached view, else one SQL statement. The
+    Redis calls of all three share one deadline."""
     digest = participant_key_hash(participant_key).hex()
-    session = await caches.get_session(token, digest)
+    budget = caches.gate.budget()
+    session = await caches.get_session(token, digest, budget)
     if session:
-        view = orjson.loads(await views.read(token, session["version"]))
+        view = orjson.loads(await views.read(token, session["version"], budget))
         for p in view["participants"]:
             if p["id"] == session["participant_id"]:
                 return {
@@ -179,5 +190,5 @@ async def read_me_cached(
                 }
     async with caches.resources.reading() as conn:
         me = await read_me(conn, token, participant_key)
-    await caches.put_session(token, digest, me["version"], str(me["participant"]["id"]))
+    await caches.put_session(token, digest, me["version"], str(me["participant"]["id"]), budget)
     return me

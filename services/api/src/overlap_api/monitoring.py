@@ -105,7 +105,13 @@ class MetricsMiddleware:
             _sql_count.reset(token)
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            name = f"{scope['method']} {template}"
-            self.monitor.record(name, elapsed, counter[0])
-            REQUEST_SECONDS.labels(scope["method"], template, str(status[0])).observe(elapsed)
-            SQL_PER_REQUEST.observe(counter[0])
+            record_request(self.monitor, scope["method"], template, status[0], elapsed, counter[0])
+
+
+def record_request(
+    monitor: Monitor, method: str, template: str, status: int, seconds: float, statements: int
+) -> None:
+    """One answered request, in the monitor's window and the Prometheus histograms."""
+    monitor.record(f"{method} {template}", seconds, statements)
+    REQUEST_SECONDS.labels(method, template, str(status)).observe(seconds)
+    SQL_PER_REQUEST.observe(statements)

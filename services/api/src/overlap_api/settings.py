@@ -32,6 +32,9 @@ class Settings(ServiceSettings):
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
     # Every request is answered within this (503 + Retry-After past it); see deadline.py.
     request_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    # All the Redis calls of one read wait this long in all, then it is served from
+    # PostgreSQL (see redis_gate.py).
+    redis_read_budget_s: float = Field(default=1.0, gt=0, le=1.0)
     # Requests one process works on at once; past it: 503 + Retry-After at once (admission.py).
     max_writes_in_flight: int = Field(default=16, ge=1, le=10_000)
     max_reads_in_flight: int = Field(default=512, ge=1, le=100_000)

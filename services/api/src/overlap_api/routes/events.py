@@ -5,11 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from overlap_shared.view import event_public
-from overlap_shared.viewcache import version_of
 
 from overlap_api import event_service, reads
 from overlap_api.deps import AdminKey, OptionalUser, ResourcesDep, Token
 from overlap_api.errors import KEYED_PROBLEMS, Conflict
+from overlap_api.hot_reads import view_response
 from overlap_api.ics import calendar
 from overlap_api.rate_limits import RATE_LIMITED, CostlyReadLimit, CreateEventLimit
 from overlap_api.schemas import (
@@ -47,10 +47,6 @@ async def create_event(body: EventCreate, resources: ResourcesDep, user: Optiona
     }
 
 
-def etag(version: int) -> str:
-    return f'"v{version}"'
-
-
 @router.get(
     "/{token}",
     response_model=View,
@@ -64,13 +60,11 @@ async def get_view(
     min_version: Annotated[int | None, Query(ge=0, le=2**53)] = None,
     x_min_version: Annotated[int | None, Header(ge=0, le=2**53)] = None,
 ) -> Response:
+    """The plain form of this read, when its view is in process memory, is answered by
+    ``hot_reads`` before it gets here; this is every other case."""
     wanted = max(min_version or 0, x_min_version or 0) or None
     body = await request.app.state.views.read(token, wanted)
-    tag = etag(version_of(body) or 0)
-    headers = {"ETag": tag, "Cache-Control": "no-cache"}
-    if if_none_match and tag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    return view_response(body, if_none_match)
 
 
 @router.patch(

@@ -26,11 +26,12 @@ async def list_my_events(
 ) -> dict:
     caches = request.app.state.caches
     page_name = f"{limit}:{cursor or ''}"
-    cached = await caches.get_user_page(user, page_name)
+    budget = caches.gate.budget()  # one Redis deadline for this lookup and its write-back
+    cached = await caches.get_user_page(user, page_name, budget)
     if cached is not None:
         return cached
     async with resources.reading() as conn:
         page, next_cursor = await my_events(conn, user, limit, cursor)
     answer = {"events": page, "next_cursor": next_cursor}
-    await caches.put_user_page(user, page_name, answer)
+    await caches.put_user_page(user, page_name, answer, budget)
     return answer

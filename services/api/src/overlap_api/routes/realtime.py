@@ -173,7 +173,8 @@ async def _check_token(
         raise KeyRequired("a private channel needs the event's token in X-Event-Token")
     if not _TOKEN.match(token):
         raise EventNotFound("no event has this link (it may have been deleted)")
-    event = await caches.get_meta(token)  # the event-metadata cache (CACHE_TTL_EVENTS)
+    budget = caches.gate.budget()  # one Redis deadline for this lookup and its write-back
+    event = await caches.get_meta(token, budget)  # the metadata cache (CACHE_TTL_EVENTS)
     if event is None:
         async with resources.reading() as conn:
             row = (
@@ -182,7 +183,7 @@ async def _check_token(
         if row is None:
             raise EventNotFound("no event has this link (it may have been deleted)")
         event = event_snapshot(row)
-        await caches.put_meta(event)
+        await caches.put_meta(event, budget)
     if event.id != event_id:
         raise Forbidden("X-Event-Token is not the token of this channel's event")
 
