@@ -2,7 +2,7 @@
 # `make images`: every image deploy/compose.yaml and the testcontainers fixtures use, built
 # here without an image registry, from a debootstrapped Debian base, apt, Maven Central,
 # npm and PyPI. BuildKit caches every step, so a second run with nothing changed takes
-# seconds; the base is built only when missing (OVERLAP_REBUILD_BASE=1 forces it).
+# seconds; the debootstrap root is made only when missing (OVERLAP_REBUILD_BASE=1 redoes it).
 # Prints the images and their sizes; deploy/images/images.env names them for compose.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../local/env.sh"
@@ -12,6 +12,7 @@ export DOCKER_BUILDKIT=1
 DOCKER=${DOCKER:-/usr/bin/docker}
 OVERLAP_CACHE=${OVERLAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/overlap}
 UV_VERSION=$(sed -n 's/^UV_VERSION := //p' Makefile)
+ROOTFS_IMAGE=${ROOTFS_IMAGE:-overlap-rootfs:bookworm}
 
 have_image() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 
@@ -23,8 +24,9 @@ build() {
     --build-arg "BASE_IMAGE=$BASE_IMAGE" "$@" . >/dev/null
 }
 
-base() {
-  if have_image "$BASE_IMAGE" && [[ -z ${OVERLAP_REBUILD_BASE:-} ]]; then return 0; fi
+# The debootstrapped root (once; OVERLAP_REBUILD_BASE=1 redoes it), then the base image.
+rootfs() {
+  if have_image "$ROOTFS_IMAGE" && [[ -z ${OVERLAP_REBUILD_BASE:-} ]]; then return 0; fi
   command -v debootstrap >/dev/null || {
     log "installing debootstrap (apt)"
     apt-get update -qq
@@ -33,14 +35,26 @@ base() {
   local mirror root
   mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
   root=$(mktemp -d)
-  log "image $BASE_IMAGE (debootstrap bookworm from ${mirror:=http://deb.debian.org/debian})"
+  log "image $ROOTFS_IMAGE (debootstrap bookworm from ${mirror:=http://deb.debian.org/debian})"
   debootstrap --variant=minbase bookworm "$root" "$mirror" >"$OVERLAP_HOME/log/debootstrap.log" 2>&1 \
     || die "debootstrap failed (log: $OVERLAP_HOME/log/debootstrap.log)"
   printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' \
     >"$root/etc/apt/apt.conf.d/90overlap"
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-  tar -C "$root" -c . | "$DOCKER" import -c 'CMD ["bash"]' - "$BASE_IMAGE" >/dev/null
+  tar -C "$root" -c . | "$DOCKER" import -c 'CMD ["bash"]' - "$ROOTFS_IMAGE" >/dev/null
   rm -rf "$root"
+}
+
+base() {
+  rootfs
+  local context
+  context=$(mktemp -d)
+  mkdir "$context/certs"
+  cp /usr/local/share/ca-certificates/*.crt "$context/certs/" 2>/dev/null || true
+  log "image $BASE_IMAGE"
+  "$DOCKER" build -q --network host -f deploy/images/base.Dockerfile -t "$BASE_IMAGE" \
+    --build-arg "ROOTFS_IMAGE=$ROOTFS_IMAGE" "$context" >/dev/null
+  rm -rf "$context"
 }
 
 # uv's binary from its pinned PyPI wheel (as ghcr.io/astral-sh/uv ships it).

@@ -13,10 +13,15 @@ FROM node AS modules
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       npm ca-certificates >/dev/null
+# Node's own CA list lacks the host's extra CAs (base.Dockerfile); the system bundle has them.
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 WORKDIR /opt/soketi
 COPY deploy/local/soketi/package.json deploy/local/soketi/package-lock.json ./
+# Debian's npm 9.2 cannot read the lock's override of a git dependency ("Invalid
+# comparator"); it only installs a pinned npm 10, which runs `npm ci`.
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+    npm install -g --no-audit --no-fund --loglevel=error npm@10.9.2 \
+ && /usr/local/bin/npm ci --omit=dev --no-audit --no-fund --loglevel=error \
  && abi=$(node -p process.versions.modules) \
  && find node_modules/uWebSockets.js/binaries -name '*.node' \
       ! -name "uws_linux_x64_${abi}.node" -delete
