@@ -12,7 +12,6 @@ service processes the tests start find them as they find the native stack.
 
 import asyncio
 import os
-import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +25,7 @@ from overlap_shared.topics import ensure_topics, topic_plan
 from testcontainers.core.container import DockerContainer
 
 from tests.conftest import Services
+from tests.servers import free_port
 
 LABELS = {"dev.overlap.testcontainers": "1"}  # `make test-containers` removes leftovers by it
 PG_USER, PG_PASSWORD, PG_DB = "overlap", "overlap", "overlap_test"
@@ -36,11 +36,14 @@ def image(name: str, official: str) -> str:
     return os.environ.get(name) or official
 
 
-def loopback_port() -> int:
-    """A port the kernel hands out now, for a container to publish on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def host_ports(names: tuple[str, ...], offset: int = 0) -> dict[str, int]:
+    """Host ports for containers to publish: CONTAINER_PORT_BASE + offset + i when set (a
+    port set of one's own on a shared machine), else free ports outside the ephemeral range,
+    which no outgoing connection can take before the container binds (or rebinds) them."""
+    base = os.environ.get("CONTAINER_PORT_BASE")
+    if base:
+        return {name: int(base) + offset + i for i, name in enumerate(names)}
+    return {name: free_port() for name in names}
 
 
 def published(container: DockerContainer, port: int, host_port: int) -> DockerContainer:
@@ -197,7 +200,7 @@ def exported(env: dict[str, str]) -> Iterator[None]:
 
 @contextmanager
 def started_services() -> Iterator[Services]:
-    ports = {name: loopback_port() for name in ("postgres", "redis", "kafka", "soketi")}
+    ports = host_ports(("postgres", "redis", "kafka", "soketi"))
     pusher = PusherSettings().model_copy(update={"host": "127.0.0.1", "port": ports["soketi"]})
     backing = {
         "postgres": postgres(ports["postgres"]),

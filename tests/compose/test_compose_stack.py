@@ -4,12 +4,11 @@ Run by ``make test-compose`` (OVERLAP_SERVICES=compose, after ``make images``; t
 v2 client comes from COMPOSE_BIN): up with the images built here and never a pull,
 create → join → paint → view with a websocket client receiving view.updated, availability
 scaled to 3 sharing the partitions, and a teardown that leaves nothing behind. Published
-ports are ephemeral ones on 127.0.0.1, so the stack never meets another on this machine.
+ports are on 127.0.0.1, chosen by tests.containers.host_ports.
 """
 
 import asyncio
 import os
-import socket
 import subprocess
 import time
 import uuid
@@ -26,22 +25,19 @@ from overlap_shared.settings import PusherSettings, ServiceSettings
 from overlap_shared.topics import AVAILABILITY_GROUP
 
 from tests.conftest import Services
+from tests.containers import host_ports
 from tests.kafka_tail import group_stable
 from tests.pusher_client import socket as pusher_socket
 from tests.pusher_client import subscribe_private
 from tests.servers import ROOT
+
+pytestmark = pytest.mark.timeout(1200)  # a whole stack starting on a busy machine
 
 PORT_VARS = ("GATEWAY_PORT", "API_PORT", "PG_PORT", "REDIS_PORT", "KAFKA_PORT", "SOKETI_PORT")
 # compose runs the services with the default topics
 DOMAIN_TOPIC = str(ServiceSettings.model_fields["domain_topic"].default)
 DOMAIN_PARTITIONS = int(ServiceSettings.model_fields["domain_partitions"].default)
 UP_TIMEOUT_S = 600
-
-
-def loopback_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -114,7 +110,8 @@ def first_200(url: str, since: float, timeout_s: float = UP_TIMEOUT_S) -> float:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    env = {**os.environ, **{name: str(loopback_port()) for name in PORT_VARS}}
+    ports = host_ports(PORT_VARS, offset=10)  # beside a testcontainers run's ports
+    env = {**os.environ, **{name: str(port) for name, port in ports.items()}}
     s = Stack(f"overlap-test-{uuid.uuid4().hex[:8]}", env)
     started = time.monotonic()
     try:
