@@ -10,6 +10,7 @@ the Pusher server. Fault tests stop and restart a service through ``Services.inf
 import os
 import subprocess
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -91,9 +92,33 @@ def _docker_available() -> bool:
     return True
 
 
+CONTAINERS = pytest.StashKey[ExitStack]()
+STARTED = pytest.StashKey[Services]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With OVERLAP_SERVICES=testcontainers the containers start here, outside every test's
+    timeout (a cold Kafka may take minutes on a busy machine)."""
+    if os.environ.get("OVERLAP_SERVICES") != "testcontainers":
+        return
+    if not _docker_available():
+        pytest.exit(ENV_HINT, returncode=4)
+    from tests.containers import started_services
+
+    stack = ExitStack()
+    session.config.stash[CONTAINERS] = stack
+    session.config.stash[STARTED] = stack.enter_context(started_services())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    stack = session.config.stash.get(CONTAINERS, None)
+    if stack is not None:
+        stack.close()
+
+
 @pytest.fixture(scope="session")
-def services() -> Iterator[Services]:
-    found = None if os.environ.get("OVERLAP_SERVICES") == "testcontainers" else _from_env()
+def services(request: pytest.FixtureRequest) -> Iterator[Services]:
+    found = request.config.stash.get(STARTED, None) or _from_env()
     if found:
         yield found
         return
