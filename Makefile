@@ -8,10 +8,10 @@ ENV := source $(LOCAL)/env.sh
 PYTEST_ARGS ?=
 
 .PHONY: help install infra browser topics run stop status test test-unit lint fmt asyncapi bench \
-	chaos soak audit
+	chaos soak audit images test-containers test-compose
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 install:  ## install uv (pinned) and the locked Python environment
 	@command -v uv >/dev/null || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -56,6 +56,15 @@ test: install infra browser  ## all tests on the real services (starts them firs
 
 test-unit: install  ## the tests that need no service
 	@.venv/bin/pytest tests/unit $(PYTEST_ARGS)
+
+images:  ## build every image of deploy/compose.yaml and the container tests, here (Docker, root)
+	@deploy/images/build.sh
+
+test-containers: install images  ## the integration tests on containers of those images
+	@deploy/images/test.sh containers $(PYTEST_ARGS)
+
+test-compose: install images  ## deploy/compose.yaml up, driven through its gateway, torn down
+	@deploy/images/test.sh compose $(PYTEST_ARGS)
 
 asyncapi: install  ## write the AsyncAPI documents of the topics to docs/asyncapi/
 	@.venv/bin/python scripts/asyncapi.py docs/asyncapi

@@ -1,16 +1,28 @@
 """Where the real services are.
 
-Order: URLs from the environment (``make test`` starts the local stack and sets them);
-else, when a Docker engine answers, testcontainers starts them; else the run stops with a
-message saying what to do. Tests never fake PostgreSQL, Redis, Kafka or the Pusher server.
+Order: with ``OVERLAP_SERVICES=testcontainers``, containers started by testcontainers
+(``make test-containers``); else URLs from the environment (``make test`` starts the local
+stack and sets them); else, when a Docker engine answers, testcontainers starts them; else
+the run stops with a message saying what to do. Tests never fake PostgreSQL, Redis, Kafka or
+the Pusher server. Fault tests stop and restart a service through ``Services.infra``.
 """
 
 import os
+import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
 import pytest
 from overlap_shared.settings import PusherSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# tests/compose brings up deploy/compose.yaml from the images of `make images`: only
+# `make test-compose` (OVERLAP_SERVICES=compose) collects it.
+collect_ignore = [] if os.environ.get("OVERLAP_SERVICES") == "compose" else ["compose"]
 
 ENV_HINT = (
     "integration tests need PostgreSQL, Redis, Kafka and soketi: run `make test` "
@@ -19,12 +31,35 @@ ENV_HINT = (
 )
 
 
+class Infra(Protocol):
+    """Stops one backing service and brings them all back (fault tests)."""
+
+    def stop(self, name: str) -> None:
+        """Stop ``name``: postgres, redis, kafka or soketi."""
+
+    def start_all(self) -> None:
+        """Start whatever is stopped and wait until every service is ready again."""
+
+
+class LocalInfra:
+    """The native stack of ``make test``, through deploy/local/infra.sh."""
+
+    script = str(ROOT / "deploy/local/infra.sh")
+
+    def stop(self, name: str) -> None:
+        subprocess.run([self.script, "stop", name], check=True, timeout=60, cwd=ROOT)
+
+    def start_all(self) -> None:
+        subprocess.run([self.script, "up"], check=True, timeout=120, cwd=ROOT)
+
+
 @dataclass(frozen=True)
 class Services:
     database_url: str
     redis_url: str
     kafka_bootstrap_servers: str
     pusher: PusherSettings
+    infra: Infra = field(default_factory=LocalInfra)
 
     def env(self) -> dict[str, str]:
         """The environment a service process needs to reach these services."""
@@ -57,9 +92,33 @@ def _docker_available() -> bool:
     return True
 
 
+CONTAINERS = pytest.StashKey[ExitStack]()
+STARTED = pytest.StashKey[Services]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With OVERLAP_SERVICES=testcontainers the containers start here, outside every test's
+    timeout (a cold Kafka may take minutes on a busy machine)."""
+    if os.environ.get("OVERLAP_SERVICES") != "testcontainers":
+        return
+    if not _docker_available():
+        pytest.exit(ENV_HINT, returncode=4)
+    from tests.containers import started_services
+
+    stack = ExitStack()
+    session.config.stash[CONTAINERS] = stack
+    session.config.stash[STARTED] = stack.enter_context(started_services())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    stack = session.config.stash.get(CONTAINERS, None)
+    if stack is not None:
+        stack.close()
+
+
 @pytest.fixture(scope="session")
-def services() -> Iterator[Services]:
-    found = _from_env()
+def services(request: pytest.FixtureRequest) -> Iterator[Services]:
+    found = request.config.stash.get(STARTED, None) or _from_env()
     if found:
         yield found
         return
@@ -80,11 +139,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def migrated(services: Services) -> str:
     """Apply the Alembic migrations to the test database (once per run)."""
-    import subprocess
     import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "DATABASE_URL": services.database_url}
     subprocess.run(
         [
@@ -92,12 +148,12 @@ def migrated(services: Services) -> str:
             "-m",
             "alembic",
             "-c",
-            str(root / "services/api/alembic.ini"),
+            str(ROOT / "services/api/alembic.ini"),
             "upgrade",
             "head",
         ],
         check=True,
         env=env,
-        cwd=root,
+        cwd=ROOT,
     )
     return services.database_url

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT_S = 90
 
 
 def _ephemeral_range() -> tuple[int, int]:
@@ -41,7 +42,7 @@ def free_port() -> int:
 
 @contextmanager
 def process(
-    args: list[str], env: dict[str, str], ready_url: str, name: str, ready_s: float = 30
+    args: list[str], env: dict[str, str], ready_url: str, name: str, ready_s: float = START_TIMEOUT_S
 ) -> Iterator[None]:
     log = (ROOT / ".local" / "log" / f"test-{name}.log").open("ab")
     proc = subprocess.Popen(args, env={**os.environ, **env}, stdout=log, stderr=log, cwd=ROOT)

@@ -7,7 +7,6 @@ other notifiers on the shared broker.
 
 import asyncio
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -32,7 +31,7 @@ from redis.asyncio import Redis
 from tests.conftest import Services
 from tests.integration.conftest import Api
 from tests.pusher_client import authorize, socket, subscribe_private
-from tests.servers import ROOT, free_port, process
+from tests.servers import free_port, process
 
 RUN = uuid.uuid4().hex[:12]
 VIEWS, DOMAIN = f"test.views.{RUN}", f"test.domain.{RUN}"
@@ -385,10 +384,6 @@ async def test_write_to_client_latency(
     assert len(latencies) >= 190
 
 
-def infra(*args: str) -> None:
-    subprocess.run([str(ROOT / "deploy/local/infra.sh"), *args], check=True, cwd=ROOT)
-
-
 async def test_soketi_outage_the_notifier_stays_up_and_delivers_after_recovery(
     api: Api,
     realtime_client: httpx.AsyncClient,
@@ -405,7 +400,7 @@ async def test_soketi_outage_the_notifier_stays_up_and_delivers_after_recovery(
         await refresh(producer, cache, event, 1)
         await s.wait_for(lambda m: m.get("event") == "view.updated")
     before = await notifier.metrics()
-    await asyncio.to_thread(infra, "stop", "soketi")
+    await asyncio.to_thread(services.infra.stop, "soketi")
     pending: list[float] = []
     try:
         outage = time.monotonic()
@@ -419,7 +414,7 @@ async def test_soketi_outage_the_notifier_stays_up_and_delivers_after_recovery(
             pending.append((await notifier.metrics())["notifier_pending_channels{}"])
             await asyncio.sleep(0.25)
     finally:
-        await asyncio.to_thread(infra, "up")
+        await asyncio.to_thread(services.infra.start_all)
     during = await notifier.metrics()
     ok_before = before.get("notifier_pusher_calls_total{outcome=ok}", 0)
     # the update held back during the outage goes out once soketi is back

@@ -21,8 +21,6 @@ from tests.integration.conftest import Api
 from tests.kafka_tail import Tail
 from tests.servers import ROOT
 
-INFRA = str(ROOT / "deploy/local/infra.sh")
-
 
 @pytest.fixture
 async def tail(services: Services, api: Api) -> Tail:
@@ -87,12 +85,12 @@ async def test_each_write_route_produces_its_events_in_order(
 
 
 async def test_writes_succeed_while_kafka_is_down_and_arrive_after(
-    api: Api, tail: Tail, relay: None
+    api: Api, services: Services, tail: Tail, relay: None
 ) -> None:
     created = await api.create_event()
     token = created["token"]
     key = {"X-Participant-Key": (await api.join(token, "Kafkaless"))["participant_key"]}
-    await asyncio.to_thread(subprocess.run, [INFRA, "stop", "kafka"], check=True, timeout=60)
+    await asyncio.to_thread(services.infra.stop, "kafka")
     try:
         for i in range(20):
             r = await api.client.patch(
@@ -102,7 +100,7 @@ async def test_writes_succeed_while_kafka_is_down_and_arrive_after(
             )
             assert r.status_code == 200, r.text
     finally:
-        await asyncio.to_thread(subprocess.run, [INFRA, "up"], check=True, timeout=120)
+        await asyncio.to_thread(services.infra.start_all)
     event_id = created["event"]["id"]
     got = await tail.collect(of_event(event_id, 22), timeout_s=90)
     mine = [m for m in got if str(m.event_id) == event_id]

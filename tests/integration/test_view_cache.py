@@ -1,7 +1,6 @@
 """The availability worker and the cached read path, on the real services."""
 
 import asyncio
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -15,9 +14,7 @@ from overlap_shared.viewcache import ViewCache, version_of
 from tests.conftest import Services
 from tests.integration.conftest import Api
 from tests.kafka_tail import Tail
-from tests.servers import ROOT, free_port, process
-
-INFRA = str(ROOT / "deploy/local/infra.sh")
+from tests.servers import free_port, process
 
 
 @pytest.fixture(scope="module")
@@ -99,15 +96,15 @@ async def test_500_concurrent_readers_of_an_expired_hot_view_cost_one_recompute(
     assert recomputes <= 2, recomputes
 
 
-async def test_reads_still_answer_when_redis_is_down(api: Api) -> None:
+async def test_reads_still_answer_when_redis_is_down(api: Api, services: Services) -> None:
     token = (await api.create_event())["token"]
-    await asyncio.to_thread(subprocess.run, [INFRA, "stop", "redis"], check=True, timeout=60)
+    await asyncio.to_thread(services.infra.stop, "redis")
     try:
         for _ in range(3):
             r = await api.client.get(f"/api/events/{token}")
             assert r.status_code == 200 and r.json()["version"] == 1
     finally:
-        await asyncio.to_thread(subprocess.run, [INFRA, "up"], check=True, timeout=120)
+        await asyncio.to_thread(services.infra.start_all)
 
 
 async def test_a_poison_message_is_dead_lettered_and_the_next_one_processed(

@@ -3,19 +3,16 @@ still answer, and everything recovers once it is back. (Named to run last: it st
 shared database for a few seconds.)"""
 
 import asyncio
-import subprocess
 import time
 
+from tests.conftest import Services
 from tests.integration.conftest import Api
-from tests.servers import ROOT
-
-INFRA = str(ROOT / "deploy/local/infra.sh")
 
 
-async def test_database_down_gives_fast_503s_and_recovers(api: Api) -> None:
+async def test_database_down_gives_fast_503s_and_recovers(api: Api, services: Services) -> None:
     cached = (await api.create_event())["token"]
     assert (await api.client.get(f"/api/events/{cached}")).status_code == 200  # now cached
-    await asyncio.to_thread(subprocess.run, [INFRA, "stop", "postgres"], check=True, timeout=60)
+    await asyncio.to_thread(services.infra.stop, "postgres")
     try:
         started = time.monotonic()
         r = await api.client.post(f"/api/events/{cached}/participants", json={"name": "x"})
@@ -26,7 +23,7 @@ async def test_database_down_gives_fast_503s_and_recovers(api: Api) -> None:
         assert elapsed < 5, elapsed  # fast, not a hang
         assert (await api.client.get(f"/api/events/{cached}")).status_code == 200  # from cache
     finally:
-        await asyncio.to_thread(subprocess.run, [INFRA, "up"], check=True, timeout=120)
+        await asyncio.to_thread(services.infra.start_all)
     async with asyncio.timeout(30):
         while True:
             r = await api.client.post(f"/api/events/{cached}/participants", json={"name": "y"})

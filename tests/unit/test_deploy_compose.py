@@ -161,7 +161,7 @@ def test_every_service_exists(services: dict[str, dict[str, Any]]) -> None:
 
 
 def test_infra_images_are_the_official_ones(services: dict[str, dict[str, Any]]) -> None:
-    images = {name: services[name].get("image") for name in (*INFRA, GATEWAY)}
+    images = {name: expand(services[name].get("image")) for name in (*INFRA, GATEWAY)}
     assert images == {
         "postgres": "postgres:16",
         "redis": "redis:7",
@@ -296,8 +296,10 @@ def test_dockerfile_runs_a_declared_console_script(name: str) -> None:
     runs = " ".join(args for instr, args in instructions if instr == "RUN")
     assert f"--package {project['name']}" in runs, "uv sync must install this service's package"
     assert "--frozen" in runs and "--no-dev" in runs
-    stages = [args for instr, args in instructions if instr == "FROM"]
-    assert len(stages) >= 2 and all(s.startswith("python:3.11-slim") for s in stages), stages
+    args = dict(a.split("=", 1) for i, a in instructions if i == "ARG" and "=" in a)
+    assert args.get("PYTHON_IMAGE") == "python:3.11-slim", "the official base by default"
+    stages = [a.split()[0] for i, a in instructions if i == "FROM" and not a.endswith(" AS uv")]
+    assert len(stages) >= 2 and set(stages) == {"${PYTHON_IMAGE}"}, stages
     assert f"EXPOSE {port}" in [f"{i} {a}" for i, a in instructions]
     health = [a for i, a in instructions if i == "HEALTHCHECK"]
     path = "/api/healthz" if name == "api" else "/healthz"
@@ -406,3 +408,33 @@ def test_dockerignore_keeps_the_build_context_clean() -> None:
         assert entry in lines or f"**/{entry}" in lines, f".dockerignore lacks {entry}"
     for needed in ("uv.lock", "pyproject.toml", "shared", "services"):
         assert needed not in lines, f".dockerignore must not exclude {needed}"
+
+
+def test_images_are_variables_whose_defaults_are_official_and_make_images_names_them(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    local = dict(
+        line.split("=", 1)
+        for line in (DEPLOY / "images/images.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    for name in (*INFRA, GATEWAY):
+        m = INTERPOLATION.fullmatch(str(services[name]["image"]))
+        assert m and m.group(1) in local, f"{name}: image must be ${{X_IMAGE:-official}}"
+        assert not local[m.group(1)].startswith(str(m.group(2)).split(":")[0] + ":")
+    build_args = services["api"]["build"]["args"]
+    for name in (*APP_SERVICES, *JOBS):
+        assert services[name]["build"]["args"] == build_args, name
+    for var, value in build_args.items():
+        m = INTERPOLATION.fullmatch(str(value))
+        assert m and m.group(1) == var and var in local, (var, value)
+
+
+def test_no_dockerfile_asks_for_a_frontend_image() -> None:
+    files = [*ROOT.glob("services/*/Dockerfile"), *(DEPLOY / "images").glob("*.Dockerfile")]
+    assert len(files) >= 10, files
+    for path in files:
+        text = path.read_text()
+        assert "# syntax=" not in text, f"{path}: BuildKit would fetch a frontend image"
+        base = [a for i, a in dockerfile_instructions(path) if i == "ARG" and "_IMAGE=" in a]
+        assert base or "FROM scratch" in text, f"{path}: its base must be a build argument"
