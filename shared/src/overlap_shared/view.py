@@ -22,6 +22,7 @@ from typing import Any, cast
 import orjson
 
 from overlap_shared.bitmaps import bits_to_ranges, from_bytes, full_mask, heatmap, mask_of
+from overlap_shared.retention import expires_at
 from overlap_shared.scoring import best_times
 from overlap_shared.slots import Kind, SlotGrid, format_hhmm, utc_iso
 
@@ -90,12 +91,14 @@ def _grid(
     return SlotGrid(cast(Kind, kind), dates, weekdays, day_start, day_end, slot_minutes, timezone)
 
 
-def event_public(event: EventSnapshot) -> dict[str, Any]:
-    """The view's ``"event"`` sub-document (also returned by the event write routes)."""
+def event_public(event: EventSnapshot, *, retention_days: int) -> dict[str, Any]:
+    """The view's ``"event"`` sub-document (also returned by the event write routes).
+    ``expires_at`` is when the retention policy deletes the event (null when it is off)."""
     grid = event.grid
     final = None
     if event.final_start is not None and event.final_end is not None:
         final = {"start": event.final_start, "end": event.final_end}
+    expiry = expires_at(event.updated_at, grid.dates, event.timezone, retention_days)
     return {
         "id": str(event.id),
         "token": event.token,
@@ -114,6 +117,7 @@ def event_public(event: EventSnapshot) -> dict[str, Any]:
         "final": final,
         "created_at": utc_iso(event.created_at),
         "updated_at": utc_iso(event.updated_at),
+        "expires_at": utc_iso(expiry) if expiry is not None else None,
     }
 
 
@@ -131,9 +135,14 @@ def clean_bits(
 
 
 def build_view(
-    event: EventSnapshot, participants: Sequence[ParticipantSnapshot], best_limit: int = 10
+    event: EventSnapshot,
+    participants: Sequence[ParticipantSnapshot],
+    best_limit: int = 10,
+    *,
+    retention_days: int,
 ) -> dict[str, Any]:
-    """The whole view document for ``event`` with ``participants`` in the given order."""
+    """The whole view document for ``event`` with ``participants`` in the given order
+    (``retention_days``: the policy that sets ``event.expires_at``)."""
     grid = event.grid
     slot_count = grid.slot_count
     missing = grid.missing()
@@ -161,7 +170,7 @@ def build_view(
     )
     return {
         "version": event.version,
-        "event": event_public(event),
+        "event": event_public(event, retention_days=retention_days),
         "slots": {"starts_utc": grid.starts_utc_iso(), "missing": list(missing)},
         "participants": people,
         "heatmap": {

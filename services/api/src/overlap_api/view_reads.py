@@ -121,7 +121,9 @@ class ViewReader:
         RECOMPUTES.inc()
         async with self.resources.reading() as conn:
             event, people = await snapshot(conn, token)
-        data = serialize_view(build_view(event, people))
+        data = serialize_view(
+            build_view(event, people, retention_days=self.resources.settings.retention_days)
+        )
         await self._redis(self.cache.put(token, event.version, data))
         return data
 

@@ -45,7 +45,9 @@ async def warm(settings: Settings, limit: int, rate: float) -> int:
                 continue
             event, people = snap
             written += await cache.put(
-                event.token, event.version, serialize_view(build_view(event, people))
+                event.token,
+                event.version,
+                serialize_view(build_view(event, people, retention_days=settings.retention_days)),
             )
     finally:
         await redis.aclose()

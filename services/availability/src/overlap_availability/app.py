@@ -84,7 +84,9 @@ class ViewWorker:
                 version, size = changes.version, 0
             else:
                 event, people = snap
-                data = serialize_view(build_view(event, people))
+                data = serialize_view(
+                    build_view(event, people, retention_days=self.settings.retention_days)
+                )
                 await self.cache.put(event.token, event.version, data)
                 version, size = event.version, len(data)
             await self.redis.publish(L1_CHANNEL, f"{changes.token}:{version}")  # API L1s
