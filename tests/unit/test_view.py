@@ -237,7 +237,9 @@ def test_big_view_is_deterministic_and_fast() -> None:
     grid = event.grid
     assert grid.slot_count == 672
     people = random_people(200, grid.slot_count, grid.slots_per_day, rng)
-    first = serialize_view(build_view(event, people, retention_days=RETENTION_DAYS))  # warm the grid caches
+    first = serialize_view(
+        build_view(event, people, retention_days=RETENTION_DAYS)
+    )  # warm the grid caches
     timings = []
     for _ in range(10):
         t0 = time.perf_counter()

@@ -17,6 +17,8 @@ class Settings(ServiceSettings):
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
     # Every request is answered within this (503 + Retry-After past it); see deadline.py.
     request_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    # Where `overlap-expire` pushes its metrics (a Prometheus Pushgateway); unset: not pushed.
+    pushgateway_url: str | None = None
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> "Settings":
