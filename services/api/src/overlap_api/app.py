@@ -14,7 +14,7 @@ from overlap_api.monitoring import MetricsMiddleware, Monitor
 from overlap_api.openapi import install_openapi
 from overlap_api.relay import OutboxRelay, RelayConfig
 from overlap_api.resources import Resources
-from overlap_api.routes import events, health, me, monitor, participants, realtime
+from overlap_api.routes import events, export, health, me, monitor, participants, realtime
 from overlap_api.settings import Settings
 from overlap_api.view_reads import ViewReader
 
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(MetricsMiddleware, monitor=app.state.monitor)
     app.add_middleware(Deadline, seconds=settings.request_timeout_s)  # outermost
     install_openapi(app)
-    routers = (health, events, participants, me, monitor, realtime)
+    routers = (health, events, export, participants, me, monitor, realtime)
     for router in (module.router for module in routers):
         app.include_router(router)
     return app
