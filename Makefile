@@ -8,7 +8,7 @@ ENV := source $(LOCAL)/env.sh
 PYTEST_ARGS ?=
 
 .PHONY: help install infra browser topics run stop status test test-unit lint fmt asyncapi bench \
-	chaos soak
+	chaos soak expire
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ test: install infra browser  ## all tests on the real services (starts them firs
 
 test-unit: install  ## the tests that need no service
 	@.venv/bin/pytest tests/unit $(PYTEST_ARGS)
+
+expire: install  ## delete the events past RETENTION_DAYS once (what the CronJob runs)
+	@$(ENV); .venv/bin/overlap-expire $${EXPIRE_ARGS:-}
 
 asyncapi: install  ## write the AsyncAPI documents of the topics to docs/asyncapi/
 	@.venv/bin/python scripts/asyncapi.py docs/asyncapi
