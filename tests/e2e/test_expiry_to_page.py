@@ -59,13 +59,11 @@ async def run_expire(services: Services, retention_days: int) -> int:
 async def event_keys(api: Api, token: str) -> dict[str, bytes]:
     """Every Redis key of this event (its hash tag) with its value, where it is a string."""
     redis = api.resources.redis
-    found = {}
+    found: dict[str, bytes] = {}
     async for key in redis.scan_iter(match=f"ov:{{{token}}}:*", count=1000):
-        name = key.decode() if isinstance(key, bytes) else key
-        if await redis.type(name) in (b"string", "string"):
-            found[name] = await redis.get(name)
-        else:
-            found[name] = b""
+        name = key.decode() if isinstance(key, bytes) else str(key)
+        value = await redis.get(name) if await redis.type(name) in (b"string", "string") else b""
+        found[name] = value if isinstance(value, bytes) else str(value or "").encode()
     return found
 
 
