@@ -4,7 +4,7 @@ import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from overlap_api.expiry import claim_expired, cutoff, expire
+from overlap_api.expiry import claim_expired, cutoff, expire, known_zones
 from overlap_shared.retention import last_activity
 from sqlalchemy import text
 
@@ -122,7 +122,7 @@ async def test_the_jobs_sql_agrees_with_the_policy_at_the_boundary(api: Api) -> 
         for shift, expired in ((-60, False), (60, True)):
             now = end + timedelta(days=DAYS, seconds=shift)
             async with api.resources.transaction() as conn:
-                claimed = claim_expired(cutoff(now, DAYS), 10_000)
+                claimed = claim_expired(cutoff(now, DAYS), 10_000, await known_zones(conn))
                 ids = {str(i) for i in (await conn.execute(claimed)).scalars()}
                 await conn.rollback()
             assert (created["event"]["id"] in ids) is expired, (zone, day, shift)
