@@ -8,7 +8,7 @@ ENV := source $(LOCAL)/env.sh
 PYTEST_ARGS ?=
 
 .PHONY: help install infra browser topics run stop status test test-unit lint fmt asyncapi bench \
-	chaos soak audit images test-containers test-compose
+	chaos soak audit images test-containers test-compose expire
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ test-containers: install images  ## the integration tests on containers of those
 
 test-compose: install images  ## deploy/compose.yaml up, driven through its gateway, torn down
 	@deploy/images/test.sh compose $(PYTEST_ARGS)
+
+expire: install  ## delete the events past RETENTION_DAYS once (what the CronJob runs)
+	@$(ENV); .venv/bin/overlap-expire $${EXPIRE_ARGS:-}
 
 asyncapi: install  ## write the AsyncAPI documents of the topics to docs/asyncapi/
 	@.venv/bin/python scripts/asyncapi.py docs/asyncapi

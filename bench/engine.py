@@ -31,6 +31,8 @@ from overlap_shared.aggregate import ViewAggregate
 from overlap_shared.bitmaps import MAX_RANGES_PER_PARTICIPANT, to_bytes
 from overlap_shared.view import EventSnapshot, ParticipantSnapshot, render_view
 
+RETENTION_DAYS = 90  # the services' default policy (RETENTION_DAYS), in event.expires_at
+
 SLOTS_PER_DAY, DAYS = 96, 62
 SLOTS = SLOTS_PER_DAY * DAYS
 JOINED = datetime(2026, 2, 1, tzinfo=UTC)
@@ -109,15 +111,15 @@ def cpu_ms(call: Callable[[], object], reps: int) -> float:
 
 def full_rebuild(label: str, bits: Callable[[random.Random], tuple[int, int]], reps: int) -> str:
     event, everyone = big_event(), people(1000, bits)
-    size = len(render_view(event, everyone))
-    ms = cpu_ms(lambda: render_view(event, everyone), reps)
+    size = len(render_view(event, everyone, retention_days=RETENTION_DAYS))
+    ms = cpu_ms(lambda: render_view(event, everyone, retention_days=RETENTION_DAYS), reps)
     return f"| full rebuild, 1,000 x 5,952, {label} | {ms:.1f} ms CPU | {size / 1e6:.2f} MB |"
 
 
 def incremental(count: int, reps: int) -> float:
     """CPU of one availability change: the delta plus rendering the whole view."""
     event, everyone = big_event(), people(count, realistic_bits)
-    agg = ViewAggregate.build(event, everyone)
+    agg = ViewAggregate.build(event, everyone, retention_days=RETENTION_DAYS)
     rng = random.Random(7)
     changes = []
     for i in range(reps):

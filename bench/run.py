@@ -12,7 +12,17 @@ from typing import Any
 
 import httpx
 
-from bench import cpu_cost, large, probes, quota, realtime, scaleout, scenarios, stack, write_capacity
+from bench import (
+    cpu_cost,
+    large,
+    probes,
+    quota,
+    realtime,
+    scaleout,
+    scenarios,
+    stack,
+    write_capacity,
+)
 from bench.config import Config
 from bench.goals import evaluate_all
 from bench.outbox import commit_to_consumer

@@ -252,6 +252,15 @@ def test_create_an_event_from_the_page(gateway: str, browser: Any) -> None:
     assert view["event"]["weekdays"] == ["mon", "tue", "wed", "thu", "fri"]
     assert view["event"]["timezone"] == "Asia/Tokyo" and view["event"]["slot_count"] == 10
     assert page.locator("#group .cell").count() == 10
+    # Retention: the page says until when the event is kept; the organiser can export it.
+    expires = datetime.fromisoformat(view["event"]["expires_at"]).astimezone(ZoneInfo("Asia/Tokyo"))
+    page.wait_for_selector("#ev-expiry:not([hidden])")
+    assert f"Kept until {expires.day} {expires:%B %Y}" in page.inner_text("#ev-expiry")
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    rows = Path(download.value.path()).read_text().splitlines()
+    assert rows[0] == "day,start,end,start_utc,available,if_needed"
+    assert rows[1] == "mon,10:00,11:00,,0,0" and len(rows) == 1 + 10
     assert not errors, errors
     assert csp_violations(page) == []
     ctx.close()

@@ -19,6 +19,8 @@ from tests.conftest import Services
 from tests.integration.conftest import Api
 from tests.servers import free_port, process
 
+RETENTION_DAYS = 90  # the services' default policy (RETENTION_DAYS), in event.expires_at
+
 EVENTS, WRITES = 20, 1_000
 # Slot starts on both days of the grid, away from the DST gap (slots 104-107) and from
 # the slots a shorter day_end removes.
@@ -105,7 +107,7 @@ async def settled_view(api: Api, token: str) -> tuple[bytes, bytes]:
             assert snap is not None
             cached = await cache.get(token)
             if cached is not None and version_of(cached) == snap[0].version:
-                return cached, orjson.dumps(oracle_view(*snap))
+                return cached, orjson.dumps(oracle_view(*snap, retention_days=RETENTION_DAYS))
             await asyncio.sleep(0.1)
 
 

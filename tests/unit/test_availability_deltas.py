@@ -23,6 +23,8 @@ from overlap_shared.view import EventSnapshot, ParticipantSnapshot
 
 from tests.unit import test_dead_letters as dead_letter_tests
 
+RETENTION_DAYS = 90  # the services' default policy (RETENTION_DAYS), in event.expires_at
+
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 EVENT_ID = uuid.UUID(int=1)
 
@@ -83,7 +85,7 @@ def small_event(version: int = 1, **changes: Any) -> EventSnapshot:
 
 
 def test_can_apply_needs_an_aggregate_no_gap_and_no_grid_edit() -> None:
-    agg = ViewAggregate.build(small_event(version=3), [])
+    agg = ViewAggregate.build(small_event(version=3), [], retention_days=RETENTION_DAYS)
     msg = events.EventFinalized(**envelope(4), data=events.EventFinalizedData(start=0, end=1))
     changes = plan_batch([record(msg, 0)]).changes[EVENT_ID]
     assert can_apply(agg, changes) and not can_apply(None, changes)
@@ -93,7 +95,10 @@ def test_can_apply_needs_an_aggregate_no_gap_and_no_grid_edit() -> None:
 
 def test_the_memory_budget_drops_the_least_recently_used() -> None:
     held = Aggregates(max_bytes=1)
-    first, second = ViewAggregate.build(small_event(), []), ViewAggregate.build(small_event(), [])
+    first, second = (
+        ViewAggregate.build(small_event(), [], retention_days=RETENTION_DAYS),
+        ViewAggregate.build(small_event(), [], retention_days=RETENTION_DAYS),
+    )
     held.put(uuid.UUID(int=1), first)
     held.put(uuid.UUID(int=2), second)
     assert held.get(uuid.UUID(int=1)) is None and held.get(uuid.UUID(int=2)) is second
@@ -157,11 +162,13 @@ def step_rows(
 def test_deltas_and_grid_rebuilds_give_the_oracle_bytes(history: list[Any]) -> None:
     event = small_event()
     everyone = [person(k, bytes([k * 37 % 256]), k) for k in range(3)]
-    agg = ViewAggregate.build(event, everyone)
+    agg = ViewAggregate.build(event, everyone, retention_days=RETENTION_DAYS)
     for kind, k, data in history:
         event, everyone, touched = step_rows(kind, k, data, event, everyone)
         rows = [p for p in everyone if p.id in touched]
         if not apply_delta(agg, event, rows, touched):
             assert kind == "grid"
-            agg = ViewAggregate.build(event, everyone)
-        assert agg.render() == orjson.dumps(oracle_view(event, everyone))
+            agg = ViewAggregate.build(event, everyone, retention_days=RETENTION_DAYS)
+        assert agg.render() == orjson.dumps(
+            oracle_view(event, everyone, retention_days=RETENTION_DAYS)
+        )

@@ -19,6 +19,8 @@ from overlap_shared.oracle.view import build_view as oracle_view
 from overlap_shared.oracle.view import clean_bits
 from overlap_shared.view import EventSnapshot, ParticipantSnapshot, event_public, render_view
 
+RETENTION_DAYS = 90  # the services' default policy (RETENTION_DAYS), in event.expires_at
+
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 # (zone, first day): windows that include a DST gap (a missing hour or half hour).
 ZONES = [
@@ -90,14 +92,16 @@ def snapshots(draw: st.DrawFn) -> tuple[EventSnapshot, list[ParticipantSnapshot]
 
 
 def expected_bytes(event: EventSnapshot, everyone: list[ParticipantSnapshot]) -> bytes:
-    return orjson.dumps(oracle_view(event, everyone))
+    return orjson.dumps(oracle_view(event, everyone, retention_days=RETENTION_DAYS))
 
 
 @EXAMPLES
 @given(snapshots())
 def test_full_rebuild_bytes_equal_the_oracle(snap: Any) -> None:
     event, everyone = snap
-    assert render_view(event, everyone) == expected_bytes(event, everyone)
+    assert render_view(event, everyone, retention_days=RETENTION_DAYS) == expected_bytes(
+        event, everyone
+    )
 
 
 @EXAMPLES
@@ -122,7 +126,9 @@ def test_best_times_with_min_slots_and_required_equal_the_oracle(
         required=required,
         limit=limit,
     )
-    got = ViewAggregate.build(event, everyone).best(min_slots, required, limit)
+    got = ViewAggregate.build(event, everyone, retention_days=RETENTION_DAYS).best(
+        min_slots, required, limit
+    )
     assert got == want
 
 
@@ -192,7 +198,7 @@ def apply(
 def test_deltas_give_the_bytes_of_a_full_rebuild(history: Any) -> None:
     event, everyone, steps = history
     everyone = list(everyone)
-    agg = ViewAggregate.build(event, everyone)
+    agg = ViewAggregate.build(event, everyone, retention_days=RETENTION_DAYS)
     for step in steps:
         event = apply(step, event, everyone, agg)
         assert agg.render() == expected_bytes(event, everyone)
@@ -219,7 +225,7 @@ def test_a_new_grid_is_refused_by_a_delta() -> None:
         STAMP,
         STAMP,
     )
-    agg = ViewAggregate.build(event, [])
+    agg = ViewAggregate.build(event, [], retention_days=RETENTION_DAYS)
     wider = dataclasses.replace(event, day_end=240)
     with pytest.raises(GridChanged):
         agg.set_event(wider)
@@ -232,7 +238,7 @@ def test_best_times_from_a_cached_view_equal_the_oracle(snap: Any, data: st.Data
     event, everyone = snap
     event = dataclasses.replace(event, title='x"},"best":[],"slots":{}')  # keys inside a string
     grid = event.grid
-    view = render_view(event, everyone)
+    view = render_view(event, everyone, retention_days=RETENTION_DAYS)
     min_slots = data.draw(st.integers(1, grid.slots_per_day))
     ids = [str(p.id) for p in everyone]
     required = data.draw(st.lists(st.sampled_from(ids), max_size=2)) if ids else []
@@ -248,4 +254,7 @@ def test_best_times_from_a_cached_view_equal_the_oracle(snap: Any, data: st.Data
     )
     assert best_from_view(orjson.loads(view), min_slots, required, limit) == want
     assert view_best(view) == orjson.loads(view)["best"]
-    assert view_head(view) == {"version": event.version, "event": event_public(event)}
+    assert view_head(view) == {
+        "version": event.version,
+        "event": event_public(event, retention_days=RETENTION_DAYS),
+    }

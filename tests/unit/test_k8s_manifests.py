@@ -4,7 +4,8 @@ The base is rendered with `kubectl kustomize` when kubectl is installed, else by
 files listed in kustomization.yaml and applying its namespace and labels (enough for this
 base). Checked: a Deployment per service with probes on real paths and ports, resources and
 a PodDisruptionBudget; the API scaled on CPU; each worker scaled by KEDA on its own consumer
-group's lag with max replicas = partitions; migrations and topics as Jobs; every variable
+group's lag with max replicas = partitions; migrations and topics as Jobs; the retention
+job as a CronJob; every variable
 comes from the ConfigMap/Secret and is a name the services really read.
 """
 
@@ -205,6 +206,30 @@ def test_migrations_and_topics_run_as_jobs(docs: list[dict[str, Any]]) -> None:
     assert (ROOT / "services/api/alembic.ini").exists()
     for job in of_kind(docs, "Job").values():
         assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_the_retention_job_runs_on_a_schedule_from_the_api_image(
+    docs: list[dict[str, Any]],
+) -> None:
+    cm, _ = config(docs)
+    assert int(cm["RETENTION_DAYS"]) == ApiSettings.model_fields["retention_days"].default
+    (cron,) = of_kind(docs, "CronJob").values()
+    assert cron["apiVersion"] == "batch/v1" and cron["metadata"]["namespace"] == "overlap"
+    spec = cron["spec"]
+    assert len(spec["schedule"].split()) == 5
+    assert spec["concurrencyPolicy"] == "Forbid" and spec["startingDeadlineSeconds"] > 0
+    job = spec["jobTemplate"]["spec"]
+    assert job["activeDeadlineSeconds"] > 0 and job["backoffLimit"] >= 1
+    pod = job["template"]["spec"]
+    assert pod["restartPolicy"] == "Never" and pod["securityContext"]["runAsNonRoot"]
+    (c,) = pod["containers"]
+    assert c["image"].startswith("overlap-api") and c["command"][0] == "overlap-expire"
+    scripts = (ROOT / "services/api/pyproject.toml").read_text()
+    assert 'overlap-expire = "overlap_api.expire_main:main"' in scripts
+    refs = {r.get("configMapRef", r.get("secretRef", {})).get("name") for r in c["envFrom"]}
+    assert refs == {"overlap-config", "overlap-secrets"}
+    for kind in ("requests", "limits"):
+        assert {"cpu", "memory"} <= set(c["resources"][kind])
 
 
 def test_every_variable_comes_from_config_and_is_read_by_a_service(

@@ -20,6 +20,7 @@ from overlap_shared.view import (
 )
 
 CREATED = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+RETENTION_DAYS = 90
 EVENT_KEYS = [
     "id",
     "token",
@@ -38,6 +39,7 @@ EVENT_KEYS = [
     "final",
     "created_at",
     "updated_at",
+    "expires_at",
 ]
 
 
@@ -89,12 +91,12 @@ def test_view_document_shape() -> None:
         person(0, [[0, 6]], [[6, 8]], n, grid.missing()),
         person(1, [[2, 4], [10, 12]], [[0, 2]], n, grid.missing()),
     ]
-    view = build_view(event, people)
+    view = build_view(event, people, retention_days=RETENTION_DAYS)
     assert list(view) == ["version", "event", "slots", "participants", "heatmap", "best"]
     assert view["version"] == 7
     ev = view["event"]
     assert list(ev) == EVENT_KEYS
-    assert ev == event_public(event)
+    assert ev == event_public(event, retention_days=RETENTION_DAYS)
     assert ev["id"] == "00000000-0000-0000-0000-000000000001"
     assert ev["dates"] == ["2026-03-07", "2026-03-08"] and ev["weekdays"] is None
     assert (ev["day_start"], ev["day_end"]) == ("01:00", "04:00")
@@ -102,6 +104,7 @@ def test_view_document_shape() -> None:
     assert ev["final"] is None
     assert ev["created_at"] == "2026-02-01T12:00:00Z"
     assert ev["updated_at"] == "2026-02-01T12:00:01.250000Z"
+    assert ev["expires_at"] == "2026-06-07T04:00:00Z"  # 90 days after 2026-03-09 00:00 EDT
     assert list(view["slots"]) == ["starts_utc", "missing"]
     starts = view["slots"]["starts_utc"]
     assert starts[0] == "2026-03-07T06:00:00Z" and starts[8] is None and starts[9] is None
@@ -145,7 +148,7 @@ def test_weekdays_and_final() -> None:
         status="finalized",
         timezone="UTC",
     )
-    view = build_view(event, [])
+    view = build_view(event, [], retention_days=RETENTION_DAYS)
     assert view["slots"] == {"starts_utc": None, "missing": []}
     assert view["event"]["final"] == {"start": 1, "end": 3}
     assert view["event"]["weekdays"] == ["mon", "fri"] and view["event"]["dates"] is None
@@ -165,7 +168,7 @@ def test_stored_bits_are_read_defensively() -> None:
     n = event.grid.slot_count
     # Bits on missing slots (8, 9), beyond the grid (12..15), and on both levels (slot 0).
     raw = ParticipantSnapshot(uuid.UUID(int=5), "raw", to_bytes(0xF301, 16), to_bytes(0b11, 16))
-    view = build_view(event, [raw])
+    view = build_view(event, [raw], retention_days=RETENTION_DAYS)
     p = view["participants"][0]
     assert p["available"] == [[0, 1]] and p["if_needed"] == [[1, 2]]
     assert sum(view["heatmap"]["available"]) == 1 and len(view["heatmap"]["available"]) == n
@@ -205,7 +208,7 @@ def test_heatmap_and_best_agree_with_bitmaps() -> None:
     )
     grid = event.grid
     people = random_people(50, grid.slot_count, grid.slots_per_day, rng)
-    view = build_view(event, people, best_limit=5)
+    view = build_view(event, people, best_limit=5, retention_days=RETENTION_DAYS)
     bits = [
         (int.from_bytes(p.available, "little"), int.from_bytes(p.if_needed, "little"))
         for p in people
@@ -234,11 +237,13 @@ def test_big_view_is_deterministic_and_fast() -> None:
     grid = event.grid
     assert grid.slot_count == 672
     people = random_people(200, grid.slot_count, grid.slots_per_day, rng)
-    first = serialize_view(build_view(event, people))  # warm the grid caches
+    first = serialize_view(
+        build_view(event, people, retention_days=RETENTION_DAYS)
+    )  # warm the grid caches
     timings = []
     for _ in range(10):
         t0 = time.perf_counter()
-        data = serialize_view(build_view(event, people))
+        data = serialize_view(build_view(event, people, retention_days=RETENTION_DAYS))
         timings.append(time.perf_counter() - t0)
         assert data == first
     t0 = time.perf_counter()
@@ -249,7 +254,7 @@ def test_big_view_is_deterministic_and_fast() -> None:
         timezone="Europe/London",
         dates=tuple(date(2027, 1, 4) + timedelta(days=d) for d in range(7)),
     )
-    serialize_view(build_view(cold_event, people))
+    serialize_view(build_view(cold_event, people, retention_days=RETENTION_DAYS))
     cold = time.perf_counter() - t0
     print(
         f"\nview 200 participants x 7 days x 96 slots: build+serialize best "

@@ -5,6 +5,7 @@ import { setupCreate } from "./create.js";
 import { Heatmap, renderBest } from "./heatmap.js";
 import { Painter } from "./paint.js";
 import { connectRealtime } from "./realtime.js";
+import { downloadExport, renderExpiry } from "./retention.js";
 import { Saver } from "./saver.js";
 import * as store from "./store.js";
 import { fromRanges, layout, toRanges } from "./time.js";
@@ -82,6 +83,7 @@ class EventPage {
         $("admin-key").textContent = this.admin;
         $("admin-key").hidden = false;
       };
+      $("export-csv").onclick = () => downloadExport(this.path, this.admin).catch((err) => notice(err.message));
     }
     $("ics-link").href = `/api${this.path}/calendar.ics`;
     try {
@@ -182,6 +184,7 @@ class EventPage {
     $("ev-title").textContent = ev.title;
     $("ev-desc").textContent = ev.description;
     $("ev-meta").textContent = this.lay.zoneNote;
+    renderExpiry($("ev-expiry"), ev);
     $("people-count").textContent = `(${view.participants.length})`;
     $("legend-max").textContent = String(view.participants.length);
     this.heat.render(view, this.lay, layKey);

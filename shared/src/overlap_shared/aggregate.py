@@ -83,10 +83,11 @@ def _order_key(p: ParticipantSnapshot) -> _OrderKey:
 class ViewAggregate:
     """One event's view state; see the module docstring."""
 
-    def __init__(self, event: EventSnapshot, capacity: int = 0) -> None:
+    def __init__(self, event: EventSnapshot, capacity: int = 0, *, retention_days: int) -> None:
         self.event = event
+        self.retention_days = retention_days  # the policy behind event.expires_at
         self.grid = event.grid
-        self._event_json = orjson.dumps(event_public(event))
+        self._event_json = orjson.dumps(event_public(event, retention_days=retention_days))
         self.exists = _exists(self.grid)
         width = self.grid.slot_count
         # Rows of both levels, one False column past the grid (the layout of ``kernels``).
@@ -104,10 +105,14 @@ class ViewAggregate:
 
     @classmethod
     def build(
-        cls, event: EventSnapshot, participants: Sequence[ParticipantSnapshot]
+        cls,
+        event: EventSnapshot,
+        participants: Sequence[ParticipantSnapshot],
+        *,
+        retention_days: int,
     ) -> ViewAggregate:
         """The full rebuild: participants in the given (view) order."""
-        agg = cls(event)
+        agg = cls(event, retention_days=retention_days)
         agg._a, agg._n = unpack_clean(
             [p.available for p in participants], [p.if_needed for p in participants], agg.exists
         )
@@ -141,7 +146,7 @@ class ViewAggregate:
         if event.grid != self.grid:
             raise GridChanged(f"event {event.id} has a new slot grid")
         self.event = event
-        self._event_json = orjson.dumps(event_public(event))
+        self._event_json = orjson.dumps(event_public(event, retention_days=self.retention_days))
 
     def upsert(self, p: ParticipantSnapshot) -> None:
         """A participant joined, was renamed or changed availability: its new state."""

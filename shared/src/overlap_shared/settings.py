@@ -37,6 +37,9 @@ class ServiceSettings(BaseSettings):
     cache_ttl_users: int = Field(default=600_000, ge=1_000)
     cache_ttl_availability: int = Field(default=30_000, ge=1_000)
 
+    # Days an event is kept after its last candidate date and last write; 0 keeps it forever.
+    retention_days: int = Field(default=90, ge=0, le=36_500)
+
     @property
     def longest_cache_ttl_ms(self) -> int:
         return max(

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
 
+from overlap_shared.retention import expires_at
 from overlap_shared.slots import Kind, SlotGrid, format_hhmm, utc_iso
 
 __all__ = ["EventSnapshot", "ParticipantSnapshot", "event_public"]
@@ -73,12 +74,14 @@ def _grid(
     return SlotGrid(cast(Kind, kind), dates, weekdays, day_start, day_end, slot_minutes, timezone)
 
 
-def event_public(event: EventSnapshot) -> dict[str, Any]:
-    """The view's ``"event"`` sub-document (also returned by the event write routes)."""
+def event_public(event: EventSnapshot, *, retention_days: int) -> dict[str, Any]:
+    """The view's ``"event"`` sub-document (also returned by the event write routes).
+    ``expires_at`` is when the retention policy deletes the event (null when it is off)."""
     grid = event.grid
     final = None
     if event.final_start is not None and event.final_end is not None:
         final = {"start": event.final_start, "end": event.final_end}
+    expiry = expires_at(event.updated_at, grid.dates, event.timezone, retention_days)
     return {
         "id": str(event.id),
         "token": event.token,
@@ -97,4 +100,5 @@ def event_public(event: EventSnapshot) -> dict[str, Any]:
         "final": final,
         "created_at": utc_iso(event.created_at),
         "updated_at": utc_iso(event.updated_at),
+        "expires_at": utc_iso(expiry) if expiry is not None else None,
     }

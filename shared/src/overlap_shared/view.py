@@ -32,17 +32,30 @@ __all__ = [
 
 
 def render_view(
-    event: EventSnapshot, participants: Sequence[ParticipantSnapshot], best_limit: int = 10
+    event: EventSnapshot,
+    participants: Sequence[ParticipantSnapshot],
+    best_limit: int = 10,
+    *,
+    retention_days: int,
 ) -> bytes:
-    """The whole view's bytes for ``event`` with ``participants`` in the given order."""
-    return ViewAggregate.build(event, participants).render(best_limit)
+    """The whole view's bytes for ``event`` with ``participants`` in the given order
+    (``retention_days``: the policy that sets ``event.expires_at``)."""
+    return ViewAggregate.build(event, participants, retention_days=retention_days).render(
+        best_limit
+    )
 
 
 def build_view(
-    event: EventSnapshot, participants: Sequence[ParticipantSnapshot], best_limit: int = 10
+    event: EventSnapshot,
+    participants: Sequence[ParticipantSnapshot],
+    best_limit: int = 10,
+    *,
+    retention_days: int,
 ) -> dict[str, Any]:
     """The view as a dict (for callers that inspect it; services store :func:`render_view`)."""
-    view: dict[str, Any] = orjson.loads(render_view(event, participants, best_limit))
+    view: dict[str, Any] = orjson.loads(
+        render_view(event, participants, best_limit, retention_days=retention_days)
+    )
     return view
 
 

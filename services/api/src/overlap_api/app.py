@@ -17,7 +17,7 @@ from overlap_api.monitoring import MetricsMiddleware, Monitor
 from overlap_api.openapi import install_openapi
 from overlap_api.relay import KafkaPublisher, OutboxRelay, RelayConfig
 from overlap_api.resources import Resources
-from overlap_api.routes import events, health, me, monitor, participants, realtime
+from overlap_api.routes import events, export, health, me, monitor, participants, realtime
 from overlap_api.settings import Settings
 from overlap_api.view_reads import ViewReader
 
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:  # outermost, so hot reads get CORS headers too; none by default
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     install_openapi(app)
-    routers = (health, events, participants, me, monitor, realtime)
+    routers = (health, events, export, participants, me, monitor, realtime)
     for router in (module.router for module in routers):
         app.include_router(router)
     return app

@@ -2,6 +2,7 @@
 the route's ``transaction()`` block is the one place that commits."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from overlap_shared import events
@@ -185,8 +186,15 @@ async def delete_event(
 ) -> Locked:
     locked = await bump_version(conn, token)
     require_admin(locked, admin_key)
-    await conn.execute(delete(Event).where(Event.id == locked.id))
-    await enqueue(
-        conn, topic, events.EventDeleted(**locked.envelope(), data=events.EventDeletedData())
-    )
+    await remove_events(conn, [locked], topic)
     return locked
+
+
+async def remove_events(conn: AsyncConnection, doomed: Sequence[Locked], topic: str) -> None:
+    """Delete locked events (their participants cascade) and add one ``EventDeleted`` each to
+    the outbox: the organiser's delete and the expiry job both end here."""
+    if not doomed:
+        return
+    await conn.execute(delete(Event).where(Event.id.in_([e.id for e in doomed])))
+    gone = [events.EventDeleted(**e.envelope(), data=events.EventDeletedData()) for e in doomed]
+    await enqueue(conn, topic, *gone)

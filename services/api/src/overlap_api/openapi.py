@@ -71,6 +71,7 @@ LINKS = (
     ),
     Link(("post", "/api/events"), "201", "Finalize", ("post", f"{EVENT}/finalize"), CREATED),
     Link(("post", "/api/events"), "201", "DeleteEvent", ("delete", EVENT), CREATED),
+    Link(("post", "/api/events"), "201", "Export", ("get", f"{EVENT}/export.csv"), CREATED),
     Link(
         ("post", "/api/events"),
         "201",

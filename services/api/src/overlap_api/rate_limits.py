@@ -29,8 +29,8 @@ from redis.exceptions import RedisError
 
 from overlap_api.deps import ResourcesDep, Token
 from overlap_api.errors import RateLimited
+from overlap_api.redis_gate import REDIS_ERRORS
 from overlap_api.settings import Settings
-from overlap_api.view_reads import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 WINDOW_S = 60

@@ -1,4 +1,5 @@
-"""Read paths: the view (one SQL statement), best times, the calendar file, my events."""
+"""Read paths: the view (one SQL statement), best times, the calendar file, my events, the
+organiser's export."""
 
 import base64
 import re
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from overlap_api.deps import TOKEN_PATTERN
 from overlap_api.errors import EventNotFound, Forbidden, Invalid
-from overlap_api.store import participant_key_hash
+from overlap_api.store import participant_key_hash, require_admin_key
 
 
 async def snapshot(conn: AsyncConnection, token: str) -> Snapshot:
@@ -22,6 +23,15 @@ async def snapshot(conn: AsyncConnection, token: str) -> Snapshot:
     if found is None:
         raise EventNotFound("no event has this link (it may have been deleted)")
     return found
+
+
+async def snapshot_for_admin(conn: AsyncConnection, token: str, admin_key: str | None) -> Snapshot:
+    """The event and its participants, for its organiser only (the key is checked first)."""
+    digest = (await conn.execute(select(Event.admin_key_hash).where(Event.token == token))).scalar()
+    if digest is None:
+        raise EventNotFound("no event has this link (it may have been deleted)")
+    require_admin_key(digest, admin_key)
+    return await snapshot(conn, token)
 
 
 def best_for(view: bytes, min_minutes: int, required: list[str], limit: int) -> bytes:

@@ -206,6 +206,7 @@ class EventPublic(BaseModel):
     final: FinalPublic | None
     created_at: str
     updated_at: str
+    expires_at: str | None = Field(description="deleted after this (retention); null: kept")
 
 
 class EventCreated(BaseModel):

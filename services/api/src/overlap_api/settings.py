@@ -38,6 +38,8 @@ class Settings(ServiceSettings):
     # Requests one process works on at once; past it: 503 + Retry-After at once (admission.py).
     max_writes_in_flight: int = Field(default=16, ge=1, le=10_000)
     max_reads_in_flight: int = Field(default=512, ge=1, le=100_000)
+    # Where `overlap-expire` pushes its metrics (a Prometheus Pushgateway); unset: not pushed.
+    pushgateway_url: str | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod

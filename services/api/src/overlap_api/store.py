@@ -53,9 +53,14 @@ async def bump_version(conn: AsyncConnection, token: str, **changes: object) -> 
 
 
 def require_admin(locked: Locked, admin_key: str | None) -> None:
+    require_admin_key(locked.admin_key_hash, admin_key)
+
+
+def require_admin_key(admin_key_hash: bytes, admin_key: str | None) -> None:
+    """401 without a key, 403 unless it is the key whose hash the event stores."""
     if not admin_key:
         raise KeyRequired("this action needs the event's X-Admin-Key header")
-    if len(admin_key) > MAX_KEY_LENGTH or not key_matches(admin_key, locked.admin_key_hash):
+    if len(admin_key) > MAX_KEY_LENGTH or not key_matches(admin_key, admin_key_hash):
         raise Forbidden("X-Admin-Key is not the admin key of this event")
 
 

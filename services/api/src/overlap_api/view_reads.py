@@ -120,6 +120,6 @@ class ViewReader:
         RECOMPUTES.inc()
         async with self.resources.reading() as conn:
             event, people = await snapshot(conn, token)
-        data = render_view(event, people)
+        data = render_view(event, people, retention_days=self.resources.settings.retention_days)
         await self.gate.call(self.cache.put(token, event.version, data), budget)
         return data

@@ -44,7 +44,11 @@ async def warm(settings: Settings, limit: int, rate: float) -> int:
             if snap is None:  # deleted meanwhile
                 continue
             event, people = snap
-            written += await cache.put(event.token, event.version, render_view(event, people))
+            written += await cache.put(
+                event.token,
+                event.version,
+                render_view(event, people, retention_days=settings.retention_days),
+            )
     finally:
         await redis.aclose()
         await engine.dispose()

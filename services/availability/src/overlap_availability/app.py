@@ -141,7 +141,7 @@ class ViewWorker:
         if snap is None:
             self.aggregates.drop(changes.event_id)
             return None
-        agg = ViewAggregate.build(*snap)
+        agg = ViewAggregate.build(*snap, retention_days=self.settings.retention_days)
         self.aggregates.put(changes.event_id, agg)
         return agg.version, agg.render()
 
@@ -155,7 +155,7 @@ class ViewWorker:
         if snap is None or snap[0].version != agg.version:
             return data  # moved on meanwhile: nothing to compare at this version
         CHECKS.inc()
-        full = ViewAggregate.build(*snap)
+        full = ViewAggregate.build(*snap, retention_days=self.settings.retention_days)
         expected = full.render()
         if expected != data:
             MISMATCHES.inc()

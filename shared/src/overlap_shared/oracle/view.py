@@ -32,7 +32,11 @@ def clean_bits(
 
 
 def build_view(
-    event: EventSnapshot, participants: Sequence[ParticipantSnapshot], best_limit: int = 10
+    event: EventSnapshot,
+    participants: Sequence[ParticipantSnapshot],
+    best_limit: int = 10,
+    *,
+    retention_days: int,
 ) -> dict[str, Any]:
     """The whole view document for ``event`` with ``participants`` in the given order."""
     grid = event.grid
@@ -62,7 +66,7 @@ def build_view(
     )
     return {
         "version": event.version,
-        "event": event_public(event),
+        "event": event_public(event, retention_days=retention_days),
         "slots": {"starts_utc": grid.starts_utc_iso(), "missing": list(missing)},
         "participants": people,
         "heatmap": {

@@ -12,6 +12,7 @@ from overlap_api.errors import KEYED_PROBLEMS, Conflict
 from overlap_api.hot_reads import view_response
 from overlap_api.ics import calendar
 from overlap_api.rate_limits import RATE_LIMITED, CostlyReadLimit, CreateEventLimit
+from overlap_api.resources import Resources
 from overlap_api.schemas import (
     BestTimes,
     EventChanged,
@@ -21,6 +22,7 @@ from overlap_api.schemas import (
     SlotRange,
     View,
 )
+from overlap_api.store import Locked
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
@@ -38,13 +40,17 @@ async def create_event(body: EventCreate, resources: ResourcesDep, user: Optiona
         locked, admin_key = await event_service.create_event(
             conn, body, resources.settings.domain_topic, user
         )
-    event = locked.event
     return {
-        "token": event.token,
+        "token": locked.event.token,
         "admin_key": admin_key,
-        "version": event.version,
-        "event": event_public(event),
+        "version": locked.version,
+        "event": public(locked, resources),
     }
+
+
+def public(locked: Locked, resources: Resources) -> dict:
+    """The event document a write answers with (the view's ``event``)."""
+    return event_public(locked.event, retention_days=resources.settings.retention_days)
 
 
 @router.get(
@@ -88,7 +94,7 @@ async def update_event(
         locked = await event_service.update_event(
             conn, token, admin_key, body, if_match, resources.settings.domain_topic
         )
-    return {"version": locked.version, "event": event_public(locked.event)}
+    return {"version": locked.version, "event": public(locked, resources)}
 
 
 @router.delete(
@@ -118,7 +124,7 @@ async def finalize_event(
         locked = await event_service.finalize_event(
             conn, token, admin_key, body.start, body.end, resources.settings.domain_topic
         )
-    return {"version": locked.version, "event": event_public(locked.event)}
+    return {"version": locked.version, "event": public(locked, resources)}
 
 
 @router.get(
