@@ -41,7 +41,7 @@ def free_port() -> int:
 
 @contextmanager
 def process(
-    args: list[str], env: dict[str, str], ready_url: str, name: str, ready_s: float = 30
+    args: list[str], env: dict[str, str], ready_url: str, name: str, ready_s: float = 60
 ) -> Iterator[None]:
     log = (ROOT / ".local" / "log" / f"test-{name}.log").open("ab")
     proc = subprocess.Popen(args, env={**os.environ, **env}, stdout=log, stderr=log, cwd=ROOT)
