@@ -80,6 +80,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_middleware(app, settings)
+    install_openapi(app)
+    routers = (health, events, export, participants, me, monitor, realtime)
+    for router in (module.router for module in routers):
+        app.include_router(router)
+    return app
+
+
+def install_middleware(app: FastAPI, settings: Settings) -> None:
+    """The layers around the routes, innermost first (each ``add_middleware`` wraps the rest)."""
     app.add_middleware(BodyLimit)
     app.state.monitor = Monitor()
     if settings.enable_performance_monitoring:
@@ -94,8 +104,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HotViewReads, monitor=timed)  # a hit does no I/O
     if settings.cors_origins:  # outermost, so hot reads get CORS headers too; none by default
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
-    install_openapi(app)
-    routers = (health, events, export, participants, me, monitor, realtime)
-    for router in (module.router for module in routers):
-        app.include_router(router)
-    return app
