@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from overlap_shared import events
-from overlap_shared.bitmaps import RangeError, check_disjoint, ranges_to_bits, to_bytes
+from overlap_shared.bitmaps import (
+    RangeError,
+    check_disjoint,
+    check_range_budget,
+    ranges_to_bits,
+    to_bytes,
+)
 from overlap_shared.slots import SlotGrid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -98,13 +104,14 @@ class GridCache:
 
 
 def bitmaps(body: AvailabilityPut, known: KnownGrid) -> tuple[int, int] | None:
-    """The two bitsets of a PUT body on this grid; None when a range does not fit (the
-    transactional path then answers, with its order of errors) (pure)."""
+    """The two bitsets of a PUT body on this grid; None when a range does not fit or there
+    are too many (the transactional path then answers, with its order of errors) (pure)."""
     n = known.grid.slot_count
     try:
         available = ranges_to_bits(body.available, n, known.missing)
         if_needed = ranges_to_bits(body.if_needed, n, known.missing)
         check_disjoint(available, if_needed)
+        check_range_budget(available, if_needed)  # bounds the view (README, "View engine")
     except RangeError:
         return None
     return available, if_needed
