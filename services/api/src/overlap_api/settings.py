@@ -36,7 +36,7 @@ class Settings(ServiceSettings):
     # PostgreSQL (see redis_gate.py).
     redis_read_budget_s: float = Field(default=1.0, gt=0, le=1.0)
     # Requests one process works on at once; past it: 503 + Retry-After at once (admission.py).
-    max_writes_in_flight: int = Field(default=64, ge=1, le=10_000)
+    max_writes_in_flight: int = Field(default=256, ge=1, le=10_000)
     max_reads_in_flight: int = Field(default=512, ge=1, le=100_000)
     # Where `overlap-expire` pushes its metrics (a Prometheus Pushgateway); unset: not pushed.
     pushgateway_url: str | None = None
