@@ -52,7 +52,10 @@ def test_bench_smoke_run_writes_the_report(
     assert cached["at_rate"]["latency_ms"]["p99"]["median"] > 0
     assert cached["at_rate"]["success"]["median"] > 0
     assert cached["ladder_runs"] and cached["ladder_runs"][0]["points"]
-    assert "cpu_ratio" in cached and data["floors"]["bare"]["cpu_us"]["median"] > 0
+    # A smoke run answers too few requests for /proc's 10 ms ticks: one tick either way is
+    # ±1,000 µs a request, so the figure must be there, not of any size (make bench sizes it).
+    assert "cpu_ratio" in cached
+    assert isinstance(data["floors"]["bare"]["cpu_us"]["median"], float)
     large = data["scenarios"]["large_event"]
     assert large["event"]["timezone"] == "America/New_York"
     assert large["recompute_get"]["p99"]["median"] > 0 and large["best_times"]["p50"]["median"] > 0
