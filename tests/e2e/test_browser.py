@@ -95,6 +95,16 @@ def csp_violations(*pages: Any) -> list[str]:
     return [v for page in pages for v in page.evaluate("window.__cspViolations || []")]
 
 
+def wait_for_js(page: Any, expression: str, timeout_ms: int = 10_000) -> None:
+    """Poll ``expression`` until it is true. Not ``page.wait_for_function``: its polling
+    evaluates the string inside the page, which the page's CSP (no ``unsafe-eval``) refuses."""
+    for _ in range(timeout_ms // 100):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
+
+
 def create_event(gateway: str) -> dict[str, Any]:
     first = date.today() + timedelta(days=3)
     answer = httpx.post(
@@ -170,7 +180,7 @@ def test_two_browsers_paint_and_watch_live(gateway: str, browser: Any) -> None:
     print(f"viewer's heat map changed through: {source}")
     assert source == ("realtime" if realtime else "poll")
     viewer.hover(f"#group .cell[data-i='{slot(0, 1)}']")
-    viewer.wait_for_function("document.querySelector('#who').innerText.includes('Paula')")
+    viewer.wait_for_selector("#who:has-text('Paula')", timeout=10_000)
 
     # Keyboard with the "if needed" brush: the cursor is where the drag ended (day 1, row
     # 3); two steps right to day 3, space paints; a quick
@@ -280,7 +290,7 @@ def test_an_injected_inline_script_is_blocked_and_reported(gateway: str, browser
           document.head.append(s);
         }"""
     )
-    page.wait_for_function("window.__cspViolations.length > 0")
+    wait_for_js(page, "window.__cspViolations.length > 0")
     assert page.evaluate("window.__injected === undefined")
     assert any("script-src" in v for v in csp_violations(page)), csp_violations(page)
     ctx.close()
