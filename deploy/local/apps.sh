@@ -53,7 +53,7 @@ up() {
   if ! pid_alive gateway; then
     gateway_conf
     nginx -t -q -p "$OVERLAP_HOME/nginx" -c "$OVERLAP_HOME/nginx/nginx.conf" 2>>"$OVERLAP_HOME/log/gateway.log" \
-      || die "gateway config invalid (log: $OVERLAP_HOME/log/gateway.log)"
+      || die_log "$OVERLAP_HOME/log/gateway.log" "gateway config invalid"
     start_bg gateway nginx -p "$OVERLAP_HOME/nginx" -c "$OVERLAP_HOME/nginx/nginx.conf"
   fi
   for ((i = 0; i < API_PROCESSES; i++)); do

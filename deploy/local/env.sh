@@ -37,6 +37,11 @@ export FORWARDED_ALLOW_IPS=${FORWARDED_ALLOW_IPS:-127.0.0.1,::1}
 
 log() { printf '\033[1m[local]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[local] %s\033[0m\n' "$*" >&2; exit 1; }
+# die_log LOG MESSAGE: fail, showing the log's last lines (CI keeps only what is printed).
+die_log() {
+  [[ -f $1 ]] && tail -n 40 "$1" | sed 's/^/  | /' >&2
+  die "$2 (log: $1)"
+}
 
 # wait_for NAME TIMEOUT_S COMMAND... : poll COMMAND until it succeeds, or fail naming NAME.
 wait_for() {
@@ -44,10 +49,10 @@ wait_for() {
   local deadline=$((SECONDS + timeout))
   until "$@" >/dev/null 2>&1; do
     if [[ -f $OVERLAP_HOME/run/$name.pid ]] && ! pid_alive "$name"; then
-      die "$name exited during start-up (log: $OVERLAP_HOME/log/$name.log)"
+      die_log "$OVERLAP_HOME/log/$name.log" "$name exited during start-up"
     fi
     if ((SECONDS >= deadline)); then
-      die "$name did not become ready within ${timeout}s (log: $OVERLAP_HOME/log/$name.log)"
+      die_log "$OVERLAP_HOME/log/$name.log" "$name did not become ready within ${timeout}s"
     fi
     sleep 0.2
   done

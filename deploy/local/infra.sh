@@ -38,7 +38,7 @@ pg_up() {
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$OVERLAP_HOME/log/postgres.log" -w -t 30 \
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$OVERLAP_HOME/pg \
         -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" start >/dev/null \
-    || die "PostgreSQL failed to start (log: $OVERLAP_HOME/log/postgres.log)"
+    || die_log "$OVERLAP_HOME/log/postgres.log" "PostgreSQL failed to start"
   head -1 "$data/postmaster.pid" >"$OVERLAP_HOME/run/postgres.pid"
   wait_for postgres 30 psql_su -c 'select 1'
   psql_su -tAc "select 1 from pg_roles where rolname='$PG_USER'" | grep -q 1 \
@@ -78,7 +78,7 @@ kafka_libs() {
     command -v mvn >/dev/null || apt_install maven
     rm -rf "$dir"; mkdir -p "$dir"
     mvn -q -B -f "$HERE/kafka/pom.xml" package -Dlibs.dir="$dir/libs" -Dbuild.dir="$dir/target" >"$OVERLAP_HOME/log/kafka-mvn.log" 2>&1 \
-      || die "mvn could not fetch Kafka (log: $OVERLAP_HOME/log/kafka-mvn.log)"
+      || die_log "$OVERLAP_HOME/log/kafka-mvn.log" "mvn could not fetch Kafka"
     touch "$dir/.complete"
   fi
   echo "$dir/libs"
@@ -92,11 +92,14 @@ kafka_up() {
   sed -e "s#@DATA@#$OVERLAP_HOME/kafka/data#" -e "s#@PORT@#$KAFKA_PORT#g" \
       -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" "$HERE/kafka/server.properties" >"$conf"
   if [[ ! -f $OVERLAP_HOME/kafka/data/meta.properties ]]; then
+    # A cluster id is 16 random bytes, URL-safe base64 without padding (coreutils only).
     local cluster_id
-    cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
-    java -cp "$libs/*" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
+    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # The format tool is a short-lived JVM: a small heap, so it starts under tight limits.
+    java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$libs/*" \
+      -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
       kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" --ignore-formatted \
-      >>"$OVERLAP_HOME/log/kafka.log" 2>&1 || die "Kafka storage format failed (log: $OVERLAP_HOME/log/kafka.log)"
+      >>"$OVERLAP_HOME/log/kafka.log" 2>&1 || die_log "$OVERLAP_HOME/log/kafka.log" "Kafka storage format failed"
   fi
   : >"$OVERLAP_HOME/log/kafka.log"
   start_bg kafka java -Xms256m -Xmx${KAFKA_HEAP:-512m} -XX:+UseG1GC -Djava.awt.headless=true \
@@ -118,7 +121,7 @@ soketi_bin() {
     rm -rf "$dir"; mkdir -p "$dir"
     cp "$HERE/soketi/package.json" "$HERE/soketi/package-lock.json" "$dir/"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >"$OVERLAP_HOME/log/soketi-npm.log" 2>&1 \
-      || die "npm could not install soketi (log: $OVERLAP_HOME/log/soketi-npm.log)"
+      || die_log "$OVERLAP_HOME/log/soketi-npm.log" "npm could not install soketi"
     touch "$dir/.complete"
   fi
   echo "$dir/node_modules/.bin/soketi"
