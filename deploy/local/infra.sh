@@ -21,24 +21,46 @@ apt_install() {  # apt_install PKG...: install Debian packages that are missing
 }
 
 # --- PostgreSQL -------------------------------------------------------------------
+# PostgreSQL refuses to run as root. As root it runs as `postgres`, which must reach its data
+# directory: a clone under a 0700 directory (/root/overlap) is out of its reach, so the data
+# then lives in postgres's own home, one directory per OVERLAP_HOME (pg_home). Any other user
+# runs it as themselves, in $OVERLAP_HOME/pg: no chown, no runuser.
+pg_home() {
+  if [[ -n ${PG_HOME:-} ]]; then echo "$PG_HOME"; return; fi
+  mkdir -p "$OVERLAP_HOME"
+  if [[ $(id -u) != 0 ]] || (cd / && runuser -u postgres -- test -x "$OVERLAP_HOME") 2>/dev/null; then
+    echo "$OVERLAP_HOME/pg"
+  else
+    echo "/var/lib/postgresql/overlap/$(printf %s "$OVERLAP_HOME" | sha256sum | cut -c1-16)"
+  fi
+}
+as_pg() {  # as_pg COMMAND...: run a PostgreSQL tool as the user that owns the cluster
+  if [[ $(id -u) == 0 ]]; then (cd / && runuser -u postgres -- "$@"); else (cd / && "$@"); fi
+}
 pg_up() {
   apt_install postgresql
   PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-  local data=$OVERLAP_HOME/pg/data
+  PG_HOME=$(pg_home)
+  local data=$PG_HOME/data pglog=$PG_HOME/postgres.log
   if pid_alive postgres && port_open "$PG_PORT"; then return 0; fi
   port_open "$PG_PORT" && die "port $PG_PORT is taken by another process (set PG_PORT)"
-  mkdir -p "$OVERLAP_HOME/pg" "$OVERLAP_HOME/log" "$OVERLAP_HOME/run"
-  chown postgres: "$OVERLAP_HOME/pg"
+  mkdir -p "$OVERLAP_HOME/log" "$OVERLAP_HOME/run"
+  if [[ $(id -u) == 0 ]]; then
+    mkdir -p "$PG_HOME" && chown postgres: "$PG_HOME" && chmod 0700 "$PG_HOME"
+    [[ $PG_HOME == "$OVERLAP_HOME/pg" ]] || echo "$OVERLAP_HOME" >"$PG_HOME/owner"
+  else
+    mkdir -p "$PG_HOME" && chmod 0700 "$PG_HOME"
+  fi
   if [[ ! -s $data/PG_VERSION ]]; then
     log "initialising PostgreSQL in $data"
-    runuser -u postgres -- "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 \
-      --locale=C.UTF-8 >/dev/null
+    as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
-  touch "$OVERLAP_HOME/log/postgres.log" && chown postgres: "$OVERLAP_HOME/log/postgres.log"
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$OVERLAP_HOME/log/postgres.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$OVERLAP_HOME/pg \
+  # The server writes its log where it can reach; $OVERLAP_HOME/log/postgres.log points to it.
+  ln -sfn "$pglog" "$OVERLAP_HOME/log/postgres.log"
+  as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$pglog" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$PG_HOME \
         -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" start >/dev/null \
-    || die_log "$OVERLAP_HOME/log/postgres.log" "PostgreSQL failed to start"
+    || die_log "$pglog" "PostgreSQL failed to start"
   head -1 "$data/postmaster.pid" >"$OVERLAP_HOME/run/postgres.pid"
   wait_for postgres 30 psql_su -c 'select 1'
   psql_su -tAc "select 1 from pg_roles where rolname='$PG_USER'" | grep -q 1 \
@@ -47,12 +69,13 @@ pg_up() {
     psql_su -tAc "select 1 from pg_database where datname='$db'" | grep -q 1 \
       || psql_su -c "create database \"$db\" owner \"$PG_USER\"" >/dev/null
   done
-  log "PostgreSQL ready on 127.0.0.1:$PG_PORT"
+  log "PostgreSQL ready on 127.0.0.1:$PG_PORT (data: $data)"
 }
 psql_su() { psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
 pg_down() {
   pid_alive postgres || { rm -f "$OVERLAP_HOME/run/postgres.pid"; return 0; }
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$OVERLAP_HOME/pg/data" -m fast -w stop >/dev/null
+  PG_HOME=$(pg_home)
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_HOME/data" -m fast -w stop >/dev/null
   rm -f "$OVERLAP_HOME/run/postgres.pid"; log "stopped postgres"
 }
 
@@ -166,10 +189,12 @@ case ${1:-} in
   up) up ;;
   down) down ;;
   status) status ;;
+  start)  # start one service (the 0700-clone test): postgres
+    case ${2:-} in postgres) mkdir -p "$OVERLAP_HOME/log" "$OVERLAP_HOME/run"; pg_up ;; *) die "usage: $0 start postgres" ;; esac ;;
   stop)  # stop one service (fault tests): postgres|redis|kafka|soketi
     case ${2:-} in
       postgres) pg_down ;; redis|kafka|soketi) stop_pid "$2" ;;
       *) die "usage: $0 stop postgres|redis|kafka|soketi" ;;
     esac ;;
-  *) echo "usage: $0 up|down|status|stop SERVICE" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|start postgres|stop SERVICE" >&2; exit 2 ;;
 esac
