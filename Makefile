@@ -8,7 +8,7 @@ ENV := source $(LOCAL)/env.sh
 PYTEST_ARGS ?=
 
 .PHONY: help install infra browser topics run stop status test test-unit lint fmt asyncapi bench \
-	chaos soak audit images test-containers test-compose expire
+	chaos soak audit images test-containers test-compose expire backup restore
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -65,6 +65,12 @@ test-containers: install images  ## the integration tests on containers of those
 
 test-compose: install images  ## deploy/compose.yaml up, driven through its gateway, torn down
 	@deploy/images/test.sh compose $(PYTEST_ARGS)
+
+backup: install  ## a consistent PostgreSQL backup (pg_dump, under load too) -> .local/backups/ (or BACKUP=file)
+	@$(LOCAL)/backup.sh backup $${BACKUP:-}
+
+restore: install  ## BACKUP=file (default: the newest) into a fresh database; versions advanced, caches cleared and warmed
+	@$(LOCAL)/backup.sh restore $${BACKUP:-}
 
 expire: install  ## delete the events past RETENTION_DAYS once (what the CronJob runs)
 	@$(ENV); .venv/bin/overlap-expire $${EXPIRE_ARGS:-}
