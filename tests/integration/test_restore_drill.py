@@ -1,5 +1,5 @@
-"""The restore drill on real services: a whole stack (API with its relay, the three workers,
-the gateway) on a database of its own takes writes; ``backup.sh backup`` runs under that load;
+"""The restore drill on real services: the API (with its relay) and the three workers, as
+processes on a database of their own, take writes; ``backup.sh backup`` runs under that load;
 more writes follow (a participant joins), then ``backup.sh restore`` brings the backup back
 while the stack runs. The relay publishes from the restored outbox, the caches hold the
 restored views, and an open page, which had already shown newer versions, moves on to the
@@ -7,8 +7,11 @@ restored data: the restore advanced every version past the ones seen before."""
 
 import asyncio
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,13 +23,13 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tests.conftest import Services
-from tests.e2e.stack import app_stack
 from tests.pusher_client import Socket, socket, subscribe_private
-from tests.servers import ROOT
+from tests.servers import ROOT, api_process, free_port, process
 
 GAP = 1_000_000_000  # backup.sh's default RESTORE_VERSION_GAP
 DRILL_REDIS_DB = 7  # the drill's restore clears every cache: not those of the other tests
 CONVERGE_S = 90.0
+WORKERS = ("overlap_availability", "overlap_invalidator", "overlap_notifier")
 
 
 @dataclass
@@ -34,7 +37,7 @@ class Drill:
     """The drill's database, its stack behind a gateway, and the scripts' environment."""
 
     url: str
-    gateway: str
+    api: str
     env: dict[str, str]
     engine: AsyncEngine
 
@@ -68,8 +71,21 @@ def drill_env(services: Services, db: str, home: Path) -> dict[str, str]:
         "DATABASE_URL": pg.set(database=db).render_as_string(hide_password=False),
         "REDIS_URL": redis.set(database=str(DRILL_REDIS_DB)).render_as_string(False),
         "RATE_LIMITS_ENABLED": "false",
-        "GATEWAY_RATE": "10000",
     }
+
+
+@contextmanager
+def drill_stack(env: dict[str, str]) -> Iterator[str]:
+    """Migrate the drill's database, start the workers and the API; yield the API's URL."""
+    alembic = [sys.executable, "-m", "alembic", "-c", str(ROOT / "services/api/alembic.ini")]
+    subprocess.run([*alembic, "upgrade", "head"], env={**os.environ, **env}, check=True, cwd=ROOT)
+    with ExitStack() as stack:
+        for module in WORKERS:
+            port = free_port()
+            health = f"http://127.0.0.1:{port}/healthz"
+            argv = [sys.executable, "-m", module]
+            stack.enter_context(process(argv, {**env, "HEALTH_PORT": str(port)}, health, module))
+        yield stack.enter_context(api_process(env))
 
 
 @pytest.fixture
@@ -83,8 +99,8 @@ async def drill(services: Services, tmp_path: Path) -> AsyncIterator[Drill]:
         await conn.execute(text(f'CREATE DATABASE "{db}"'))
     engine = create_async_engine(env["DATABASE_URL"])
     try:
-        with app_stack(tmp_path, env["DATABASE_URL"], **env) as gateway:
-            yield Drill(env["DATABASE_URL"], gateway, {**os.environ, **env}, engine)
+        with drill_stack(env) as api:
+            yield Drill(env["DATABASE_URL"], api, {**os.environ, **env}, engine)
     finally:
         await engine.dispose()
         async with admin.connect() as conn:
@@ -198,7 +214,7 @@ async def converged(drill: Drill, client: httpx.AsyncClient, token: str) -> tupl
 async def test_a_backup_under_load_restores_with_outbox_caches_and_pages_consistent(
     services: Services, drill: Drill, tmp_path: Path
 ) -> None:
-    async with httpx.AsyncClient(base_url=drill.gateway, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=drill.api, timeout=10) as client:
         made = await setup_events(client)
         tokens = [e["token"] for e, _ in made]
         load = Load(client, [(e["token"], k) for e, keys in made for k in keys])
