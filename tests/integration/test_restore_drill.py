@@ -21,6 +21,7 @@ import orjson
 import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from tests.conftest import Services
 from tests.pusher_client import Socket, socket, subscribe_private
@@ -97,7 +98,7 @@ async def drill(services: Services, tmp_path: Path) -> AsyncIterator[Drill]:
     )
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{db}"'))
-    engine = create_async_engine(env["DATABASE_URL"])
+    engine = create_async_engine(env["DATABASE_URL"], poolclass=NullPool)  # outlives the swap
     try:
         with drill_stack(env) as api:
             yield Drill(env["DATABASE_URL"], api, {**os.environ, **env}, engine)
