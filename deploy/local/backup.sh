@@ -60,9 +60,11 @@ restore() {
   log "restored $file into $new in $(elapsed "$start") ms"
   DATABASE_URL=$(db_url "$new") "$PY" -m overlap_shared.restore_epoch \
     --gap "${RESTORE_VERSION_GAP:-1000000000}" >&2
+  log "versions advanced in $new at $(elapsed "$start") ms"
   swap_in "$new" "$PG_DB"
-  log "$PG_DB is the restored database (the one it replaced: ${PG_DB}_replaced)"
+  log "$PG_DB is the restored database at $(elapsed "$start") ms (the one it replaced: ${PG_DB}_replaced)"
   DATABASE_URL=$(db_url "$PG_DB") "$PY" -m overlap_shared.clear_caches >&2
+  log "caches cleared at $(elapsed "$start") ms"
   DATABASE_URL=$(db_url "$PG_DB") "$PY" -m overlap_api.warm \
     --limit "${RESTORE_WARM_LIMIT:-1000}" --rate "${RESTORE_WARM_RATE:-200}" >/dev/null
   log "restore done in $(elapsed "$start") ms: caches cleared, views warmed, pages follow"

@@ -25,11 +25,12 @@ from sqlalchemy.pool import NullPool
 
 from tests.conftest import Services
 from tests.pusher_client import Socket, socket, subscribe_private
-from tests.servers import ROOT, api_process, free_port, process
+from tests.servers import ROOT, free_port, process
 
 GAP = 1_000_000_000  # backup.sh's default RESTORE_VERSION_GAP
 DRILL_REDIS_DB = 7  # the drill's restore clears every cache: not those of the other tests
 CONVERGE_S = 90.0
+START_S = 300.0  # a worker's start-up, on a machine shared with other test runs
 WORKERS = ("overlap_availability", "overlap_invalidator", "overlap_notifier")
 
 
@@ -85,8 +86,15 @@ def drill_stack(env: dict[str, str]) -> Iterator[str]:
             port = free_port()
             health = f"http://127.0.0.1:{port}/healthz"
             argv = [sys.executable, "-m", module]
-            stack.enter_context(process(argv, {**env, "HEALTH_PORT": str(port)}, health, module))
-        yield stack.enter_context(api_process(env))
+            worker = process(argv, {**env, "HEALTH_PORT": str(port)}, health, module, START_S)
+            stack.enter_context(worker)
+        port = free_port()
+        api = f"http://127.0.0.1:{port}"
+        argv = [sys.executable, "-m", "overlap_api"]
+        stack.enter_context(
+            process(argv, {**env, "API_PORT": str(port)}, f"{api}/api/readyz", "drill-api", START_S)
+        )
+        yield api
 
 
 @pytest.fixture
