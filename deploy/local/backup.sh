@@ -27,6 +27,7 @@ now_ms() { echo "$(( $(date +%s%N) / 1000000 ))"; }
 
 backup() {
   local file=${1:-$BACKUP_DIR/$PG_DB-$(date -u +%Y%m%dT%H%M%SZ).dump} start
+  umask 077  # a backup holds everyone's names and key hashes
   mkdir -p "$(dirname "$file")"
   start=$(now_ms)
   "$PG_BIN/pg_dump" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "$PG_DB" --format=custom \
@@ -44,9 +45,11 @@ swap_in() {  # swap_in NEW TARGET: NEW takes TARGET's name; the old TARGET becom
     psql_admin -c "alter database \"$db\" with allow_connections false" \
       -c "select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = '$db'" \
       -c "alter database \"$db\" rename to \"$aside\"" \
+      -c "alter database \"$new\" rename to \"$db\"" \
       -c "alter database \"$aside\" with allow_connections true" >/dev/null
+  else
+    psql_admin -c "alter database \"$new\" rename to \"$db\""
   fi
-  psql_admin -c "alter database \"$new\" rename to \"$db\""
 }
 
 restore() {
