@@ -9,10 +9,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from overlap_api.app import create_app, make_relay
-from overlap_api.caches import Caches
+from overlap_api.reads.caches import Caches
+from overlap_api.reads.views import ViewReader
 from overlap_api.resources import Resources
 from overlap_api.settings import Settings
-from overlap_api.view_reads import ViewReader
 from sqlalchemy import event
 
 from tests.conftest import Services

@@ -88,7 +88,7 @@ async def test_editing_and_finalizing_refresh_metadata(api: Api, stack: None) ->
     token, admin = created["token"], {"X-Admin-Key": created["admin_key"]}
     caches = api.app.state.caches
     async with api.resources.reading() as conn:
-        from overlap_api.reads import snapshot
+        from overlap_api.reads.queries import snapshot
 
         event, _ = await snapshot(conn, token)
     await caches.put_meta(event)
@@ -169,7 +169,7 @@ async def test_racing_writes_and_reads_converge_on_postgresql(api: Api, stack: N
 
     await asyncio.gather(*(writer(i) for i in range(6)), *(reader(i) for i in range(6)))
     async with api.resources.reading() as conn:
-        from overlap_api.reads import snapshot
+        from overlap_api.reads.queries import snapshot
 
         event, rows = await snapshot(conn, token)
     await settled(api, token, event.version)

@@ -1,7 +1,7 @@
 """A view in process memory is answered before the framework, exactly as the route would."""
 
 import orjson
-from overlap_api.view_reads import L1_HITS
+from overlap_api.reads.views import L1_HITS
 
 from tests.integration.conftest import Api
 

@@ -1,4 +1,4 @@
-"""The route-class limits (overlap_api.rate_limits) on real Redis and PostgreSQL: each one
+"""The route-class limits (overlap_api.http.rate_limits) on real Redis and PostgreSQL: each one
 lets its threshold through and refuses the next request with a 429 problem + Retry-After;
 another client (or event) is not affected. Each test uses client addresses of its own, so
 windows left in Redis by earlier runs never count."""

@@ -8,18 +8,23 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from overlap_api.admission import Admission
-from overlap_api.caches import Caches
-from overlap_api.deadline import Deadline
-from overlap_api.errors import BodyLimit, install_error_handlers
-from overlap_api.hot_reads import HotViewReads
-from overlap_api.monitoring import MetricsMiddleware, Monitor
-from overlap_api.openapi import install_openapi
-from overlap_api.relay import KafkaPublisher, OutboxRelay, RelayConfig
+from overlap_api.events import export_routes
+from overlap_api.events import routes as events
+from overlap_api.http.admission import Admission
+from overlap_api.http.deadline import Deadline
+from overlap_api.http.errors import BodyLimit, install_error_handlers
+from overlap_api.http.hot_reads import HotViewReads
+from overlap_api.http.monitoring import MetricsMiddleware, Monitor
+from overlap_api.http.openapi import install_openapi
+from overlap_api.me import routes as me
+from overlap_api.ops import health, monitor
+from overlap_api.participants import routes as participants
+from overlap_api.reads.caches import Caches
+from overlap_api.reads.views import ViewReader
+from overlap_api.realtime import routes as realtime
 from overlap_api.resources import Resources
-from overlap_api.routes import events, export, health, me, monitor, participants, realtime
 from overlap_api.settings import Settings
-from overlap_api.view_reads import ViewReader
+from overlap_api.writes.relay import KafkaPublisher, OutboxRelay, RelayConfig
 
 
 def make_relay(settings: Settings) -> OutboxRelay:
@@ -82,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_middleware(app, settings)
     install_openapi(app)
-    routers = (health, events, export, participants, me, monitor, realtime)
+    routers = (health, events, export_routes, participants, me, monitor, realtime)
     for router in (module.router for module in routers):
         app.include_router(router)
     return app
