@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from overlap_api.reads.views import RECOMPUTES
+from overlap_api.reads.metrics import RECOMPUTES
 from overlap_shared.cache_keys import view_key
 from overlap_shared.topics import AVAILABILITY_GROUP, dead_letter_topic
 from overlap_shared.viewcache import ViewCache, version_of

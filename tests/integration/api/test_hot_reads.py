@@ -1,7 +1,7 @@
 """A view in process memory is answered before the framework, exactly as the route would."""
 
 import orjson
-from overlap_api.reads.views import L1_HITS
+from overlap_api.reads.metrics import L1_HITS
 
 from tests.integration.conftest import Api
 
@@ -14,7 +14,7 @@ def hits() -> float:
 
 async def test_a_hit_is_the_route_s_answer_byte_for_byte(api: Api) -> None:
     token = (await api.create_event())["token"]
-    api.app.state.views.l1.forget(token)
+    api.wiring.local.views.forget(token)
     by_route = await api.client.get(f"/api/events/{token}")  # fills the L1
     before = hits()
     hot = await api.client.get(f"/api/events/{token}", params={"min_version": 1})

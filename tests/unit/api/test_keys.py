@@ -16,9 +16,17 @@ from typing import Any, cast
 import pytest
 from overlap_api import keys
 from overlap_api.http.errors import Forbidden, KeyRequired
-from overlap_api.keys import KEY_BYTES, TOKEN_BYTES, key_hash, key_matches, new_key, new_token
+from overlap_api.keys import (
+    KEY_BYTES,
+    TOKEN_BYTES,
+    key_hash,
+    key_matches,
+    new_key,
+    new_token,
+    participant_key_hash,
+)
 from overlap_api.settings import Settings
-from overlap_api.writes.store import Locked, participant_key_hash, require_admin
+from overlap_api.writes.store import Locked, require_admin
 from overlap_shared.logs import MASK, RedactSecrets
 from overlap_shared.models import Event, Participant
 from overlap_shared.settings import PusherSettings

@@ -11,7 +11,7 @@ class Clock:
 
 def test_entries_expire() -> None:
     clock = Clock()
-    l1 = VersionedL1(ttl_s=2, max_entries=10, clock=clock)
+    l1: VersionedL1[bytes] = VersionedL1(ttl_s=2, max_entries=10, clock=clock)
     l1.put("t", 3, b"v3")
     assert l1.get("t") == (3, b"v3")
     clock.now = 2.5
@@ -19,7 +19,7 @@ def test_entries_expire() -> None:
 
 
 def test_an_announced_version_evicts_and_refuses_older_views() -> None:
-    l1 = VersionedL1(ttl_s=60, max_entries=10, clock=Clock())
+    l1: VersionedL1[bytes] = VersionedL1(ttl_s=60, max_entries=10, clock=Clock())
     l1.put("t", 3, b"v3")
     l1.forget("t", 5)
     assert l1.get("t") is None
@@ -28,7 +28,7 @@ def test_an_announced_version_evicts_and_refuses_older_views() -> None:
 
 
 def test_size_is_bounded() -> None:
-    l1 = VersionedL1(ttl_s=60, max_entries=3, clock=Clock())
+    l1: VersionedL1[bytes] = VersionedL1(ttl_s=60, max_entries=3, clock=Clock())
     for i in range(10):
         l1.put(f"t{i}", 1, b"x")
         l1.forget(f"f{i}", i)

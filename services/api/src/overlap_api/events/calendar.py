@@ -3,17 +3,10 @@
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from overlap_shared.slots import WEEKDAYS
 from overlap_shared.view import EventSnapshot
 
-WEEKDAY_CODES = {
-    "mon": "MO",
-    "tue": "TU",
-    "wed": "WE",
-    "thu": "TH",
-    "fri": "FR",
-    "sat": "SA",
-    "sun": "SU",
-}
+WEEKDAY_CODES = {day: day[:2].upper() for day in WEEKDAYS}  # "mon" -> "MO" (RFC 5545)
 
 
 def _escape(text: str) -> str:
@@ -74,8 +67,8 @@ def calendar(event: EventSnapshot, url: str, now: datetime) -> str:
         start = (local.replace(tzinfo=None) + timedelta(minutes=start_minute)).replace(tzinfo=zone)
         lines += [f"DTSTART:{_utc(start)}", f"DTEND:{_utc(start + timedelta(minutes=minutes))}"]
     else:
-        weekday = grid.weekdays[day] if grid.weekdays else "mon"
-        first_day = _next_weekday(now.astimezone(zone).date(), list(WEEKDAY_CODES).index(weekday))
+        weekday = grid.weekdays[day] if grid.weekdays else WEEKDAYS[0]
+        first_day = _next_weekday(now.astimezone(zone).date(), WEEKDAYS.index(weekday))
         start = datetime.combine(first_day, datetime.min.time()) + timedelta(minutes=start_minute)
         end = start + timedelta(minutes=minutes)
         lines += [

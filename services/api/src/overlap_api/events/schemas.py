@@ -1,42 +1,15 @@
-"""Request and response models. Every input model forbids unknown fields and bounds sizes."""
+"""Request and answer models of the event routes, the view among them."""
 
 import unicodedata
 import uuid
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from overlap_shared.bitmaps import MAX_RANGES
-from overlap_shared.slots import MAX_DAYS, SlotGrid, SlotGridError, parse_hhmm
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-HHMM = Annotated[str, Field(pattern=r"^\d\d:\d\d$", examples=["09:00", "24:00"])]
-Range = Annotated[list[StrictInt], Field(min_length=2, max_length=2, examples=[[0, 4]])]
-Ranges = Annotated[list[Range], Field(max_length=MAX_RANGES)]
-
-
-def clean_name(value: str) -> str:
-    """NFKC-normalise, trim; refuse control characters and blank names."""
-    name = unicodedata.normalize("NFKC", value).strip()
-    if not name:
-        raise ValueError("name must not be blank")
-    if len(name) > 80:
-        raise ValueError("name must be at most 80 characters")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in name):
-        raise ValueError("name must not contain control or unassigned characters")
-    return name
-
-
-def name_key(name: str) -> str:
-    """What makes two names the same person in one event."""
-    return unicodedata.normalize("NFKC", name).casefold()
-
-
-def plain_text(value: str) -> str:
-    """Refuse what PostgreSQL cannot store (NUL) and UTF-8 cannot encode (lone surrogates)."""
-    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-        raise ValueError("text must not contain NUL or unpaired surrogate characters")
-    return value
+from overlap_api.events.grid import HHMM, Dates, SlotMinutes, Weekday, Weekdays, Zone, grid_from
+from overlap_api.http.inputs import Input, plain_text
+from overlap_api.participants.schemas import ViewParticipant
 
 
 def clean_title(value: str) -> str:
@@ -48,55 +21,8 @@ def clean_title(value: str) -> str:
     return title
 
 
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_name)]
 Title = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_title)]
 Description = Annotated[str, Field(max_length=2000), AfterValidator(plain_text)]
-Zone = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Berlin"])]
-# Far enough from date.min/max that every slot instant, in any zone, is a datetime (year 1
-# in Asia/Tokyo starts in year 0 UTC: an event no view or calendar could be built for).
-FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9998, 12, 31)
-
-
-def in_range(value: date) -> date:
-    if not FIRST_DATE <= value <= LAST_DATE:
-        raise ValueError(f"dates must lie between {FIRST_DATE} and {LAST_DATE}")
-    return value
-
-
-Dates = Annotated[
-    list[Annotated[date, AfterValidator(in_range)]], Field(min_length=1, max_length=MAX_DAYS)
-]
-Weekdays = Annotated[list[Weekday], Field(min_length=1, max_length=7)]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def grid_from(fields: dict[str, Any]) -> SlotGrid:
-    """Build (and so validate) a slot grid from event fields; ValueError when invalid."""
-    dates, weekdays = fields.get("dates"), fields.get("weekdays")
-    if (dates is None) == (weekdays is None):
-        raise ValueError("give exactly one of 'dates' or 'weekdays'")
-    if dates is not None and len(set(dates)) != len(dates):
-        raise ValueError("dates must be unique")
-    if weekdays is not None and len(set(weekdays)) != len(weekdays):
-        raise ValueError("weekdays must be unique")
-    try:
-        return SlotGrid(
-            kind="dates" if dates is not None else "weekdays",
-            dates=tuple(sorted(dates)) if dates is not None else None,
-            weekdays=tuple(d for d in WEEK if d in weekdays) if weekdays is not None else None,
-            day_start=parse_hhmm(fields["day_start"]),
-            day_end=parse_hhmm(fields["day_end"]),
-            slot_minutes=fields["slot_minutes"],
-            timezone=fields["timezone"],
-        )
-    except SlotGridError as exc:
-        raise ValueError(str(exc)) from None
-
-
-WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class EventCreate(Input):
@@ -107,7 +33,7 @@ class EventCreate(Input):
     weekdays: Weekdays | None = None
     day_start: HHMM
     day_end: HHMM
-    slot_minutes: Literal[15, 30, 60]
+    slot_minutes: SlotMinutes
 
     model_config = ConfigDict(
         extra="forbid",
@@ -141,7 +67,7 @@ class EventUpdate(Input):
     weekdays: Weekdays | None = None
     day_start: HHMM | None = None
     day_end: HHMM | None = None
-    slot_minutes: Literal[15, 30, 60] | None = None
+    slot_minutes: SlotMinutes | None = None
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"title": "New title"}]}
@@ -161,26 +87,7 @@ class SlotRange(Input):
     end: StrictInt = Field(gt=0, examples=[8])
 
 
-class ParticipantCreate(Input):
-    name: Name = Field(examples=["Ada"])
-
-
-class ParticipantRename(Input):
-    name: Name = Field(examples=["Ada L."])
-
-
-class AvailabilityPut(Input):
-    available: Ranges = Field(default_factory=list, examples=[[[0, 4], [10, 12]]])
-    if_needed: Ranges = Field(default_factory=list, examples=[[[4, 6]]])
-
-
-class AvailabilityPatch(Input):
-    set_available: Ranges = Field(default_factory=list, examples=[[[0, 2]]])
-    set_if_needed: Ranges = Field(default_factory=list)
-    clear: Ranges = Field(default_factory=list)
-
-
-# --- responses ------------------------------------------------------------------------
+# --- answers ---------------------------------------------------------------------------
 
 
 class FinalPublic(BaseModel):
@@ -221,42 +128,6 @@ class EventChanged(BaseModel):
     event: EventPublic
 
 
-class ParticipantPublic(BaseModel):
-    id: uuid.UUID
-    name: str
-
-
-class ParticipantJoined(BaseModel):
-    participant: ParticipantPublic
-    participant_key: str = Field(description="Returned once; the browser's session key.")
-    version: int
-
-
-class ParticipantChanged(BaseModel):
-    participant: ParticipantPublic
-    version: int
-
-
-class ParticipantMe(BaseModel):
-    participant: ParticipantPublic
-    available: list[list[int]]
-    if_needed: list[list[int]]
-    version: int
-
-
-class AvailabilityAnswer(BaseModel):
-    version: int
-    available: list[list[int]]
-    if_needed: list[list[int]]
-
-
-class ViewParticipant(BaseModel):
-    id: uuid.UUID
-    name: str
-    available: list[list[int]]
-    if_needed: list[list[int]]
-
-
 class BestBlock(BaseModel):
     start: int
     end: int
@@ -287,15 +158,3 @@ class View(BaseModel):
 class BestTimes(BaseModel):
     version: int
     best: list[BestBlock]
-
-
-class MyEvent(BaseModel):
-    token: str
-    title: str
-    role: Literal["admin", "participant"]
-    updated_at: str
-
-
-class MyEvents(BaseModel):
-    events: list[MyEvent]
-    next_cursor: str | None = None

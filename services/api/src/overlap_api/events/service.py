@@ -3,23 +3,22 @@ the route's ``transaction()`` block is the one place that commits."""
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from overlap_shared import events
 from overlap_shared.bitmaps import from_bytes, to_bytes
 from overlap_shared.models import Event, Participant
 from overlap_shared.remap import remap_bits
-from overlap_shared.slots import format_hhmm
-from overlap_shared.view import EventSnapshot
+from overlap_shared.slots import SlotGrid
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from overlap_api.events.schemas import EventCreate, EventUpdate, grid_from
-from overlap_api.http.errors import Conflict, Invalid, VersionMismatch
+from overlap_api.events.changes import plan_edit
+from overlap_api.events.grid import grid_columns, grid_from
+from overlap_api.events.schemas import EventCreate, EventUpdate
+from overlap_api.http.errors import Invalid, VersionMismatch
+from overlap_api.http.etags import etag, lists
 from overlap_api.keys import key_hash, new_key, new_token
-from overlap_api.writes.store import Locked, bump_version, enqueue, require_admin
-
-GRID_FIELDS = ("timezone", "dates", "weekdays", "day_start", "day_end", "slot_minutes")
+from overlap_api.writes.store import Locked, change_event, enqueue, lock_event, require_admin
 
 
 async def create_event(
@@ -28,25 +27,20 @@ async def create_event(
     grid = grid_from(body.model_dump())
     admin_key = new_key()
     token = new_token()
-    values = {
-        "id": uuid.uuid4(),
-        "token": token,
-        "admin_key_hash": key_hash(admin_key),
-        "title": body.title,
-        "description": body.description,
-        "timezone": grid.timezone,
-        "kind": grid.kind,
-        "dates": list(grid.dates) if grid.dates is not None else None,
-        "weekdays": list(grid.weekdays) if grid.weekdays is not None else None,
-        "day_start": grid.day_start,
-        "day_end": grid.day_end,
-        "slot_minutes": grid.slot_minutes,
-        "status": "open",
-        "version": 0,
-        "creator_user_id": user_id,
-    }
-    await conn.execute(insert(Event).values(**values))
-    locked = await bump_version(conn, token)  # version 1, same path as every write
+    await conn.execute(
+        insert(Event).values(
+            id=uuid.uuid4(),
+            token=token,
+            admin_key_hash=key_hash(admin_key),
+            title=body.title,
+            description=body.description,
+            status="open",
+            version=0,
+            creator_user_id=user_id,
+            **grid_columns(grid),
+        )
+    )
+    locked = await lock_event(conn, token)  # version 1, same path as every write
     data = events.EventCreatedData(
         title=body.title,
         timezone=grid.timezone,
@@ -61,25 +55,11 @@ async def create_event(
 
 def check_if_match(if_match: str | None, current_version: int) -> None:
     """``If-Match: "v<version>"`` must name the version before this change."""
-    if if_match is None or if_match.strip() == "*":
+    if if_match is None or if_match.strip() == "*" or lists(if_match, etag(current_version)):
         return
-    expected = f'"v{current_version}"'
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
-    if expected not in tags:
-        raise VersionMismatch(
-            f"the event changed: it is at version {current_version}, If-Match was {if_match[:40]}"
-        )
-
-
-def _grid_fields(event: EventSnapshot) -> dict[str, Any]:
-    return {
-        "timezone": event.timezone,
-        "dates": list(event.dates) if event.dates is not None else None,
-        "weekdays": list(event.weekdays) if event.weekdays is not None else None,
-        "day_start": format_hhmm(event.day_start),
-        "day_end": format_hhmm(event.day_end),
-        "slot_minutes": event.slot_minutes,
-    }
+    raise VersionMismatch(
+        f"the event changed: it is at version {current_version}, If-Match was {if_match[:40]}"
+    )
 
 
 async def update_event(
@@ -90,50 +70,24 @@ async def update_event(
     if_match: str | None,
     topic: str,
 ) -> Locked:
-    locked = await bump_version(conn, token)
+    """Lock, authorize, plan the edit (``changes.plan_edit``), remap availability when the
+    grid moved, write, and queue ``EventUpdated``."""
+    locked = await lock_event(conn, token)
     require_admin(locked, admin_key)
     check_if_match(if_match, locked.version - 1)
     changed = body.model_dump(exclude_unset=True)
-    if changed.get("title", "") is None or changed.get("description", "") is None:
-        raise Invalid("title and description cannot be null")
-    grid_changes = {k: v for k, v in changed.items() if k in GRID_FIELDS}
-    values: dict[str, Any] = {k: v for k, v in changed.items() if k not in GRID_FIELDS}
-    grid_changed = False
-    if grid_changes:
-        merged = {**_grid_fields(locked.event), **grid_changes}
-        if "dates" in grid_changes:
-            merged["weekdays"] = None
-        if "weekdays" in grid_changes:
-            merged["dates"] = None
-        try:
-            new_grid = grid_from(merged)
-        except ValueError as exc:
-            raise Invalid(str(exc)) from None
-        old_grid = locked.event.grid
-        grid_changed = new_grid != old_grid
-        if grid_changed and locked.event.status == "finalized":
-            raise Conflict("a finalized event's slots cannot change; its final time would move")
-        values.update(
-            timezone=new_grid.timezone,
-            kind=new_grid.kind,
-            dates=list(new_grid.dates) if new_grid.dates is not None else None,
-            weekdays=list(new_grid.weekdays) if new_grid.weekdays is not None else None,
-            day_start=new_grid.day_start,
-            day_end=new_grid.day_end,
-            slot_minutes=new_grid.slot_minutes,
-        )
-        if grid_changed:
-            await _remap_availability(conn, locked.id, old_grid, new_grid)
-    if values:
-        await conn.execute(update(Event).where(Event.id == locked.id).values(**values))
-    locked = await bump_version(conn, token, version=locked.version)  # re-read, same version
-    data = events.EventUpdatedData(fields=tuple(sorted(changed)), grid_changed=grid_changed)
+    edit = plan_edit(locked.event, changed)
+    if edit.grid_changed:
+        await _remap_availability(conn, locked.id, edit.old_grid, edit.new_grid)
+    if edit.columns:
+        locked = await change_event(conn, locked, edit.columns)
+    data = events.EventUpdatedData(fields=tuple(sorted(changed)), grid_changed=edit.grid_changed)
     await enqueue(conn, topic, events.EventUpdated(**locked.envelope(), data=data))
     return locked
 
 
 async def _remap_availability(
-    conn: AsyncConnection, event_id: uuid.UUID, old: Any, new: Any
+    conn: AsyncConnection, event_id: uuid.UUID, old: SlotGrid, new: SlotGrid
 ) -> None:
     rows = (
         await conn.execute(
@@ -163,7 +117,7 @@ async def _remap_availability(
 async def finalize_event(
     conn: AsyncConnection, token: str, admin_key: str | None, start: int, end: int, topic: str
 ) -> Locked:
-    locked = await bump_version(conn, token)
+    locked = await lock_event(conn, token)
     require_admin(locked, admin_key)
     grid = locked.event.grid
     if not 0 <= start < end <= grid.slot_count:
@@ -173,9 +127,8 @@ async def finalize_event(
         raise Invalid("the final time must lie within one day")
     if set(range(start, end)) & set(grid.missing()):
         raise Invalid("the final time covers slots that do not exist (a DST change)")
-    locked = await bump_version(
-        conn, token, version=locked.version, status="finalized", final_start=start, final_end=end
-    )
+    final = {"status": "finalized", "final_start": start, "final_end": end}
+    locked = await change_event(conn, locked, final)
     data = events.EventFinalizedData(start=start, end=end)
     await enqueue(conn, topic, events.EventFinalized(**locked.envelope(), data=data))
     return locked
@@ -184,7 +137,7 @@ async def finalize_event(
 async def delete_event(
     conn: AsyncConnection, token: str, admin_key: str | None, topic: str
 ) -> Locked:
-    locked = await bump_version(conn, token)
+    locked = await lock_event(conn, token)
     require_admin(locked, admin_key)
     await remove_events(conn, [locked], topic)
     return locked

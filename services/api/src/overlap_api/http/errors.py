@@ -33,6 +33,9 @@ KEYED_PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
+NO_SUCH_EVENT = "no event has this link (it may have been deleted)"
+
+
 class OverlapError(Exception):
     """A failure the client can act on; subclasses name what happened."""
 
@@ -55,6 +58,9 @@ class NotFound(OverlapError):
 class EventNotFound(NotFound):
     title = "Event not found"
 
+    def __init__(self, detail: str = NO_SUCH_EVENT) -> None:
+        super().__init__(detail)
+
 
 class ParticipantNotFound(NotFound):
     title = "Participant not found"
@@ -66,6 +72,14 @@ class KeyRequired(OverlapError):
 
 class Forbidden(OverlapError):
     status, title = 403, "Forbidden"
+
+
+class PayloadTooLarge(OverlapError):
+    status, title = 413, "Payload too large"
+
+
+class UnsupportedMediaType(OverlapError):
+    status, title = 415, "Unsupported media type"
 
 
 class NameTaken(OverlapError):
@@ -86,6 +100,13 @@ class Invalid(OverlapError):
 
 class TooMany(OverlapError):
     status, title = 422, "Limit reached"
+
+
+class Unavailable(OverlapError):
+    """The process cannot serve this now (still starting); retry soon."""
+
+    status, title = 503, "Service unavailable"
+    headers: ClassVar[dict[str, str] | None] = {"Retry-After": str(RETRY_AFTER_S)}
 
 
 class RateLimited(OverlapError):

@@ -20,9 +20,10 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from overlap_api.http.deps import TOKEN_PATTERN
+from overlap_api.http.etags import etag, lists
 from overlap_api.http.monitoring import Monitor, record_request
-from overlap_api.reads.views import L1_HITS
+from overlap_api.keys import TOKEN_PATTERN
+from overlap_api.wiring import wiring_of
 
 PREFIX = "/api/events/"
 ROUTE = "/api/events/{token}"
@@ -31,15 +32,11 @@ _TOKEN = re.compile(TOKEN_PATTERN)
 _NUMBER = re.compile(r"^[0-9]{1,16}$")
 
 
-def etag(version: int) -> str:
-    return f'"v{version}"'
-
-
 def view_response(body: bytes, if_none_match: str | None) -> Response:
     """The view's bytes with its ETag, or 304 when the client holds that version."""
     tag = etag(version_of(body) or 0)
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
-    if if_none_match and tag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]:
+    if if_none_match and lists(if_none_match, tag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
 
@@ -80,19 +77,18 @@ class HotViewReads:
         if scope["method"] != "GET" or not path.startswith(PREFIX):
             return None
         token = path[len(PREFIX) :]
-        views = getattr(scope["app"].state, "views", None)
-        if views is None or not _TOKEN.fullmatch(token):
+        wiring = wiring_of(scope["app"])
+        if wiring is None or not _TOKEN.fullmatch(token):
             return None
         headers = Headers(scope=scope)
         plain, wanted = wanted_version(scope["query_string"], headers.getlist("x-min-version"))
         tags = headers.getlist("if-none-match")
         if not plain or len(tags) > 1 or (tags and len(tags[0]) > 200) or _has_body(headers):
             return None
-        local = views.l1.get(token)
-        if local is None or (wanted is not None and local[0] < wanted):
+        local = wiring.views.local(token, wanted)
+        if local is None:
             return None
-        L1_HITS.inc()
-        return view_response(local[1], tags[0] if tags else None)
+        return view_response(local, tags[0] if tags else None)
 
 
 def _has_body(headers: Headers) -> bool:

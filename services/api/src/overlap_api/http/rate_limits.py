@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 
 from overlap_api.http.deps import ResourcesDep, Token
 from overlap_api.http.errors import RateLimited
-from overlap_api.reads.redis_gate import REDIS_ERRORS
+from overlap_api.reads.metrics import REDIS_ERRORS
 from overlap_api.settings import Settings
 
 log = logging.getLogger(__name__)

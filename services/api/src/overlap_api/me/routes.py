@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from overlap_api.events.schemas import MyEvents
-from overlap_api.http.deps import RequiredUser, ResourcesDep
-from overlap_api.reads.queries import my_events
+from overlap_api.http.deps import CachesDep, RequiredUser, ResourcesDep
+from overlap_api.me.schemas import MyEvents
+from overlap_api.me.service import my_events_cached
 
 router = APIRouter(prefix="/api/me", tags=["users"])
 
@@ -19,19 +19,9 @@ router = APIRouter(prefix="/api/me", tags=["users"])
 )
 async def list_my_events(
     user: RequiredUser,
-    request: Request,
     resources: ResourcesDep,
+    caches: CachesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict:
-    caches = request.app.state.caches
-    page_name = f"{limit}:{cursor or ''}"
-    budget = caches.gate.budget()  # one Redis deadline for this lookup and its write-back
-    cached = await caches.get_user_page(user, page_name, budget)
-    if cached is not None:
-        return cached
-    async with resources.reading() as conn:
-        page, next_cursor = await my_events(conn, user, limit, cursor)
-    answer = {"events": page, "next_cursor": next_cursor}
-    await caches.put_user_page(user, page_name, answer, budget)
-    return answer
+    return await my_events_cached(caches, resources, user, limit, cursor)

@@ -6,31 +6,17 @@ from typing import Annotated, Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header
 from overlap_shared.cache_keys import notifier_stats_key
 from overlap_shared.topics import GROUPS
 from sqlalchemy import text
 
-from overlap_api.http.deps import ResourcesDep
+from overlap_api.http.deps import MonitorDep, ResourcesDep
 from overlap_api.http.errors import Forbidden, KeyRequired
-from overlap_api.reads.views import CACHE_HITS, CACHE_MISSES
+from overlap_api.reads.metrics import cache_figures
 from overlap_api.resources import Resources
 
 router = APIRouter(tags=["operations"])
-
-
-def _caches() -> dict[str, dict[str, float]]:
-    out = {}
-    for name in ("view_l1", "view", "sessions", "events", "events_l1", "users"):
-        hits = CACHE_HITS.labels(name)._value.get()
-        misses = CACHE_MISSES.labels(name)._value.get()
-        total = hits + misses
-        out[name] = {
-            "hits": hits,
-            "misses": misses,
-            "hit_rate": round(hits / total, 4) if total else 0.0,
-        }
-    return out
 
 
 async def _outbox(resources: Resources) -> dict[str, float]:
@@ -102,15 +88,14 @@ async def _safely(name: str, call: Any) -> Any:
     responses={401: {"description": "operator key missing"}, 403: {"description": "wrong key"}},
 )
 async def monitor(
-    request: Request,
     resources: ResourcesDep,
+    monitor_state: MonitorDep,
     x_operator_key: Annotated[str | None, Header(max_length=256)] = None,
 ) -> dict[str, Any]:
     if not x_operator_key:
         raise KeyRequired("this route needs the X-Operator-Key header")
     if not hmac.compare_digest(x_operator_key.encode(), resources.settings.operator_key.encode()):
         raise Forbidden("X-Operator-Key is not the operator key")
-    monitor_state = request.app.state.monitor
     outbox, consumers, notifier = await asyncio.gather(
         _safely("outbox", _outbox(resources)),
         _safely("consumers", _consumer_lag(resources)),
@@ -119,7 +104,7 @@ async def monitor(
     return {
         "monitoring_enabled": resources.settings.enable_performance_monitoring,
         "routes": monitor_state.routes(),
-        "caches": _caches(),
+        "caches": cache_figures(),
         "sql_per_request": monitor_state.sql_per_request(),
         "outbox": outbox,
         "consumers": consumers,

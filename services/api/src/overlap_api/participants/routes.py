@@ -3,11 +3,24 @@
 import uuid
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from overlap_shared.bitmaps import bits_to_ranges
 
-from overlap_api.events.schemas import (
+from overlap_api.http.deps import (
+    AdminKey,
+    CachesDep,
+    OptionalUser,
+    ParticipantKey,
+    ResourcesDep,
+    Token,
+    ViewsDep,
+)
+from overlap_api.http.errors import KEYED_PROBLEMS
+from overlap_api.http.rate_limits import RATE_LIMITED, JoinLimit
+from overlap_api.participants import service
+from overlap_api.participants.me import read_me_cached
+from overlap_api.participants.schemas import (
     AvailabilityAnswer,
     AvailabilityPatch,
     AvailabilityPut,
@@ -17,11 +30,7 @@ from overlap_api.events.schemas import (
     ParticipantMe,
     ParticipantRename,
 )
-from overlap_api.http.deps import AdminKey, OptionalUser, ParticipantKey, ResourcesDep, Token
-from overlap_api.http.errors import KEYED_PROBLEMS
-from overlap_api.http.rate_limits import RATE_LIMITED, JoinLimit
-from overlap_api.participants import service as service
-from overlap_api.reads.caches import read_me_cached
+from overlap_api.resources import Resources
 from overlap_api.writes.availability import put_availability as fast_put
 
 router = APIRouter(prefix="/api/events/{token}/participants", tags=["participants"])
@@ -53,9 +62,10 @@ async def join(
 @router.get(
     "/me", response_model=ParticipantMe, summary="Me, with my ranges", responses=KEYED_PROBLEMS
 )
-async def get_me(token: Token, request: Request, participant_key: ParticipantKey = None) -> dict:
-    state = request.app.state
-    return await read_me_cached(state.caches, state.views, token, participant_key)
+async def get_me(
+    token: Token, caches: CachesDep, views: ViewsDep, participant_key: ParticipantKey = None
+) -> dict:
+    return await read_me_cached(caches, views, token, participant_key)
 
 
 @router.patch(
@@ -79,13 +89,13 @@ async def rename_me(
 
 @router.delete("/me", status_code=204, summary="Leave the event", responses=KEYED_PROBLEMS)
 async def leave(
-    token: Token, request: Request, resources: ResourcesDep, participant_key: ParticipantKey = None
+    token: Token, resources: ResourcesDep, caches: CachesDep, participant_key: ParticipantKey = None
 ) -> Response:
     async with resources.transaction() as conn:
         locked, pid = await service.leave(
             conn, token, participant_key, resources.settings.domain_topic
         )
-    await request.app.state.caches.participant_left(token, locked.version, pid)
+    await caches.participant_left(token, locked.version, pid)
     return Response(status_code=204)
 
 
@@ -98,27 +108,31 @@ async def leave(
 async def remove(
     token: Token,
     participant_id: uuid.UUID,
-    request: Request,
     resources: ResourcesDep,
+    caches: CachesDep,
     admin_key: AdminKey = None,
 ) -> Response:
     async with resources.transaction() as conn:
         locked = await service.remove(
             conn, token, admin_key, participant_id, resources.settings.domain_topic
         )
-    await request.app.state.caches.participant_left(token, locked.version, participant_id)
+    await caches.participant_left(token, locked.version, participant_id)
     return Response(status_code=204)
 
 
 async def _availability(
-    token: str, body: AvailabilityPut | AvailabilityPatch, resources: ResourcesDep, key: str | None
+    token: str, body: AvailabilityPut | AvailabilityPatch, resources: Resources, key: str | None
 ) -> dict:
     async with resources.transaction() as conn:
         locked, available, if_needed = await service.set_availability(
             conn, token, key, body, resources.settings.domain_topic
         )
+    return availability_answer(locked.version, available, if_needed)
+
+
+def availability_answer(version: int, available: int, if_needed: int) -> dict:
     return {
-        "version": locked.version,
+        "version": version,
         "available": bits_to_ranges(available),
         "if_needed": bits_to_ranges(if_needed),
     }
@@ -141,10 +155,7 @@ async def put_availability(
         done = await fast_put(conn, resources.grids, token, participant_key, body, topic)
     if done is None:  # not a plain valid PUT: the transactional path gives the right error
         return JSONResponse(await _availability(token, body, resources, participant_key))
-    version, available, if_needed = done
-    answer = {"version": version, "available": bits_to_ranges(available),
-              "if_needed": bits_to_ranges(if_needed)}  # fmt: skip
-    return Response(orjson.dumps(answer), media_type="application/json")
+    return Response(orjson.dumps(availability_answer(*done)), media_type="application/json")
 
 
 @router.patch(

@@ -13,15 +13,16 @@ from overlap_shared.bitmaps import (
     ranges_to_bits,
     to_bytes,
 )
-from overlap_shared.models import Participant
+from overlap_shared.models import Event, Participant
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from overlap_api.events.schemas import AvailabilityPatch, AvailabilityPut, name_key
 from overlap_api.http.errors import Invalid, NameTaken, ParticipantNotFound, TooMany
 from overlap_api.keys import key_hash, new_key
-from overlap_api.writes.store import Locked, bump_version, enqueue, find_participant, require_admin
+from overlap_api.participants.lookup import find_participant
+from overlap_api.participants.schemas import AvailabilityPatch, AvailabilityPut, name_key
+from overlap_api.writes.store import Locked, enqueue, lock_event, require_admin
 
 
 async def join(
@@ -32,7 +33,7 @@ async def join(
     max_participants: int,
     topic: str,
 ) -> tuple[Locked, uuid.UUID, str]:
-    locked = await bump_version(conn, token)
+    locked = await lock_event(conn, token)
     count = await conn.scalar(
         select(func.count()).select_from(Participant).where(Participant.event_id == locked.id)
     )
@@ -63,8 +64,8 @@ async def join(
 async def rename(
     conn: AsyncConnection, token: str, participant_key: str | None, name: str, topic: str
 ) -> tuple[Locked, uuid.UUID]:
-    locked = await bump_version(conn, token)
-    me = await find_participant(conn, locked.id, participant_key)
+    locked = await lock_event(conn, token)
+    me = await find_participant(conn, participant_key, Event.id == locked.id)
     try:
         async with conn.begin_nested():
             await conn.execute(
@@ -82,8 +83,8 @@ async def rename(
 async def leave(
     conn: AsyncConnection, token: str, participant_key: str | None, topic: str
 ) -> tuple[Locked, uuid.UUID]:
-    locked = await bump_version(conn, token)
-    me = await find_participant(conn, locked.id, participant_key)
+    locked = await lock_event(conn, token)
+    me = await find_participant(conn, participant_key, Event.id == locked.id)
     await _remove(conn, locked, me.id, by_admin=False, topic=topic)
     return locked, me.id
 
@@ -91,7 +92,7 @@ async def leave(
 async def remove(
     conn: AsyncConnection, token: str, admin_key: str | None, participant_id: uuid.UUID, topic: str
 ) -> Locked:
-    locked = await bump_version(conn, token)
+    locked = await lock_event(conn, token)
     require_admin(locked, admin_key)
     await _remove(conn, locked, participant_id, by_admin=True, topic=topic)
     return locked
@@ -128,8 +129,8 @@ async def set_availability(
     topic: str,
 ) -> tuple[Locked, int, int]:
     """Replace (PUT) or edit (PATCH) the caller's availability; returns the new bitsets."""
-    locked = await bump_version(conn, token)
-    me = await find_participant(conn, locked.id, participant_key)
+    locked = await lock_event(conn, token)
+    me = await find_participant(conn, participant_key, Event.id == locked.id)
     grid = locked.event.grid
     n, missing = grid.slot_count, grid.missing()
     if isinstance(body, AvailabilityPut):

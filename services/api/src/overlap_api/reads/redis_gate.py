@@ -17,16 +17,12 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from prometheus_client import Counter
 from redis.exceptions import RedisError
+
+from overlap_api.reads.metrics import REDIS_DEADLINES, REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-REDIS_ERRORS = Counter("redis_errors_total", "Redis calls that failed (served without cache)")
-REDIS_DEADLINES = Counter(
-    "redis_read_deadlines_total", "Reads whose Redis part ran out of its one deadline"
-)
 REDIS_BACKOFF_S = 2.0
 
 
@@ -50,8 +46,11 @@ class RedisGate:
         backing_off = asyncio.get_running_loop().time() < self._skip_until
         return RedisBudget(self.budget_s, spent=backing_off)
 
-    async def call(self, call: Awaitable[T], budget: RedisBudget) -> T | None:
-        """Await ``call`` within the budget; on failure or a spent budget answer None."""
+    async def call(self, call: Awaitable[T], budget: RedisBudget | None = None) -> T | None:
+        """Await ``call`` within the read's budget; on failure or a spent budget answer None.
+        Without a budget the call is not part of a read (an invalidation after a write): it
+        gets a deadline of its own and is tried even while reads back off."""
+        budget = budget or RedisBudget(self.budget_s)
         if budget.spent:
             _close(call)
             return None
@@ -68,11 +67,6 @@ class RedisGate:
         finally:
             budget.left_s -= loop.time() - started
         return None
-
-    async def call_alone(self, call: Awaitable[T]) -> T | None:
-        """A call that is not part of a read (an invalidation after a write): it gets a
-        deadline of its own and is tried even while reads back off."""
-        return await self.call(call, RedisBudget(self.budget_s))
 
     def _fail(self, budget: RedisBudget, why: str) -> None:
         REDIS_ERRORS.inc()

@@ -14,55 +14,52 @@ import time
 from overlap_shared.cache_keys import L1_CHANNEL, view_lease_key
 from overlap_shared.view import render_view
 from overlap_shared.viewcache import ViewCache, is_tombstone, version_of
-from prometheus_client import Counter
 
 from overlap_api.http.errors import EventNotFound
 from overlap_api.reads.l1 import VersionedL1
+from overlap_api.reads.metrics import L1_HITS, RECOMPUTES, count_lookup
 from overlap_api.reads.queries import snapshot
 from overlap_api.reads.redis_gate import RedisBudget, RedisGate
 from overlap_api.resources import Resources
 
-CACHE_HITS = Counter("cache_hits_total", "Cache hits", ["cache"])
-CACHE_MISSES = Counter("cache_misses_total", "Cache misses", ["cache"])
-RECOMPUTES = Counter("view_recomputes_total", "Views built from PostgreSQL by the API")
-
-L1_HITS = CACHE_HITS.labels("view_l1")
-# Views stay in process memory this long at most; a newer version announced on the L1
-# channel evicts them at once, so the TTL only bounds staleness if a message is lost.
-L1_TTL_S = 2.0
-L1_MAX = 10_000
 LEASE_MS = 2_000
 LEASE_WAIT_S = 0.25
-GONE = "no event has this link (it may have been deleted)"
 
 
 class ViewReader:
-    def __init__(self, resources: Resources) -> None:
-        self.resources = resources
+    """The view's bytes: from process memory (``l1``), Redis, or built from PostgreSQL."""
+
+    def __init__(self, resources: Resources, gate: RedisGate, l1: VersionedL1[bytes]) -> None:
+        self.resources, self.gate, self._l1 = resources, gate, l1
         self.cache = ViewCache(resources.redis, resources.settings.cache_ttl_availability)
         self._flights: dict[str, asyncio.Future[bytes]] = {}
-        self.gate = RedisGate(resources.settings.redis_read_budget_s)
-        self.l1 = VersionedL1(L1_TTL_S, L1_MAX)
+
+    def local(self, token: str, min_version: int | None) -> bytes | None:
+        """The view from process memory when it is there and new enough (no I/O)."""
+        local = self._l1.get(token)
+        if local is None or (min_version is not None and local[0] < min_version):
+            return None
+        L1_HITS.inc()
+        return local[1]
 
     async def read(
         self, token: str, min_version: int | None, budget: RedisBudget | None = None
     ) -> bytes:
         """The view's bytes; ``budget`` is the read's Redis deadline when the caller's read
         began earlier (a session lookup), else this read takes one of its own."""
-        local = self.l1.get(token)
-        if local is not None and (min_version is None or local[0] >= min_version):
-            L1_HITS.inc()
-            return local[1]
+        local = self.local(token, min_version)
+        if local is not None:
+            return local
         budget = budget or self.gate.budget()
         data = await self.gate.call(self.cache.get(token), budget)
         if data is not None:
             if is_tombstone(data):
-                CACHE_HITS.labels("view").inc()
-                raise EventNotFound(GONE)
+                count_lookup("view", found=True)
+                raise EventNotFound()
             if min_version is None or (version_of(data) or 0) >= min_version:
-                CACHE_HITS.labels("view").inc()
+                count_lookup("view", found=True)
                 return self._remember(token, data)
-        CACHE_MISSES.labels("view").inc()
+        count_lookup("view", found=False)
         view = await self._shared_recompute(token, budget)
         if min_version is not None and (version_of(view) or 0) < min_version:
             view = await self._recompute(token, budget)  # the shared flight began before
@@ -71,12 +68,12 @@ class ViewReader:
     async def bury(self, token: str, version: int) -> None:
         """The event was deleted at ``version``: answer 404 from now on, in every API process
         (the availability worker buries it too, once the domain event reaches it)."""
-        self.l1.forget(token, version)
-        await self.gate.call_alone(self.cache.bury(token, version))
-        await self.gate.call_alone(self.resources.redis.publish(L1_CHANNEL, f"{token}:{version}"))
+        self._l1.forget(token, version)
+        await self.gate.call(self.cache.bury(token, version))
+        await self.gate.call(self.resources.redis.publish(L1_CHANNEL, f"{token}:{version}"))
 
     def _remember(self, token: str, data: bytes) -> bytes:
-        self.l1.put(token, version_of(data) or 0, data)
+        self._l1.put(token, version_of(data) or 0, data)
         return data
 
     async def _shared_recompute(self, token: str, budget: RedisBudget) -> bytes:

@@ -30,9 +30,10 @@ from overlap_shared.slots import SlotGrid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from overlap_api.events.schemas import AvailabilityPut
 from overlap_api.http.errors import EventNotFound, Forbidden
 from overlap_api.keys import MAX_KEY_LENGTH, key_hash
+from overlap_api.participants.lookup import NOT_A_PARTICIPANT
+from overlap_api.participants.schemas import AvailabilityPut
 
 GRID = (
     "md5(concat_ws('|', {t}.timezone, {t}.kind, {t}.dates::text, {t}.weekdays::text, "
@@ -170,9 +171,9 @@ async def put_availability(
             await conn.execute(PUT_STATEMENT, params | _write_params(token, known, bits))
         ).first()
         if row is None:
-            raise EventNotFound("no event has this link (it may have been deleted)")
+            raise EventNotFound()
         if row.participant_id is None:
-            raise Forbidden("X-Participant-Key is not a key of a participant of this event")
+            raise Forbidden(NOT_A_PARTICIPANT)
         if bits is not None and row.written is not None:
             return int(row.new_version), *bits
         fresh = known_grid(row)  # cold cache, a changed grid, or ranges off the cached grid

@@ -217,3 +217,9 @@ class OutboxRelay:
             BACKLOG.set(count)
             OLDEST_AGE.set(float(oldest or 0))
         return len(rows)
+
+
+def make_relay(settings: ServiceSettings, batch_size: int) -> OutboxRelay:
+    """A relay with its own database connection and Kafka producer."""
+    config = RelayConfig(batch_size=batch_size)
+    return OutboxRelay(lambda: KafkaPublisher(settings), settings.database_url, config)

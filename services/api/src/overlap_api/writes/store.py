@@ -1,21 +1,20 @@
-"""SQL used by the write paths. Every write starts by bumping the event's version, which
-locks the event row: writes to one event serialize, so none is lost and versions and
-outbox rows follow commit order."""
+"""SQL used by the write paths. Every write starts by locking the event (:func:`lock_event`
+bumps its version, which locks the row): writes to one event serialize, so none is lost
+and versions and outbox rows follow commit order."""
 
 import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
 from overlap_shared import events
-from overlap_shared.models import Event, OutboxMessage, Participant
+from overlap_shared.models import Event, OutboxMessage
 from overlap_shared.queries import SNAPSHOT_COLUMNS, event_snapshot
 from overlap_shared.view import EventSnapshot
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import Update, func, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from overlap_api.http.errors import EventNotFound, Forbidden, KeyRequired
-from overlap_api.keys import MAX_KEY_LENGTH, key_hash, key_matches
+from overlap_api.http.errors import EventNotFound
+from overlap_api.keys import require_admin_key
 
 
 @dataclass(frozen=True)
@@ -38,52 +37,27 @@ class Locked:
         return {"event_id": self.id, "token": self.event.token, "version": self.version}
 
 
-async def bump_version(conn: AsyncConnection, token: str, **changes: object) -> Locked:
-    """Apply ``changes`` to the event, increment its version; 404 when there is no such event."""
-    stmt = (
-        update(Event)
-        .where(Event.token == token)
-        .values({"version": Event.version + 1, "updated_at": func.now(), **changes})
-        .returning(*SNAPSHOT_COLUMNS, Event.admin_key_hash)
-    )
-    row = (await conn.execute(stmt)).first()
+async def lock_event(conn: AsyncConnection, token: str) -> Locked:
+    """Lock the event and increment its version; 404 when there is no such event."""
+    stmt = update(Event).where(Event.token == token)
+    return await _returning(conn, stmt.values(version=Event.version + 1, updated_at=func.now()))
+
+
+async def change_event(conn: AsyncConnection, locked: Locked, values: dict[str, Any]) -> Locked:
+    """Write ``values`` to the event this transaction locked (its version stays); the event
+    as it is now."""
+    return await _returning(conn, update(Event).where(Event.id == locked.id).values(values))
+
+
+async def _returning(conn: AsyncConnection, stmt: Update) -> Locked:
+    row = (await conn.execute(stmt.returning(*SNAPSHOT_COLUMNS, Event.admin_key_hash))).first()
     if row is None:
-        raise EventNotFound("no event has this link (it may have been deleted)")
+        raise EventNotFound()
     return Locked(event_snapshot(row), cast(bytes, row[-1]))
 
 
 def require_admin(locked: Locked, admin_key: str | None) -> None:
     require_admin_key(locked.admin_key_hash, admin_key)
-
-
-def require_admin_key(admin_key_hash: bytes, admin_key: str | None) -> None:
-    """401 without a key, 403 unless it is the key whose hash the event stores."""
-    if not admin_key:
-        raise KeyRequired("this action needs the event's X-Admin-Key header")
-    if len(admin_key) > MAX_KEY_LENGTH or not key_matches(admin_key, admin_key_hash):
-        raise Forbidden("X-Admin-Key is not the admin key of this event")
-
-
-def participant_key_hash(participant_key: str | None) -> bytes:
-    if not participant_key:
-        raise KeyRequired("this action needs your X-Participant-Key header")
-    if len(participant_key) > MAX_KEY_LENGTH:
-        raise Forbidden("X-Participant-Key is not a key of this event")
-    return key_hash(participant_key)
-
-
-async def find_participant(
-    conn: AsyncConnection, event_id: uuid.UUID, participant_key: str | None
-) -> Row[Any]:
-    """The participant this key belongs to, in this event (403 otherwise)."""
-    digest = participant_key_hash(participant_key)
-    stmt = select(
-        Participant.id, Participant.name, Participant.available, Participant.if_needed
-    ).where(Participant.key_hash == digest, Participant.event_id == event_id)
-    row: Any = (await conn.execute(stmt)).first()
-    if row is None:
-        raise Forbidden("X-Participant-Key is not a key of a participant of this event")
-    return row
 
 
 async def enqueue(conn: AsyncConnection, topic: str, *messages: events.Message) -> None:
