@@ -16,7 +16,8 @@ async def test_monitor_needs_the_operator_key(api: Api) -> None:
 
 async def test_monitor_reports_the_guides_figures(api: Api) -> None:
     token = (await api.create_event())["token"]
-    for _ in range(5):
+    for _ in range(5):  # from Redis each time (the first one puts it there), not from L1
+        api.wiring.local.views.forget(token)
         assert (await api.client.get(f"/api/events/{token}")).status_code == 200
     key = {"X-Operator-Key": api.resources.settings.operator_key}
     r = await api.client.get("/api/performance/monitor", headers=key)
