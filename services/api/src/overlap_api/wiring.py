@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import pusher
 from overlap_shared.settings import PusherSettings
+from pusher import Pusher
 from starlette.applications import Starlette
 
 from overlap_api.reads.caches import Caches
@@ -32,7 +32,7 @@ class Wiring:
     views: ViewReader
     caches: Caches
     pusher: PusherSettings  # PUSHER_* variables, read once
-    signer: pusher.Pusher  # signs channel authorizations
+    signer: Pusher  # signs channel authorizations
 
     @classmethod
     def build(cls, resources: Resources, pusher_settings: PusherSettings) -> "Wiring":
@@ -42,7 +42,7 @@ class Wiring:
         local = LocalCaches(VersionedL1(VIEW_L1_TTL_S), VersionedL1(meta_ttl_s))
         views = ViewReader(resources, gate, local.views)
         caches = Caches(resources, gate, local.meta, views)
-        signer = pusher.Pusher(**pusher_settings.client_options())
+        signer = Pusher(**pusher_settings.client_options())
         return cls(resources, local, views, caches, pusher_settings, signer)
 
 

@@ -3,7 +3,7 @@
 Each batch is one transaction: claim up to ``limit`` expired events with
 ``FOR UPDATE SKIP LOCKED`` (two jobs at once, or a job beside an organiser's delete or a
 write, never take the same event), bump their versions, then delete them through the
-organiser's path, :func:`event_service.remove_events`: one ``EventDeleted`` each in the
+organiser's path, :func:`events.service.remove_events`: one ``EventDeleted`` each in the
 outbox. The relay publishes them; the availability worker buries the views, the
 cache-invalidator clears the cached tags, the notifier tells open pages ``event.deleted``.
 """

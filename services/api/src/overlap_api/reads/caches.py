@@ -42,6 +42,11 @@ def snapshot_from_json(data: dict[str, Any]) -> EventSnapshot:
     )
 
 
+def _document(found: object) -> dict[str, Any] | None:
+    """A cached JSON object; None for a miss (or anything else under the key)."""
+    return found if isinstance(found, dict) else None
+
+
 class Caches:
     def __init__(
         self,
@@ -58,7 +63,9 @@ class Caches:
     async def get_session(
         self, token: str, digest_hex: str, budget: RedisBudget
     ) -> dict[str, Any] | None:
-        found = await self.gate.call(self.tags.get(session_key(token, digest_hex)), budget)
+        found = _document(
+            await self.gate.call(self.tags.get(session_key(token, digest_hex)), budget)
+        )
         count_lookup("sessions", found)
         return found
 
@@ -77,7 +84,7 @@ class Caches:
         count_lookup("events_l1", local)
         if local is not None:
             return local[1]
-        found = await self.gate.call(self.tags.get(meta_key(token)), budget)
+        found = _document(await self.gate.call(self.tags.get(meta_key(token)), budget))
         count_lookup("events", found)
         if not found:
             return None
@@ -112,7 +119,7 @@ class Caches:
     async def get_user_page(
         self, user_id: str, page: str, budget: RedisBudget | None = None
     ) -> dict[str, Any] | None:
-        found = await self.gate.call(self.tags.get(user_page_key(user_id, page)), budget)
+        found = _document(await self.gate.call(self.tags.get(user_page_key(user_id, page)), budget))
         count_lookup("users", found)
         return found
 
