@@ -1,6 +1,7 @@
 """The API application on the real services, driven in-process through httpx."""
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -8,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from overlap_api.app import create_app, make_relay
-from overlap_api.caches import Caches
+from overlap_api.app import create_app
 from overlap_api.resources import Resources
 from overlap_api.settings import Settings
-from overlap_api.view_reads import ViewReader
+from overlap_api.wiring import Wiring, attach, wire
+from overlap_api.writes.relay import make_relay
 from sqlalchemy import event
 
 from tests.conftest import Services
@@ -29,9 +30,18 @@ class SqlCounter:
 @dataclass
 class Api:
     client: httpx.AsyncClient
-    resources: Resources
+    wiring: Wiring
     sql: SqlCounter
     app: FastAPI
+
+    @property
+    def resources(self) -> Resources:
+        return self.wiring.resources
+
+    def share_with(self, app: FastAPI, settings: Settings) -> None:
+        """Let ``app`` (made with other ``settings``) serve with this fixture's resources."""
+        resources = dataclasses.replace(self.resources, settings=settings)
+        attach(app, dataclasses.replace(self.wiring, resources=resources))
 
     async def create_event(self, **overrides: Any) -> dict[str, Any]:
         body = {
@@ -61,30 +71,26 @@ async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
         kafka_bootstrap_servers=services.kafka_bootstrap_servers,
         environment="test",
         rate_limits_enabled=False,  # one client creates and joins a lot (limits: own tests)
+        relay_enabled=False,  # the `relay` fixture runs it where a test needs it
     )
     app = create_app(settings)
-    resources = await Resources.open(settings)
-    app.state.resources = resources
-    app.state.views = views = ViewReader(resources)
-    app.state.caches = caches = Caches(resources, views)
-    listener = asyncio.create_task(caches.listen_for_l1_invalidations())
     counter = SqlCounter()
+    async with wire(app, settings) as wiring:
 
-    @event.listens_for(resources.engine.sync_engine, "before_cursor_execute")
-    def _count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        counter.statements.append(statement)
+        @event.listens_for(wiring.resources.engine.sync_engine, "before_cursor_execute")
+        def _count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            counter.statements.append(statement)
 
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://overlap.test") as client:
-        yield Api(client, resources, counter, app)
-    listener.cancel()
-    await resources.close()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://overlap.test") as c:
+            yield Api(c, wiring, counter, app)
 
 
 @pytest.fixture
 async def relay(api: Api) -> AsyncIterator[None]:
     """The outbox relay, running in the test's event loop for the test's duration."""
-    runner = make_relay(api.resources.settings)
+    settings = api.resources.settings
+    runner = make_relay(settings, settings.relay_batch_size)
     task = asyncio.create_task(runner.run())
     yield
     runner.stop()

@@ -86,17 +86,18 @@ async def test_leaving_or_removal_ends_the_session(api: Api, stack: None, by_adm
 async def test_editing_and_finalizing_refresh_metadata(api: Api, stack: None) -> None:
     created = await api.create_event()
     token, admin = created["token"], {"X-Admin-Key": created["admin_key"]}
-    caches = api.app.state.caches
+    caches = api.wiring.caches
     async with api.resources.reading() as conn:
-        from overlap_api.reads import snapshot
+        from overlap_api.reads.queries import snapshot
 
         event, _ = await snapshot(conn, token)
     await caches.put_meta(event)
-    assert (await caches.get_meta(token)).title == "Planning"
+    cached = await caches.get_meta(token)
+    assert cached is not None and cached.title == "Planning"
     r = await api.client.patch(f"/api/events/{token}", json={"title": "Edited"}, headers=admin)
     await settled(api, token, r.json()["version"])
     assert await api.resources.redis.get(meta_key(token)) is None
-    caches.l1.clear()
+    api.wiring.local.meta.clear()
     assert await caches.get_meta(token) is None
     assert (await api.client.get(f"/api/events/{token}")).json()["event"]["title"] == "Edited"
     r = await api.client.post(
@@ -169,7 +170,7 @@ async def test_racing_writes_and_reads_converge_on_postgresql(api: Api, stack: N
 
     await asyncio.gather(*(writer(i) for i in range(6)), *(reader(i) for i in range(6)))
     async with api.resources.reading() as conn:
-        from overlap_api.reads import snapshot
+        from overlap_api.reads.queries import snapshot
 
         event, rows = await snapshot(conn, token)
     await settled(api, token, event.version)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from overlap_api.store import enqueue
+from overlap_api.writes.store import enqueue
 from overlap_shared import events
 
 from tests.conftest import Services
@@ -216,7 +216,7 @@ async def test_two_relays_one_publishes_and_the_other_takes_over(
 async def test_a_broken_producer_is_replaced(api: Api, tail: Tail, services: Services) -> None:
     """An idempotent producer that keeps failing (OutOfOrderSequenceNumber after a broker
     lost its state, say) is dropped and a new one publishes the rows."""
-    from overlap_api.relay import KafkaPublisher, OutboxRelay, Publisher, RelayConfig
+    from overlap_api.writes.relay import KafkaPublisher, OutboxRelay, Publisher, RelayConfig
 
     class Broken:
         async def connect(self) -> None: ...

@@ -17,8 +17,7 @@ async def test_a_burst_over_the_bound_is_refused_and_nothing_acknowledged_is_los
 ) -> None:
     settings = api.resources.settings.model_copy(update={"max_writes_in_flight": 2})
     app = create_app(settings)
-    for name in ("resources", "views", "caches"):  # the fixture's opened resources
-        setattr(app.state, name, getattr(api.app.state, name))
+    api.share_with(app, settings)  # the fixture's opened resources
     created = await api.create_event()
     token = created["token"]
     keys = [(await api.join(token, f"p{i}"))["participant_key"] for i in range(5)]

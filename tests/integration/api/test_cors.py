@@ -1,8 +1,6 @@
 """CORS_ORIGINS: empty by default, so no CORS headers at all (browsers keep other origins
 out); a listed origin gets them, an unlisted one still does not."""
 
-import dataclasses
-
 import httpx
 from overlap_api.app import create_app
 
@@ -30,8 +28,7 @@ async def test_no_cors_by_default(api: Api) -> None:
 async def test_a_listed_origin_is_allowed_and_no_other(api: Api) -> None:
     settings = api.resources.settings.model_copy(update={"cors_origins": [LISTED]})
     app = create_app(settings)
-    app.state.resources = dataclasses.replace(api.resources, settings=settings)
-    app.state.views, app.state.caches = api.app.state.views, api.app.state.caches
+    api.share_with(app, settings)
     token = (await api.create_event())["token"]
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://overlap.test") as client:

@@ -132,3 +132,11 @@ async def test_writes_put_their_domain_events_in_the_outbox(api: Api) -> None:
             .all()
         )
     assert rows[-3:] == ["EventCreated", "ParticipantJoined", "AvailabilityChanged"]
+
+
+async def test_the_event_collection_answers_a_problem_not_a_redirect(api: Api) -> None:
+    for method in ("GET", "POST", "DELETE"):
+        r = await api.client.request(method, "/api/events/")
+        assert r.status_code in (404, 405) and "location" not in r.headers, (method, r.headers)
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["status"] == r.status_code

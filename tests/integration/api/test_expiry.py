@@ -4,7 +4,7 @@ import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from overlap_api.expiry import claim_expired, cutoff, expire, known_zones
+from overlap_api.ops.expiry import claim_expired, cutoff, expire, known_zones
 from overlap_shared.retention import last_activity
 from sqlalchemy import text
 

@@ -1,7 +1,7 @@
 """A view in process memory is answered before the framework, exactly as the route would."""
 
 import orjson
-from overlap_api.view_reads import L1_HITS
+from prometheus_client import REGISTRY
 
 from tests.integration.conftest import Api
 
@@ -9,12 +9,12 @@ SAME = ("etag", "cache-control", "content-type", "content-length")
 
 
 def hits() -> float:
-    return L1_HITS._value.get()
+    return REGISTRY.get_sample_value("cache_hits_total", {"cache": "view_l1"}) or 0.0
 
 
 async def test_a_hit_is_the_route_s_answer_byte_for_byte(api: Api) -> None:
     token = (await api.create_event())["token"]
-    api.app.state.views.l1.forget(token)
+    api.wiring.local.views.forget(token)
     by_route = await api.client.get(f"/api/events/{token}")  # fills the L1
     before = hits()
     hot = await api.client.get(f"/api/events/{token}", params={"min_version": 1})

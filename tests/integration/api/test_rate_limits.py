@@ -1,9 +1,8 @@
-"""The route-class limits (overlap_api.rate_limits) on real Redis and PostgreSQL: each one
+"""The route-class limits (overlap_api.http.rate_limits) on real Redis and PostgreSQL: each one
 lets its threshold through and refuses the next request with a 429 problem + Retry-After;
 another client (or event) is not affected. Each test uses client addresses of its own, so
 windows left in Redis by earlier runs never count."""
 
-import dataclasses
 import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -40,8 +39,7 @@ async def limited(api: Api) -> FastAPI:
         }
     )
     app = create_app(settings)
-    app.state.resources = dataclasses.replace(api.resources, settings=settings)
-    app.state.views, app.state.caches = api.app.state.views, api.app.state.caches
+    api.share_with(app, settings)
     return app
 
 

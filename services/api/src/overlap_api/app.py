@@ -1,30 +1,35 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: the routers of every feature, the middleware around
+them, the error handlers and the OpenAPI document. Its lifespan is ``wiring.wire``."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from overlap_api.admission import Admission
-from overlap_api.caches import Caches
-from overlap_api.deadline import Deadline
-from overlap_api.errors import BodyLimit, install_error_handlers
-from overlap_api.hot_reads import HotViewReads
-from overlap_api.monitoring import MetricsMiddleware, Monitor
-from overlap_api.openapi import install_openapi
-from overlap_api.relay import KafkaPublisher, OutboxRelay, RelayConfig
-from overlap_api.resources import Resources
-from overlap_api.routes import events, export, health, me, monitor, participants, realtime
+from overlap_api.events import routes as events
+from overlap_api.http.admission import Admission
+from overlap_api.http.deadline import Deadline
+from overlap_api.http.errors import BodyLimit, install_error_handlers
+from overlap_api.http.hot_reads import HotViewReads
+from overlap_api.http.monitoring import MetricsMiddleware, Monitor
+from overlap_api.http.openapi import install_openapi
+from overlap_api.me import routes as me
+from overlap_api.ops import health, monitor
+from overlap_api.participants import routes as participants
+from overlap_api.realtime import routes as realtime
 from overlap_api.settings import Settings
-from overlap_api.view_reads import ViewReader
+from overlap_api.wiring import wire
+
+ROUTERS = (health, events, participants, me, monitor, realtime)
 
 
-def make_relay(settings: Settings) -> OutboxRelay:
-    config = RelayConfig(batch_size=settings.relay_batch_size)
-    return OutboxRelay(lambda: KafkaPublisher(settings), settings.database_url, config)
+@asynccontextmanager
+async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    async with wire(app, settings):
+        yield
 
 
 def cors_options(origins: list[str]) -> dict[str, Any]:
@@ -50,40 +55,20 @@ def cors_options(origins: list[str]) -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.resources = resources = await Resources.open(settings)
-        app.state.views = views = ViewReader(resources)
-        app.state.caches = caches = Caches(resources, views)
-        l1_task = asyncio.create_task(caches.listen_for_l1_invalidations(), name="l1-invalidation")
-        relay_task = None
-        if settings.relay_enabled:
-            relay = make_relay(settings)
-            relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
-        try:
-            yield
-        finally:
-            l1_task.cancel()
-            if relay_task:
-                relay.stop()
-                await asyncio.wait_for(relay_task, 10)
-            await resources.close()
-
     app = FastAPI(
         title="Overlap API",
         version="0.1.0",
         description="Group availability scheduling: events, participants, availability, views.",
-        lifespan=lifespan,
+        lifespan=partial(lifespan, settings=settings),
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         redoc_url=None,
+        redirect_slashes=False,  # "/api/events/" is a 404 problem, not a redirect
     )
     install_error_handlers(app)
     install_middleware(app, settings)
     install_openapi(app)
-    routers = (health, events, export, participants, me, monitor, realtime)
-    for router in (module.router for module in routers):
+    for router in (module.router for module in ROUTERS):
         app.include_router(router)
     return app
 
@@ -91,16 +76,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """The layers around the routes, innermost first (each ``add_middleware`` wraps the rest)."""
     app.add_middleware(BodyLimit)
-    app.state.monitor = Monitor()
+    app.state.monitor = monitor = Monitor()  # the monitor route reads it (``MonitorDep``)
     if settings.enable_performance_monitoring:
-        app.add_middleware(MetricsMiddleware, monitor=app.state.monitor)
+        app.add_middleware(MetricsMiddleware, monitor=monitor)
     app.add_middleware(Deadline, seconds=settings.request_timeout_s)
     app.add_middleware(  # a refusal costs no task, no deadline, no metrics
         Admission,
         max_writes=settings.max_writes_in_flight,
         max_reads=settings.max_reads_in_flight,
     )
-    timed = app.state.monitor if settings.enable_performance_monitoring else None
+    timed = monitor if settings.enable_performance_monitoring else None
     app.add_middleware(HotViewReads, monitor=timed)  # a hit does no I/O
     if settings.cors_origins:  # outermost, so hot reads get CORS headers too; none by default
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))

@@ -15,7 +15,7 @@ from overlap_shared.db import create_engine
 from overlap_shared.logs import setup_logging
 from prometheus_client import CollectorRegistry, Counter, Gauge, push_to_gateway
 
-from overlap_api.expiry import expire
+from overlap_api.ops.expiry import expire
 from overlap_api.settings import Settings
 
 log = logging.getLogger(__name__)

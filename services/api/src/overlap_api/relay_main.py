@@ -5,12 +5,14 @@ import signal
 
 from overlap_shared.logs import setup_logging
 
-from overlap_api.app import make_relay
 from overlap_api.settings import Settings
+from overlap_api.writes.relay import make_relay
 
 
 async def run(settings: Settings) -> None:
-    relay = make_relay(settings)  # its own database connection and Kafka producer
+    relay = make_relay(
+        settings, settings.relay_batch_size
+    )  # its own database connection and Kafka producer
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, relay.stop)

@@ -11,9 +11,9 @@ from overlap_shared.worker import create_broker
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from overlap_api.availability_write import GridCache
-from overlap_api.monitoring import count_sql
+from overlap_api.http.monitoring import count_sql
 from overlap_api.settings import Settings
+from overlap_api.writes.availability import GridCache
 
 
 @dataclass

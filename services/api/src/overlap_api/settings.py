@@ -17,7 +17,7 @@ class Settings(ServiceSettings):
     operator_key: str = Field(default="overlap-dev-operator-key-not-for-production", repr=False)
     jwt_secret: str = Field(default="overlap-dev-jwt-secret-not-for-production", repr=False)
     max_participants: int = Field(default=1_000, ge=1, le=10_000)
-    # Route-class limits (rate_limits.py): requests per minute; 0 turns one off.
+    # Route-class limits (http/rate_limits.py): requests per minute; 0 turns one off.
     rate_limits_enabled: bool = True
     rate_create_event_per_minute: int = Field(default=10, ge=0, le=100_000)
     rate_join_per_minute: int = Field(default=30, ge=0, le=100_000)
@@ -30,12 +30,12 @@ class Settings(ServiceSettings):
     relay_enabled: bool = True  # run the outbox relay inside this API process
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
-    # Every request is answered within this (503 + Retry-After past it); see deadline.py.
+    # Every request is answered within this (503 + Retry-After past it); see http/deadline.py.
     request_timeout_s: float = Field(default=5.0, gt=0, le=120)
     # All the Redis calls of one read wait this long in all, then it is served from
-    # PostgreSQL (see redis_gate.py).
+    # PostgreSQL (see reads/redis_gate.py).
     redis_read_budget_s: float = Field(default=1.0, gt=0, le=1.0)
-    # Requests one process works on at once; past it: 503 + Retry-After at once (admission.py).
+    # Requests one process works on at once; past it: 503 + Retry-After at once (http/admission.py).
     max_writes_in_flight: int = Field(default=256, ge=1, le=10_000)
     max_reads_in_flight: int = Field(default=512, ge=1, le=100_000)
     # Where `overlap-expire` pushes its metrics (a Prometheus Pushgateway); unset: not pushed.

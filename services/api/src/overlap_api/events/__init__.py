@@ -1,0 +1,2 @@
+"""Events: create, read (the view), edit, finalize, delete, best times, calendar file and
+CSV export."""

@@ -1,0 +1,72 @@
+"""FastAPI dependencies, typed: the wired parts of the app (``wiring``), keys from headers,
+the optional user. The only place that looks into ``app.state``."""
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request
+from overlap_shared.settings import PusherSettings
+
+from overlap_api.http.auth import user_id_from
+from overlap_api.http.errors import Unavailable
+from overlap_api.http.monitoring import Monitor
+from overlap_api.keys import TOKEN_PATTERN
+from overlap_api.reads.caches import Caches
+from overlap_api.reads.views import ViewReader
+from overlap_api.resources import Resources
+from overlap_api.wiring import Wiring, wiring_of
+
+
+def get_wiring(request: Request) -> Wiring:
+    wiring = wiring_of(request.app)
+    if wiring is None:
+        raise Unavailable("the API is starting; retry soon")
+    return wiring
+
+
+WiringDep = Annotated[Wiring, Depends(get_wiring)]
+
+
+def get_resources(wiring: WiringDep) -> Resources:
+    return wiring.resources
+
+
+def get_views(wiring: WiringDep) -> ViewReader:
+    return wiring.views
+
+
+def get_caches(wiring: WiringDep) -> Caches:
+    return wiring.caches
+
+
+def get_pusher(wiring: WiringDep) -> PusherSettings:
+    return wiring.pusher
+
+
+def get_monitor(request: Request) -> Monitor:
+    monitor: Monitor = request.app.state.monitor  # made with the app (the middleware's)
+    return monitor
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+ViewsDep = Annotated[ViewReader, Depends(get_views)]
+CachesDep = Annotated[Caches, Depends(get_caches)]
+PusherDep = Annotated[PusherSettings, Depends(get_pusher)]
+MonitorDep = Annotated[Monitor, Depends(get_monitor)]
+Token = Annotated[str, Path(pattern=TOKEN_PATTERN, description="The event's link token")]
+AdminKey = Annotated[str | None, Header(alias="X-Admin-Key", max_length=128)]
+ParticipantKey = Annotated[str | None, Header(alias="X-Participant-Key", max_length=128)]
+Authorization = Annotated[str | None, Header(max_length=4096)]
+
+
+def optional_user(resources: ResourcesDep, authorization: Authorization = None) -> str | None:
+    return user_id_from(authorization, resources.settings.jwt_secret, required=False)
+
+
+def required_user(resources: ResourcesDep, authorization: Authorization = None) -> str:
+    user = user_id_from(authorization, resources.settings.jwt_secret, required=True)
+    assert user is not None
+    return user
+
+
+OptionalUser = Annotated[str | None, Depends(optional_user)]
+RequiredUser = Annotated[str, Depends(required_user)]

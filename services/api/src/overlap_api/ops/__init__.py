@@ -1,0 +1,2 @@
+"""Operations: health and readiness, the performance monitor, cache warming and the
+retention job's deletions."""

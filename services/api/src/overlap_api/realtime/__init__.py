@@ -1,0 +1,1 @@
+"""Realtime: the Pusher client's settings and channel authorization."""

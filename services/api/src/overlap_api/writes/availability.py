@@ -1,0 +1,197 @@
+"""PUT availability in one SQL statement: the hot write path.
+
+One statement (so one round trip, and atomic on its own: it runs outside an explicit
+transaction) locks the event row and bumps its version, replaces the caller's bitmaps and
+inserts the outbox row, all or nothing. The ranges are checked against the event's slot
+grid first; the grid comes from a small per-process cache and the statement only writes
+when the event's grid still has the fingerprint the ranges were checked against (checked
+on the locked row). On a cold cache or a changed grid the statement writes nothing and
+returns the current grid: the ranges are checked again and the statement is sent once
+more (two round trips, the most a PUT takes).
+
+The outbox payload is the ``AvailabilityChanged`` message as ``events.encode`` renders it,
+with the new version and the participant's id spliced in by the statement.
+"""
+
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from overlap_shared import events
+from overlap_shared.bitmaps import (
+    RangeError,
+    check_disjoint,
+    check_range_budget,
+    ranges_to_bits,
+    to_bytes,
+)
+from overlap_shared.slots import SlotGrid
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from overlap_api.http.errors import EventNotFound, Forbidden
+from overlap_api.keys import MAX_KEY_LENGTH, key_hash
+from overlap_api.participants.lookup import NOT_A_PARTICIPANT
+from overlap_api.participants.schemas import AvailabilityPut
+
+GRID = (
+    "md5(concat_ws('|', {t}.timezone, {t}.kind, {t}.dates::text, {t}.weekdays::text, "
+    "{t}.day_start, {t}.day_end, {t}.slot_minutes))"
+)
+PUT_STATEMENT = text(f"""
+with cur as (
+  select id, timezone, kind, dates, weekdays, day_start, day_end, slot_minutes,
+         {GRID.format(t="events")} as grid
+  from events where token = :token
+), me as (
+  select p.id from participants p join cur on p.event_id = cur.id
+  where p.key_hash = :key_hash
+), ev as (
+  update events e set version = e.version + 1, updated_at = now()
+  from me
+  where e.token = :token and {GRID.format(t="e")} = :grid
+  returning e.id, e.version
+), upd as (
+  update participants p set available = :available, if_needed = :if_needed, updated_at = now()
+  from ev, me where p.id = me.id
+  returning p.id
+), ob as (
+  insert into outbox (message_id, topic, key, payload, headers)
+  select :message_id, :topic, convert_to(ev.id::text, 'UTF8'),
+         convert_to(:head || ev.version::text || :middle || upd.id::text || :tail, 'UTF8'),
+         '{{"type": "AvailabilityChanged"}}'::jsonb
+  from ev, upd
+  returning 1
+)
+select cur.id as event_id, cur.grid, cur.timezone, cur.kind, cur.dates, cur.weekdays,
+       cur.day_start, cur.day_end, cur.slot_minutes, (select id from me) as participant_id,
+       (select version from ev) as new_version, (select id from upd) as written,
+       (select count(*) from ob) as queued
+from cur
+""")
+VERSION_MARK = 987_654_321_987  # placeholders rendered by events.encode, then cut out
+PERSON_MARK = uuid.UUID(int=0xC0FFEE)
+
+
+@dataclass(frozen=True)
+class KnownGrid:
+    """An event's grid as last read, with the fingerprint the statement checks."""
+
+    event_id: uuid.UUID
+    fingerprint: str
+    grid: SlotGrid
+    missing: tuple[int, ...]
+
+
+class GridCache:
+    """Token → :class:`KnownGrid`, the most recently used ``size`` events (per process)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._known: OrderedDict[str, KnownGrid] = OrderedDict()
+
+    def get(self, token: str) -> KnownGrid | None:
+        known = self._known.get(token)
+        if known is not None:
+            self._known.move_to_end(token)
+        return known
+
+    def put(self, token: str, known: KnownGrid) -> None:
+        self._known[token] = known
+        self._known.move_to_end(token)
+        while len(self._known) > self.size:
+            self._known.popitem(last=False)
+
+
+def bitmaps(body: AvailabilityPut, known: KnownGrid) -> tuple[int, int] | None:
+    """The two bitsets of a PUT body on this grid; None when a range does not fit or there
+    are too many (the transactional path then answers, with its order of errors) (pure)."""
+    n = known.grid.slot_count
+    try:
+        available = ranges_to_bits(body.available, n, known.missing)
+        if_needed = ranges_to_bits(body.if_needed, n, known.missing)
+        check_disjoint(available, if_needed)
+        check_range_budget(available, if_needed)  # bounds the view (README, "View engine")
+    except RangeError:
+        return None
+    return available, if_needed
+
+
+def payload_parts(
+    event_id: uuid.UUID, token: str, available: int, if_needed: int
+) -> tuple[uuid.UUID, str, str, str]:
+    """The message id and the encoded message cut around its version and participant id."""
+    data = events.AvailabilityChangedData(
+        participant_id=PERSON_MARK,
+        available_slots=available.bit_count(),
+        if_needed_slots=if_needed.bit_count(),
+    )
+    msg = events.AvailabilityChanged(
+        event_id=event_id, token=token, version=VERSION_MARK, data=data
+    )
+    encoded = events.encode(msg).decode()
+    head, rest = encoded.split(str(VERSION_MARK), 1)
+    middle, tail = rest.split(str(PERSON_MARK), 1)
+    return msg.id, head, middle, tail
+
+
+def known_grid(row: Any) -> KnownGrid:
+    grid = SlotGrid(
+        row.kind,
+        tuple(row.dates) if row.dates is not None else None,
+        tuple(row.weekdays) if row.weekdays is not None else None,
+        row.day_start,
+        row.day_end,
+        row.slot_minutes,
+        row.timezone,
+    )
+    return KnownGrid(row.event_id, row.grid, grid, grid.missing())
+
+
+async def put_availability(
+    conn: AsyncConnection,
+    grids: GridCache,
+    token: str,
+    participant_key: str | None,
+    body: AvailabilityPut,
+    topic: str,
+) -> tuple[int, int, int] | None:
+    """Replace the caller's availability: (new version, available bits, if-needed bits).
+    404 and 403 as the transactional path; None when the request is not a plain valid PUT
+    (no key, a range off the grid): the transactional path answers it then."""
+    if not participant_key or len(participant_key) > MAX_KEY_LENGTH:
+        return None
+    digest = key_hash(participant_key)
+    known = grids.get(token)
+    for _ in range(2):
+        bits = bitmaps(body, known) if known is not None else None
+        params = {"token": token, "key_hash": digest, "topic": topic}
+        row = (
+            await conn.execute(PUT_STATEMENT, params | _write_params(token, known, bits))
+        ).first()
+        if row is None:
+            raise EventNotFound()
+        if row.participant_id is None:
+            raise Forbidden(NOT_A_PARTICIPANT)
+        if bits is not None and row.written is not None:
+            return int(row.new_version), *bits
+        fresh = known_grid(row)  # cold cache, a changed grid, or ranges off the cached grid
+        grids.put(token, fresh)
+        if known is not None and bits is None and fresh.fingerprint == known.fingerprint:
+            return None  # off the current grid indeed
+        known = fresh
+    return None  # the grid changed twice in a row: let the transactional path answer
+
+
+def _write_params(token: str, known: KnownGrid | None, bits: tuple[int, int] | None) -> dict:
+    """The statement's values for a write, or ones that write nothing (no known grid)."""
+    if known is None or bits is None:  # the fingerprint never matches: only reads the grid
+        return dict(grid="", available=b"", if_needed=b"", message_id=uuid.uuid4(),
+                    head="", middle="", tail="")  # fmt: skip
+    available, if_needed = bits
+    n = known.grid.slot_count
+    message_id, head, middle, tail = payload_parts(known.event_id, token, available, if_needed)
+    return dict(grid=known.fingerprint, available=to_bytes(available, n),
+                if_needed=to_bytes(if_needed, n), message_id=message_id,
+                head=head, middle=middle, tail=tail)  # fmt: skip

@@ -1,0 +1,225 @@
+"""The transactional-outbox relay: moves committed domain events from PostgreSQL to Kafka.
+
+One relay is active at a time: it holds a session advisory lock on a dedicated connection,
+which also LISTENs for the outbox trigger's NOTIFY (with a polling fallback). A relay that
+dies loses the lock with its connection and a waiting relay takes over. A batch is one
+transaction on that connection with one statement: it deletes the oldest rows (``seq``
+order, ``FOR UPDATE SKIP LOCKED``) returning them; they are sent in ``seq`` order through
+the idempotent producer (``acks=all``) and the transaction commits only after Kafka
+acknowledged every one of them (a failure rolls it back: the rows are back), so delivery
+is at least once and per-event order holds (writes to one event serialize on its row, so
+their outbox rows are numbered in commit order). The backlog gauges are read at most once
+a second, not per batch.
+
+Run it inside the API process (``RELAY_ENABLED``, default on) or alone: ``overlap-relay``.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from overlap_shared.db import parse_database_url
+from overlap_shared.settings import ServiceSettings
+from prometheus_client import Counter, Gauge, Histogram
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = 0x0F1A9_0B0C  # pg advisory lock id of the relay
+CHANNEL = "overlap_outbox"
+JSON = b"application/json"
+
+BACKLOG = Gauge("outbox_backlog", "Rows waiting in the outbox")
+OLDEST_AGE = Gauge("outbox_oldest_age_seconds", "Age of the oldest outbox row")
+LEADER = Gauge("outbox_relay_leader", "1 while this process is the active relay")
+PUBLISHED = Counter("outbox_published_total", "Outbox rows acknowledged by Kafka")
+FAILURES = Counter("outbox_publish_failures_total", "Batches that failed to publish")
+COMMIT_TO_ACK = Histogram(
+    "outbox_commit_to_ack_seconds",
+    "From the writing transaction's start to Kafka's acknowledgement of its event",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+CLAIM = (
+    "delete from outbox where seq in "
+    "(select seq from outbox order by seq limit $1 for update skip locked) "
+    "returning seq, topic, key, payload, headers ->> 'type', extract(epoch from created_at)"
+)
+STATS = "select count(*), extract(epoch from now() - min(created_at)) from outbox"
+
+
+@dataclass
+class RelayConfig:
+    batch_size: int = 500
+    poll_interval_s: float = 1.0
+    retry_backoff_s: float = 0.5
+    max_backoff_s: float = 5.0
+    reconnect_after_failures: int = 3
+    stats_interval_s: float = 1.0
+
+
+class Publisher(Protocol):
+    """What the relay publishes through (a fresh one after a run of failures)."""
+
+    async def connect(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(
+        self, payload: bytes, topic: str, key: bytes, message_type: str
+    ) -> Awaitable[object]:
+        """Queue one record; the awaitable resolves when Kafka acknowledged it."""
+        ...
+
+
+class KafkaPublisher:
+    """aiokafka's producer, idempotent with ``acks=all``, records queued without a wait each
+    (no per-message framework work: the relay's cost per row is the producer's)."""
+
+    def __init__(self, settings: ServiceSettings, service: str = "relay") -> None:
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=f"overlap-{service}-{socket.gethostname()}-{os.getpid()}",
+            enable_idempotence=True,
+            acks="all",
+            request_timeout_ms=10_000,
+        )
+
+    async def connect(self) -> None:
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        await self.producer.stop()
+
+    async def publish(
+        self, payload: bytes, topic: str, key: bytes, message_type: str
+    ) -> Awaitable[object]:
+        headers = [("type", message_type.encode()), ("content-type", JSON)]
+        return await self.producer.send(topic, payload, key=key, headers=headers)
+
+
+class OutboxRelay:
+    """Publishes through a publisher of its own, made by ``new_publisher``: after a run of
+    failed batches it is replaced, since an idempotent producer can be left unusable (for
+    example ``OutOfOrderSequenceNumber`` after the broker lost its producer state)."""
+
+    def __init__(
+        self, new_publisher: Callable[[], Publisher], database_url: str, config: RelayConfig
+    ) -> None:
+        self.new_publisher, self.config = new_publisher, config
+        self.publisher: Publisher | None = None
+        self._dsn = parse_database_url(database_url).url.set(drivername="postgresql")
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._stats_due = 0.0
+
+    async def run(self) -> None:
+        """Wait for leadership, relay while leader; repeat until stopped."""
+        while not self._stopping.is_set():
+            try:
+                await self._lead()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("relay lost its database connection: %s", exc)
+            finally:
+                LEADER.set(0)
+            await self._sleep(self.config.poll_interval_s)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def _lead(self) -> None:
+        dsn = self._dsn.render_as_string(hide_password=False)
+        conn = await asyncpg.connect(
+            dsn, server_settings={"application_name": "overlap-relay"}, command_timeout=10
+        )
+        try:
+            while not await conn.fetchval("select pg_try_advisory_lock($1)", LOCK_KEY):
+                if await self._sleep(self.config.poll_interval_s):
+                    return
+            LEADER.set(1)
+            log.info("relay is active")
+            await conn.add_listener(CHANNEL, lambda *_: self._wake.set())
+            await self._relay_while_leader(conn)
+        finally:
+            await self._drop_publisher()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 2)
+
+    async def _relay_while_leader(self, conn: asyncpg.Connection) -> None:
+        backoff, failures = self.config.retry_backoff_s, 0
+        while not self._stopping.is_set():
+            if conn.is_closed():
+                return
+            try:
+                sent = await self.relay_once(conn)
+                backoff, failures = self.config.retry_backoff_s, 0
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                raise  # the connection (and the lock with it) is gone: lead again
+            except Exception as exc:  # Kafka down, timeouts: keep rows, retry later
+                FAILURES.inc()
+                failures += 1
+                log.warning("publishing the outbox failed, retrying in %.1fs: %s", backoff, exc)
+                if failures % self.config.reconnect_after_failures == 0:
+                    await self._drop_publisher()
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, self.config.max_backoff_s)
+                continue
+            if sent < self.config.batch_size:
+                await self._sleep(self.config.poll_interval_s)
+
+    async def _publisher(self) -> Publisher:
+        if self.publisher is None:
+            publisher = self.new_publisher()
+            await publisher.connect()
+            self.publisher = publisher
+        return self.publisher
+
+    async def _drop_publisher(self) -> None:
+        publisher, self.publisher = self.publisher, None
+        if publisher is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(publisher.stop(), 5)
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep until woken (NOTIFY, stop) or ``seconds`` pass; True when stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+        return self._stopping.is_set()
+
+    async def relay_once(self, conn: asyncpg.Connection) -> int:
+        """Publish one batch of outbox rows; returns how many were acknowledged."""
+        async with conn.transaction():
+            rows = sorted(await conn.fetch(CLAIM, self.config.batch_size))
+            if rows:
+                publisher = await self._publisher()
+                futures = [
+                    await publisher.publish(payload, topic, key, message_type or "")
+                    for _, topic, key, payload, message_type, _ in rows
+                ]
+                await asyncio.wait_for(asyncio.gather(*futures), 30)
+        if rows:
+            acked = time.time()
+            PUBLISHED.inc(len(rows))
+            for row in rows:
+                COMMIT_TO_ACK.observe(max(0.0, acked - float(row[5])))
+        if time.monotonic() >= self._stats_due:  # the gauges, not on every batch
+            self._stats_due = time.monotonic() + self.config.stats_interval_s
+            count, oldest = await conn.fetchrow(STATS)
+            BACKLOG.set(count)
+            OLDEST_AGE.set(float(oldest or 0))
+        return len(rows)
+
+
+def make_relay(settings: ServiceSettings, batch_size: int) -> OutboxRelay:
+    """A relay with its own database connection and Kafka producer."""
+    config = RelayConfig(batch_size=batch_size)
+    return OutboxRelay(lambda: KafkaPublisher(settings), settings.database_url, config)

@@ -1,0 +1,38 @@
+"""A request still unanswered at the deadline gets a 503 with Retry-After; others pass."""
+
+import asyncio
+
+import httpx
+from fastapi import FastAPI
+from overlap_api.http.deadline import Deadline
+from overlap_api.http.errors import install_error_handlers
+
+
+async def test_a_request_past_the_deadline_is_a_503_and_its_work_is_cancelled() -> None:
+    cancelled = asyncio.Event()
+    app = FastAPI()
+    install_error_handlers(app)
+    app.add_middleware(Deadline, seconds=0.2)
+
+    @app.get("/slow")
+    async def slow() -> dict[str, str]:
+        try:
+            await asyncio.sleep(60)  # a paused PostgreSQL
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return {"never": "reached"}
+
+    @app.get("/fast")
+    async def fast() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=30) as client:
+        r = await client.get("/slow")
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "2"
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "no answer within 0.2 s" in r.json()["detail"]
+        await asyncio.wait_for(cancelled.wait(), 5)  # the work was cancelled (in the background)
+        assert (await client.get("/fast")).json() == {"ok": "yes"}

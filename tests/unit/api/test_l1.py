@@ -1,0 +1,35 @@
+from overlap_api.reads.l1 import VersionedL1
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_entries_expire() -> None:
+    clock = Clock()
+    l1: VersionedL1[bytes] = VersionedL1(ttl_s=2, max_entries=10, clock=clock)
+    l1.put("t", 3, b"v3")
+    assert l1.get("t") == (3, b"v3")
+    clock.now = 2.5
+    assert l1.get("t") is None
+
+
+def test_an_announced_version_evicts_and_refuses_older_views() -> None:
+    l1: VersionedL1[bytes] = VersionedL1(ttl_s=60, max_entries=10, clock=Clock())
+    l1.put("t", 3, b"v3")
+    l1.forget("t", 5)
+    assert l1.get("t") is None
+    assert not l1.put("t", 4, b"v4")  # a read that raced the announcement
+    assert l1.put("t", 5, b"v5") and l1.get("t") == (5, b"v5")
+
+
+def test_size_is_bounded() -> None:
+    l1: VersionedL1[bytes] = VersionedL1(ttl_s=60, max_entries=3, clock=Clock())
+    for i in range(10):
+        l1.put(f"t{i}", 1, b"x")
+        l1.forget(f"f{i}", i)
+    assert len(l1) == 3 and l1.get("t9") == (1, b"x") and l1.get("t0") is None
