@@ -68,7 +68,7 @@ restore() {
   log "$PG_DB is the restored database at $(elapsed "$start") ms (the one it replaced: ${PG_DB}_replaced)"
   DATABASE_URL=$(db_url "$PG_DB") "$PY" -m overlap_shared.clear_caches >&2
   log "caches cleared at $(elapsed "$start") ms"
-  DATABASE_URL=$(db_url "$PG_DB") "$PY" -m overlap_api.warm \
+  DATABASE_URL=$(db_url "$PG_DB") "$PY" -m overlap_api.ops.warm \
     --limit "${RESTORE_WARM_LIMIT:-1000}" --rate "${RESTORE_WARM_RATE:-200}" >/dev/null
   log "restore done in $(elapsed "$start") ms: caches cleared, views warmed, pages follow"
 }
