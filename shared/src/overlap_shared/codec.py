@@ -1,0 +1,260 @@
+"""Bytes to messages and back: the one place that says what is malformed or unknown.
+
+Two ways in, one verdict. :func:`decode` / :func:`decode_view` validate a whole message
+with pydantic. A worker that needs only the envelope of most records reads it with
+:func:`read_head`, whose fast path recognises the compact JSON our producers write with
+plain ``orjson`` and a few checks; anything it is not sure of goes through the full decode,
+so a record is refused with the same error either way. :func:`decode_all` validates the
+bodies of a whole batch in one pydantic call, falling back to one call per record to say
+which record is wrong. Duplicate keys in any JSON object make a message malformed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Generic, TypeVar
+from uuid import UUID
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+
+from overlap_shared.messages import (
+    DOMAIN_EVENT_TYPES,
+    MAX_MESSAGE_BYTES,
+    SCHEMA_VERSION,
+    VIEW_TYPES,
+    DomainEvent,
+    Envelope,
+    Message,
+    ViewMessage,
+    ViewRefreshed,
+    domain_event_adapter,
+    view_message_adapter,
+)
+
+# Envelope fields that have defaults for producers but must be present on the wire: a
+# message without its id would get a fresh one on every replay and defeat dedup.
+_WIRE_REQUIRED: Final = frozenset({"id", "type", "schema_version", "occurred_at", "data"})
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+class MessageError(ValueError):
+    """A message a consumer cannot process; it belongs in the dead-letter topic."""
+
+
+class UnknownMessage(MessageError):
+    """Well-formed JSON, but a ``type`` or ``schema_version`` this code does not know."""
+
+
+class MalformedMessage(MessageError):
+    """Not JSON, or does not match the schema of its type (the cause is chained)."""
+
+
+M = TypeVar("M", bound=Envelope)
+
+
+@dataclass(frozen=True)
+class Catalogue(Generic[M]):
+    """The message types of one topic, and the adapter that validates them."""
+
+    types: frozenset[str]
+    adapter: TypeAdapter[M]
+    batch: TypeAdapter[list[M]]
+
+
+DOMAIN: Final[Catalogue[DomainEvent]] = Catalogue(
+    frozenset(DOMAIN_EVENT_TYPES), domain_event_adapter, TypeAdapter(list[DomainEvent])
+)
+VIEWS: Final[Catalogue[ViewMessage]] = Catalogue(
+    VIEW_TYPES, view_message_adapter, TypeAdapter(list[ViewMessage])
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The envelope fields a worker routes on, read without validating the body."""
+
+    type: str
+    event_id: UUID
+    token: str
+    version: int
+    occurred_at: float  # seconds since the epoch
+
+    @classmethod
+    def of(cls, msg: Envelope) -> Head:
+        at = msg.occurred_at.timestamp()
+        return cls(msg.type, msg.event_id, msg.token, msg.version, at)
+
+
+def encode(msg: Message) -> bytes:
+    """Compact JSON bytes of a domain event or view message."""
+    return orjson.dumps(msg.model_dump(mode="json"))
+
+
+def kafka_key(msg: Message) -> bytes:
+    """The Kafka record key: the aggregate event id, so one event's messages stay ordered."""
+    return str(msg.event_id).encode()
+
+
+def decode(raw: bytes | str | None) -> DomainEvent:
+    """Parse and validate a domain-topic message (a Kafka record's value).
+
+    Raises :class:`UnknownMessage` for an unknown ``type``/``schema_version`` and
+    :class:`MalformedMessage` for anything else invalid, including ``None`` (a tombstone),
+    values over :data:`MAX_MESSAGE_BYTES` and duplicate keys. Stricter than constructing a
+    model: JSON types must match (no ``"3"`` for an int) and envelope fields that have
+    defaults for producers (``id``, ``schema_version``, ``occurred_at``, ``data``) must be
+    present.
+    """
+    return decode_with(DOMAIN, raw)
+
+
+def decode_view(raw: bytes | str | None) -> ViewRefreshed:
+    """Parse and validate a views-topic message (same errors as :func:`decode`)."""
+    return decode_with(VIEWS, raw)
+
+
+def decode_with(catalogue: Catalogue[M], raw: bytes | str | None) -> M:
+    """:func:`decode` for the types of ``catalogue``."""
+    raw = _check_record(raw)
+    _reject_duplicates(raw, _loads(raw))
+    try:
+        msg = catalogue.adapter.validate_json(raw, strict=True)
+    except ValidationError as exc:
+        raise _classify(exc, raw, catalogue.types) from exc
+    return _check_wire_fields(msg)
+
+
+def decode_all(catalogue: Catalogue[M], raws: list[bytes]) -> list[M | MessageError]:
+    """Each of ``raws`` (values :func:`read_head` accepted) decoded, or why it is not."""
+    if not raws:
+        return []
+    try:  # each value is one JSON object (read_head parsed it): the join is one array
+        batch = catalogue.batch.validate_json(b"[" + b",".join(raws) + b"]", strict=True)
+    except ValidationError:
+        return [_decode_or_error(catalogue, raw) for raw in raws]
+    return [_wire_or_error(msg) for msg in batch]
+
+
+def read_head(catalogue: Catalogue[Any], raw: bytes | str | None) -> Head:
+    """The envelope of ``raw``; raises :class:`MessageError` as :func:`decode` would on a
+    bad envelope (a body of a type the caller skips is not validated)."""
+    raw = _check_record(raw)
+    head = _fast_head(catalogue, raw)
+    return head if head is not None else Head.of(decode_with(catalogue, raw))
+
+
+def _fast_head(catalogue: Catalogue[Any], raw: bytes | str) -> Head | None:
+    """The head of a message as our producers write it; None when not sure."""
+    obj = _loads(raw)
+    if not isinstance(obj, dict) or not obj.keys() >= _WIRE_REQUIRED:
+        return None
+    _reject_duplicates(raw, obj)
+    kind, schema, version = obj["type"], obj["schema_version"], obj.get("version")
+    token, event_id, at = obj.get("token"), obj.get("event_id"), obj["occurred_at"]
+    if kind not in catalogue.types or type(schema) is not int or schema != SCHEMA_VERSION:
+        return None
+    if type(version) is not int or version < 1 or not isinstance(token, str):
+        return None
+    if not _TOKEN.fullmatch(token) or not isinstance(event_id, str) or len(event_id) != 36:
+        return None
+    if not isinstance(at, str) or not 20 <= len(at) <= 32 or at[10] != "T":
+        return None
+    try:
+        moment, uid = datetime.fromisoformat(at), UUID(event_id)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return Head(kind, uid, token, version, moment.timestamp())
+
+
+def _loads(raw: bytes | str) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None  # pydantic says why, in the words the dead-letter headers use
+
+
+def _reject_duplicates(raw: bytes | str, obj: Any) -> None:
+    """MalformedMessage when any object in ``raw`` repeats a key (JSON parsers keep one of
+    them silently). Compact JSON that re-serialises to itself has none: one comparison."""
+    if obj is None or orjson.dumps(obj) == (raw if isinstance(raw, bytes) else raw.encode()):
+        return
+    json.loads(raw, object_pairs_hook=_unique_keys)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        names = [name for name, _ in pairs]
+        twice = next(name for i, name in enumerate(names) if name in names[:i])
+        raise MalformedMessage(f"duplicate key: {twice!r}")
+    return obj
+
+
+def _decode_or_error(catalogue: Catalogue[M], raw: bytes) -> M | MessageError:
+    try:
+        return decode_with(catalogue, raw)
+    except MessageError as exc:
+        return exc
+
+
+def _wire_or_error(msg: M) -> M | MessageError:
+    try:
+        return _check_wire_fields(msg)
+    except MessageError as exc:
+        return exc
+
+
+def _check_record(raw: bytes | str | None) -> bytes | str:
+    if raw is None:
+        raise MalformedMessage("record has no value (a tombstone)")
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_MESSAGE_BYTES:
+        raise MalformedMessage(f"oversize: {size} bytes, the limit is {MAX_MESSAGE_BYTES}")
+    return raw
+
+
+def _check_wire_fields(msg: M) -> M:
+    missing = _WIRE_REQUIRED - msg.model_fields_set
+    if missing:
+        raise MalformedMessage(f"missing envelope field(s): {', '.join(sorted(missing))}")
+    return msg
+
+
+def _classify(exc: ValidationError, raw: bytes | str, known: frozenset[str]) -> MessageError:
+    """Turn a validation failure into UnknownMessage or MalformedMessage."""
+    for err in exc.errors(include_url=False, include_input=False):
+        kind, loc = err["type"], err["loc"]
+        if kind == "union_tag_invalid":
+            return UnknownMessage(f"unknown message type: {_peek(raw, 'type')!r}")
+        if kind == "literal_error" and loc and loc[-1] == "type":
+            return UnknownMessage(f"unknown message type: {_peek(raw, 'type')!r}")
+        if kind == "literal_error" and loc and loc[-1] == "schema_version":
+            msg_type = _peek(raw, "type")
+            if msg_type in known:
+                version = _peek(raw, "schema_version")
+                return UnknownMessage(f"unsupported schema_version {version!r} of {msg_type}")
+    return MalformedMessage(f"invalid message: {_summary(exc)}")
+
+
+def _summary(exc: ValidationError, shown: int = 3) -> str:
+    """The first errors, one line each, without the input (it is in the message itself)."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False)[:shown]:
+        where = ".".join(str(part) for part in err["loc"])
+        parts.append(f"{where + ': ' if where else ''}{err['msg']} [{err['type']}]")
+    more = exc.error_count() - shown
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _peek(raw: bytes | str, field: str) -> Any:
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return obj.get(field) if isinstance(obj, dict) else None
