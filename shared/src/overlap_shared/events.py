@@ -28,7 +28,7 @@ wrong types). Both are
 ``ValueError`` subclasses of :class:`MessageError`; consumers send such messages to their
 dead-letter topic (``overlap_shared.dead_letters``) and go on with the next one.
 
-Compatibility rules (``tests/unit/golden/*.json`` pin the wire format):
+Compatibility rules (``tests/unit/shared/golden/*.json`` pin the wire format):
 
 * Adding an *optional* field (with a default) to an envelope or ``data`` model is
   compatible, but deploy consumers before producers: models use ``extra="forbid"``, so
