@@ -1,34 +1,34 @@
 """Bytes to messages and back: the one place that says what is malformed or unknown.
 
 Two ways in, one verdict. :func:`decode` / :func:`decode_view` validate a whole message
-with pydantic. A worker that needs only the envelope of most records reads it with
-:func:`read_head`, whose fast path recognises the compact JSON our producers write with
-plain ``orjson`` and a few checks; anything it is not sure of goes through the full decode,
-so a record is refused with the same error either way. :func:`decode_all` validates the
-bodies of a whole batch in one pydantic call, falling back to one call per record to say
-which record is wrong. Duplicate keys in any JSON object make a message malformed.
+with pydantic. A worker reads a batch in steps instead (``overlap_shared.intake``):
+:func:`peek_type` finds each record's type with a plain ``orjson`` parse, so records of
+types the worker skips cost nothing more; :func:`read_heads` validates the envelopes
+(:class:`Head`) and :func:`decode_all` the whole messages of a batch, each in one pydantic
+call, falling back to one call per record to say which record is wrong, with the error
+:func:`decode` would give. Duplicate keys in any JSON object make a message malformed.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, Literal, TypeVar
 from uuid import UUID
 
 import orjson
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from overlap_shared.messages import (
     DOMAIN_EVENT_TYPES,
     MAX_MESSAGE_BYTES,
-    SCHEMA_VERSION,
     VIEW_TYPES,
     DomainEvent,
     Envelope,
     Message,
+    PublicToken,
+    UtcDatetime,
+    Version,
     ViewMessage,
     ViewRefreshed,
     domain_event_adapter,
@@ -38,7 +38,6 @@ from overlap_shared.messages import (
 # Envelope fields that have defaults for producers but must be present on the wire: a
 # message without its id would get a fresh one on every replay and defeat dedup.
 _WIRE_REQUIRED: Final = frozenset({"id", "type", "schema_version", "occurred_at", "data"})
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class MessageError(ValueError):
@@ -73,20 +72,37 @@ VIEWS: Final[Catalogue[ViewMessage]] = Catalogue(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Head:
-    """The envelope fields a worker routes on, read without validating the body."""
+class Head(BaseModel):
+    """The envelope of a message, validated without its body (``data`` must be there)."""
 
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: UUID
     type: str
+    schema_version: Literal[1]
+    occurred_at: UtcDatetime
     event_id: UUID
-    token: str
-    version: int
-    occurred_at: float  # seconds since the epoch
+    token: PublicToken
+    version: Version
+    data: dict[str, Any]
 
     @classmethod
     def of(cls, msg: Envelope) -> Head:
-        at = msg.occurred_at.timestamp()
-        return cls(msg.type, msg.event_id, msg.token, msg.version, at)
+        """The head of a decoded message."""
+        fields = {name: getattr(msg, name) for name in _HEAD_FIELDS}
+        return cls.model_construct(**fields, data={})
+
+
+_HEAD_FIELDS: Final = (
+    "id",
+    "type",
+    "schema_version",
+    "occurred_at",
+    "event_id",
+    "token",
+    "version",
+)
+_HEADS: Final = TypeAdapter(list[Head])
 
 
 def encode(msg: Message) -> bytes:
@@ -129,47 +145,60 @@ def decode_with(catalogue: Catalogue[M], raw: bytes | str | None) -> M:
 
 
 def decode_all(catalogue: Catalogue[M], raws: list[bytes]) -> list[M | MessageError]:
-    """Each of ``raws`` (values :func:`read_head` accepted) decoded, or why it is not."""
+    """Each of ``raws`` (JSON objects, see :func:`peek_type`) decoded, or why it is not."""
     if not raws:
         return []
-    try:  # each value is one JSON object (read_head parsed it): the join is one array
+    try:  # each value is one JSON object (peek_type parsed it): the join is one array
         batch = catalogue.batch.validate_json(b"[" + b",".join(raws) + b"]", strict=True)
     except ValidationError:
         return [_decode_or_error(catalogue, raw) for raw in raws]
     return [_wire_or_error(msg) for msg in batch]
 
 
-def read_head(catalogue: Catalogue[Any], raw: bytes | str | None) -> Head:
-    """The envelope of ``raw``; raises :class:`MessageError` as :func:`decode` would on a
-    bad envelope (a body of a type the caller skips is not validated)."""
-    raw = _check_record(raw)
-    head = _fast_head(catalogue, raw)
-    return head if head is not None else Head.of(decode_with(catalogue, raw))
-
-
-def _fast_head(catalogue: Catalogue[Any], raw: bytes | str) -> Head | None:
-    """The head of a message as our producers write it; None when not sure."""
-    obj = _loads(raw)
-    if not isinstance(obj, dict) or not obj.keys() >= _WIRE_REQUIRED:
-        return None
-    _reject_duplicates(raw, obj)
-    kind, schema, version = obj["type"], obj["schema_version"], obj.get("version")
-    token, event_id, at = obj.get("token"), obj.get("event_id"), obj["occurred_at"]
-    if kind not in catalogue.types or type(schema) is not int or schema != SCHEMA_VERSION:
-        return None
-    if type(version) is not int or version < 1 or not isinstance(token, str):
-        return None
-    if not _TOKEN.fullmatch(token) or not isinstance(event_id, str) or len(event_id) != 36:
-        return None
-    if not isinstance(at, str) or not 20 <= len(at) <= 32 or at[10] != "T":
-        return None
+def read_heads(catalogue: Catalogue[Any], raws: list[bytes]) -> list[Head | MessageError]:
+    """The envelope of each of ``raws`` (parsed JSON objects of ``catalogue``'s types),
+    validated in one pydantic call; a record whose envelope is wrong gets the error
+    :func:`decode` gives it."""
+    if not raws:
+        return []
     try:
-        moment, uid = datetime.fromisoformat(at), UUID(event_id)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    return Head(kind, uid, token, version, moment.timestamp())
+        heads = _HEADS.validate_json(b"[" + b",".join(raws) + b"]", strict=True)
+    except ValidationError:
+        return [_head_or_error(catalogue, raw) for raw in raws]
+    known = catalogue.types
+    return [
+        h if h.type in known else _head_or_error(catalogue, r)
+        for h, r in zip(heads, raws, strict=True)
+    ]
+
+
+def _head_or_error(catalogue: Catalogue[Any], raw: bytes) -> Head | MessageError:
+    try:
+        head = Head.model_validate_json(raw, strict=True)
+        if head.type in catalogue.types:
+            return head
+    except ValidationError:
+        pass
+    try:  # the canonical error (or, should pydantic accept it after all, its head)
+        return Head.of(decode_with(catalogue, raw))
+    except MessageError as exc:
+        return exc
+
+
+def peek_type(raw: bytes | None) -> tuple[str | None, Any]:
+    """The ``type`` of a record's value and the parsed value, without validating
+    anything (``(None, ...)`` when it has none)."""
+    if raw is None or len(raw) > MAX_MESSAGE_BYTES:
+        return None, None
+    obj = _loads(raw)
+    kind = obj.get("type") if isinstance(obj, dict) else None
+    return (kind if isinstance(kind, str) else None), obj
+
+
+def check_duplicates(raw: bytes, obj: Any) -> None:
+    """Raise :class:`MalformedMessage` when an object of ``raw`` (parsed as ``obj``)
+    repeats a key."""
+    _reject_duplicates(raw, obj)
 
 
 def _loads(raw: bytes | str) -> Any:

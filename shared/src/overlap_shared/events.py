@@ -18,7 +18,7 @@ no admin/participant keys and no hashes of them.
 This module is the catalogue's public face: the models live in ``messages`` and the
 codec in ``codec``; both are re-exported here. Use :func:`encode` to produce bytes and
 :func:`decode` / :func:`decode_view` to read them (workers read the envelope first with
-:func:`~overlap_shared.codec.read_head`). Decoding is the one place that classifies a
+:func:`~overlap_shared.codec.read_heads`). Decoding is the one place that classifies a
 record's value: it raises
 :class:`UnknownMessage` for a type or ``schema_version`` this code does not know, and
 :class:`MalformedMessage` for anything else that cannot be a message (no value at all — a

@@ -4,13 +4,15 @@ skip what does not concern the worker, decode the bodies it needs, count it all.
 A worker states its :class:`Interest`: the types it acts on and, of those, the ones whose
 body it reads. A record is then, in this order:
 
-* **dead-lettered** when its envelope cannot be read (``codec.read_head``: malformed,
-  unknown type or schema version, duplicate keys), or when a body it needs is invalid;
-* **skipped** when its type is known but not one the worker acts on (its body is never
-  parsed, so a malformed body of such a type is not this group's to report);
+* **skipped** when its ``type`` (found by ``codec.peek_type``, a plain JSON parse) is
+  known but not one the worker acts on: nothing more is read of it, so a malformed
+  message of such a type is not this group's to report;
+* **dead-lettered** when it has no type this catalogue knows, repeats a key, or its
+  envelope (or, for the types whose body is wanted, its body) is invalid;
 * **read** otherwise: an :class:`Inbound` with its head and, when asked for, its body.
 
-Bodies of one batch are validated in one pydantic call (``codec.decode_all``). Every
+The envelopes of a batch are validated in one pydantic call (``codec.read_heads``) and
+the wanted bodies in another (``codec.decode_all``). Every
 dead letter of every worker goes through :meth:`Intake.park`: one counter
 (``worker_dead_lettered_total{group,reason}``), one log line.
 """
@@ -18,7 +20,7 @@ dead letter of every worker goes through :meth:`Intake.park`: one counter
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic
+from typing import Any, Generic
 
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter
@@ -27,10 +29,14 @@ from overlap_shared.codec import (
     Catalogue,
     Head,
     M,
+    MalformedMessage,
     MessageError,
     UnknownMessage,
+    check_duplicates,
     decode_all,
-    read_head,
+    decode_with,
+    peek_type,
+    read_heads,
 )
 from overlap_shared.dead_letters import Record, dead_letter, reason
 
@@ -68,37 +74,50 @@ class Intake(Generic[M]):
 
     def __init__(self, broker: KafkaBroker, group: str, interest: Interest[M]) -> None:
         self.broker, self.group, self.interest = broker, group, interest
+        self._skipped = interest.catalogue.types - interest.types
+        self._counts = {o: MESSAGES.labels(group, o) for o in ("read", "skipped")}
 
     async def read(self, batch: Sequence[Record]) -> list[Inbound[M]]:
         """The records of ``batch`` the worker acts on, in order; the rest parked or
         skipped. Raises only when a dead letter cannot be published."""
-        heads: list[tuple[Record, Head]] = []
-        parked = 0
+        acted: list[tuple[Record, str]] = []
         for record in batch:
+            kind, obj = peek_type(record.value)
+            if kind in self._skipped:
+                continue
             try:
-                head = read_head(self.interest.catalogue, record.value)
+                if kind is None or kind not in self.interest.types:
+                    raise _refusal(self.interest.catalogue, record.value)
+                check_duplicates(record.value or b"", obj)
             except MessageError as exc:
                 await self.park(record, exc)
-                parked += 1
                 continue
-            if head.type in self.interest.types:
-                heads.append((record, head))
-        MESSAGES.labels(self.group, "skipped").inc(len(batch) - parked - len(heads))
-        inbound = await self._with_bodies(heads)
-        MESSAGES.labels(self.group, "read").inc(len(inbound))
+            acted.append((record, kind))
+        self._counts["skipped"].inc(len(batch) - len(acted))
+        inbound = await self._validated(acted)
+        self._counts["read"].inc(len(inbound))
         return inbound
 
-    async def _with_bodies(self, heads: list[tuple[Record, Head]]) -> list[Inbound[M]]:
-        wanted = [i for i, (_, head) in enumerate(heads) if head.type in self.interest.bodies]
-        values = [heads[i][0].value or b"" for i in wanted]
-        bodies = dict(zip(wanted, decode_all(self.interest.catalogue, values), strict=True))
+    async def _validated(self, acted: list[tuple[Record, str]]) -> list[Inbound[M]]:
+        """Whole messages where the body is wanted, envelopes elsewhere: one pydantic
+        call for each kind; a record that fails its validation is parked."""
+        cat, bodies = self.interest.catalogue, self.interest.bodies
+        full = [r for r, kind in acted if kind in bodies]
+        lean = [r for r, kind in acted if kind not in bodies]
+        decoded = decode_all(cat, [r.value or b"" for r in full])
+        heads = read_heads(cat, [r.value or b"" for r in lean])
+        done: dict[int, M | Head | MessageError] = {}
+        done.update(zip(map(id, full), decoded, strict=True))
+        done.update(zip(map(id, lean), heads, strict=True))
         inbound: list[Inbound[M]] = []
-        for i, (record, head) in enumerate(heads):
-            body = bodies.get(i)
-            if isinstance(body, MessageError):
-                await self.park(record, body)
-                continue
-            inbound.append(Inbound(record, head, body))
+        for record, _ in acted:
+            outcome = done[id(record)]
+            if isinstance(outcome, MessageError):
+                await self.park(record, outcome)
+            elif isinstance(outcome, Head):
+                inbound.append(Inbound(record, outcome))
+            else:
+                inbound.append(Inbound(record, Head.of(outcome), outcome))
         return inbound
 
     async def park(
@@ -114,3 +133,13 @@ class Intake(Generic[M]):
         MESSAGES.labels(self.group, "dead_lettered").inc()
         where = f"{record.topic}/{record.partition}@{record.offset}"
         log.warning("%s: dead-lettered %s (%s): %s", self.group, where, kind, why)
+
+
+def _refusal(catalogue: Catalogue[Any], raw: bytes | None) -> MessageError:
+    """Why a record with no type this catalogue knows is refused, in :func:`decode`'s
+    words (it always refuses one: the union needs a known ``type``)."""
+    try:
+        decode_with(catalogue, raw)
+    except MessageError as exc:
+        return exc
+    return MalformedMessage("no known type")  # unreachable while the union is tagged

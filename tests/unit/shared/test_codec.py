@@ -1,5 +1,5 @@
-"""The codec's two ways in agree: the envelope-first fast path accepts only what the full
-decode accepts, duplicate keys are malformed either way, and a batch decodes at once."""
+"""The codec's two ways in agree: a batch's envelopes are refused with the error the full
+decode gives, duplicate keys are malformed, and a batch decodes at once."""
 
 import uuid
 from typing import Any
@@ -18,16 +18,29 @@ def changed(version: int = 3) -> events.AvailabilityChanged:
     return events.AvailabilityChanged(event_id=EVENT_ID, token="tok", version=version, data=data)
 
 
+def read_head(raw: bytes) -> codec.Head:
+    (head,) = codec.read_heads(codec.DOMAIN, [raw])
+    if isinstance(head, events.MessageError):
+        raise head
+    return head
+
+
+def fields(head: codec.Head) -> tuple[object, ...]:
+    return (head.id, head.type, head.event_id, head.token, head.version, head.occurred_at)
+
+
 def test_the_head_of_a_message_is_its_envelope() -> None:
     msg = changed()
-    head = codec.read_head(codec.DOMAIN, events.encode(msg))
-    assert head == codec.Head.of(msg)
+    head = read_head(events.encode(msg))
+    assert fields(head) == fields(codec.Head.of(msg))
     assert (head.type, head.event_id, head.token, head.version) == (
         "AvailabilityChanged",
         EVENT_ID,
         "tok",
         3,
     )
+    assert codec.peek_type(events.encode(msg))[0] == "AvailabilityChanged"
+    assert codec.peek_type(b"[1]")[0] is None and codec.peek_type(None)[0] is None
 
 
 @pytest.mark.parametrize(
@@ -42,6 +55,7 @@ def test_the_head_of_a_message_is_its_envelope() -> None:
         {"type": "Nope"},
         {"occurred_at": "yesterday"},
         {"occurred_at": "2026-01-01T00:00:00"},  # no zone
+        {"id": "x"},
     ],
 )
 def test_a_bad_envelope_is_refused_as_the_full_decode_refuses_it(change: dict[str, Any]) -> None:
@@ -49,14 +63,19 @@ def test_a_bad_envelope_is_refused_as_the_full_decode_refuses_it(change: dict[st
     with pytest.raises(events.MessageError) as full:
         events.decode(raw)
     with pytest.raises(events.MessageError) as fast:
-        codec.read_head(codec.DOMAIN, raw)
+        read_head(raw)
     assert (type(fast.value), str(fast.value)) == (type(full.value), str(full.value))
 
 
-def test_a_non_compact_message_is_read_through_the_full_decode() -> None:
+def test_a_batch_of_envelopes_names_each_bad_one() -> None:
     msg = changed()
-    raw = orjson.dumps(orjson.loads(events.encode(msg)), option=orjson.OPT_INDENT_2)
-    assert codec.read_head(codec.DOMAIN, raw) == codec.Head.of(msg)
+    good = events.encode(msg)
+    indented = orjson.dumps(orjson.loads(good), option=orjson.OPT_INDENT_2)
+    bad = orjson.dumps({**orjson.loads(good), "id": None})
+    first, second, third = codec.read_heads(codec.DOMAIN, [good, indented, bad])
+    assert isinstance(first, codec.Head) and isinstance(second, codec.Head)
+    assert fields(first) == fields(second) == fields(codec.Head.of(msg))
+    assert isinstance(third, events.MalformedMessage) and "id" in str(third)
 
 
 @pytest.mark.parametrize(
@@ -70,9 +89,10 @@ def test_a_non_compact_message_is_read_through_the_full_decode() -> None:
     ],
 )
 def test_duplicate_keys_are_malformed_at_any_depth(raw: bytes) -> None:
-    for read in (events.decode, lambda r: codec.read_head(codec.DOMAIN, r)):
-        with pytest.raises(events.MalformedMessage, match="duplicate key"):
-            read(raw)
+    with pytest.raises(events.MalformedMessage, match="duplicate key"):
+        events.decode(raw)
+    with pytest.raises(events.MalformedMessage, match="duplicate key"):
+        codec.check_duplicates(raw, orjson.loads(raw))
 
 
 def test_a_batch_decodes_at_once_and_names_each_bad_body() -> None:

@@ -35,5 +35,5 @@ def plan_batch(inbound: Sequence[Inbound[events.DomainEvent]]) -> Plan:
     return Plan(
         {token: (version, sorted(dirty[token])) for token, version in floors.items()},
         sorted(users),
-        [item.head.occurred_at for item in inbound],
+        [item.head.occurred_at.timestamp() for item in inbound],
     )

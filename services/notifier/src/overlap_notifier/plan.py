@@ -38,7 +38,7 @@ def plan_updates(inbound: Sequence[Inbound[Any]], names: Mapping[str, str], now:
             name=names[head.type],
             version=head.version,
             token=head.token,
-            occurred_at=head.occurred_at,
+            occurred_at=head.occurred_at.timestamp(),
             received_at=now,
             topic=record.topic,
             raw=record.value or b"",
