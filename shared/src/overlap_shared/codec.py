@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Final, Generic, Literal, TypeVar
+from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
 from uuid import UUID
 
 import orjson
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from overlap_shared.messages import (
     DOMAIN_EVENT_TYPES,
@@ -27,7 +27,6 @@ from overlap_shared.messages import (
     Envelope,
     Message,
     PublicToken,
-    UtcDatetime,
     Version,
     ViewMessage,
     ViewRefreshed,
@@ -80,7 +79,7 @@ class Head(BaseModel):
     id: UUID
     type: str
     schema_version: Literal[1]
-    occurred_at: UtcDatetime
+    occurred_at: AwareDatetime
     event_id: UUID
     token: PublicToken
     version: Version
@@ -92,6 +91,9 @@ class Head(BaseModel):
         fields = {name: getattr(msg, name) for name in _HEAD_FIELDS}
         return cls.model_construct(**fields, data={})
 
+
+# What a worker routes on: a :class:`Head`, or the whole message when its body was decoded.
+AnyHead: TypeAlias = Head | Envelope
 
 _HEAD_FIELDS: Final = (
     "id",

@@ -26,6 +26,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import Counter
 
 from overlap_shared.codec import (
+    AnyHead,
     Catalogue,
     Head,
     M,
@@ -62,10 +63,10 @@ class Interest(Generic[M]):
 @dataclass(frozen=True, slots=True)
 class Inbound(Generic[M]):
     """A record the worker acts on: its envelope and, if its type's body was asked for,
-    the whole message."""
+    the whole message (then also its ``head``: a message has every envelope field)."""
 
     record: Record
-    head: Head
+    head: AnyHead
     message: M | None = None
 
 
@@ -116,8 +117,8 @@ class Intake(Generic[M]):
                 await self.park(record, outcome)
             elif isinstance(outcome, Head):
                 inbound.append(Inbound(record, outcome))
-            else:
-                inbound.append(Inbound(record, Head.of(outcome), outcome))
+            else:  # a whole message is its own envelope
+                inbound.append(Inbound(record, outcome, outcome))
         return inbound
 
     async def park(

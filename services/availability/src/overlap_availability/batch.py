@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from overlap_shared import events
-from overlap_shared.codec import Head
+from overlap_shared.codec import AnyHead
 from overlap_shared.intake import Inbound
 
 _PARTICIPANT_DATA = (
@@ -45,7 +45,7 @@ class EventChanges:
     participants: set[uuid.UUID] = field(default_factory=set)
     full: bool = False  # a delta cannot follow: created, deleted, or a new grid
 
-    def add(self, head: Head, msg: events.DomainEvent | None) -> None:
+    def add(self, head: AnyHead, msg: events.DomainEvent | None) -> None:
         self.version = max(self.version, head.version)
         self.versions.add(head.version)
         if head.type not in self.types:
