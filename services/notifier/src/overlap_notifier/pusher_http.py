@@ -30,11 +30,7 @@ class HttpxBackend:
     async def send_request(self, request: Any) -> None:
         try:
             response = await self.http.request(
-                request.method,
-                f"{request.base_url}{request.path}",
-                params=request.query_params,
-                content=request.body,
-                headers=request.headers,
+                request.method, request.url, content=request.body, headers=request.headers
             )
         except httpx.HTTPError as exc:
             raise PusherError(f"{type(exc).__name__}: {exc}") from exc
