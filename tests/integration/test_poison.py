@@ -103,7 +103,7 @@ async def test_poison_is_dead_lettered_after_n_attempts_and_the_partition_moves_
     headers = {k: v.decode() for k, v in record.headers}
     assert record.value == events.encode(poison)
     assert headers["attempts"] == str(MAX_ATTEMPTS)
-    assert headers["error"].startswith("ResponseError: WRONGTYPE"), headers
+    assert headers["error"].startswith("ResponseError") and "WRONGTYPE" in headers["error"]
     assert (headers["source-topic"], headers["source-offset"]) == (topic, "0")
 
 
