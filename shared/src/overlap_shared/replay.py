@@ -50,8 +50,7 @@ async def replay(
     await producer.start()
     outcome = Outcome()
     try:
-        await consumer.topics()  # loads the metadata partitions_for_topic reads
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        parts = [TopicPartition(topic, p) for p in sorted(await producer.partitions_for(topic))]
         ends = await consumer.end_offsets(parts)
         consumer.assign(parts)
         for tp in parts:
