@@ -30,17 +30,24 @@ class Tracker(OffsetTracker[TopicPartition]):
         self.to_commit: dict[TopicPartition, int] = {}
         self.lock = asyncio.Lock()
         self._open: dict[int, Entry] = {}  # the current batch's records not yet claimed
+        self._claimed: dict[int, Entry] = {}
 
     def register(self, batch: Sequence[Record]) -> None:
         """Track every record of a consumed batch, in order, unsettled."""
         self._open.clear()  # a failed batch's leftovers: it is consumed again
+        self._claimed = {}
         for record in batch:
             tp = TopicPartition(record.topic, record.partition)
             self._open[id(record)] = self.add(tp, record.offset)
 
     def claim(self, record: Record) -> Entry:
-        """The entry of ``record``, to be settled by whoever handles it."""
-        return self._open.pop(id(record))
+        """The entry of ``record``, to be settled by whoever handles it (a record handed
+        over twice, as when a batch is retried one record at a time, settles it twice)."""
+        entry = self._open.pop(id(record), None)
+        if entry is None:
+            entry = self._claimed[id(record)]
+        self._claimed[id(record)] = entry
+        return entry
 
     def settle_unclaimed(self) -> None:
         """Settle the batch's records nobody claimed (dead-lettered or skipped)."""
