@@ -139,6 +139,10 @@ def decode_with(catalogue: Catalogue[M], raw: bytes | str | None) -> M:
     """:func:`decode` for the types of ``catalogue``."""
     raw = _check_record(raw)
     _reject_duplicates(raw, _loads(raw))
+    return _validated(catalogue, raw)
+
+
+def _validated(catalogue: Catalogue[M], raw: bytes | str) -> M:
     try:
         msg = catalogue.adapter.validate_json(raw, strict=True)
     except ValidationError as exc:
@@ -147,9 +151,10 @@ def decode_with(catalogue: Catalogue[M], raw: bytes | str | None) -> M:
 
 
 def decode_all(catalogue: Catalogue[M], raws: list[bytes]) -> list[M | MessageError]:
-    """Each of ``raws`` (JSON objects, see :func:`peek_type`) decoded, or why it is not."""
-    if not raws:
-        return []
+    """Each of ``raws`` decoded, or why it is not: JSON objects (see :func:`peek_type`)
+    already checked for size and duplicate keys (:func:`check_duplicates`)."""
+    if len(raws) < 2:  # a list adapter costs more than it saves for one
+        return [_decode_or_error(catalogue, raw) for raw in raws]
     try:  # each value is one JSON object (peek_type parsed it): the join is one array
         batch = catalogue.batch.validate_json(b"[" + b",".join(raws) + b"]", strict=True)
     except ValidationError:
@@ -161,8 +166,8 @@ def read_heads(catalogue: Catalogue[Any], raws: list[bytes]) -> list[Head | Mess
     """The envelope of each of ``raws`` (parsed JSON objects of ``catalogue``'s types),
     validated in one pydantic call; a record whose envelope is wrong gets the error
     :func:`decode` gives it."""
-    if not raws:
-        return []
+    if len(raws) < 2:
+        return [_head_or_error(catalogue, raw) for raw in raws]
     try:
         heads = _HEADS.validate_json(b"[" + b",".join(raws) + b"]", strict=True)
     except ValidationError:
@@ -229,7 +234,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _decode_or_error(catalogue: Catalogue[M], raw: bytes) -> M | MessageError:
     try:
-        return decode_with(catalogue, raw)
+        return _validated(catalogue, raw)
     except MessageError as exc:
         return exc
 

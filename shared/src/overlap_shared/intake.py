@@ -94,7 +94,8 @@ class Intake(Generic[M]):
                 await self.park(record, exc)
                 continue
             acted.append((record, kind))
-        self._counts["skipped"].inc(len(batch) - len(acted))
+        if len(batch) > len(acted):
+            self._counts["skipped"].inc(len(batch) - len(acted))
         inbound = await self._validated(acted)
         self._counts["read"].inc(len(inbound))
         return inbound
