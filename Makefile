@@ -8,7 +8,7 @@ ENV := source $(LOCAL)/env.sh
 PYTEST_ARGS ?=
 
 .PHONY: help install infra browser topics run stop status test test-unit lint fmt asyncapi bench \
-	chaos soak audit images test-containers test-compose expire backup restore
+	chaos soak audit images test-containers test-compose expire backup restore replay
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -74,6 +74,10 @@ restore: install  ## BACKUP=file (default: the newest) into a fresh database; ve
 
 expire: install  ## delete the events past RETENTION_DAYS once (what the CronJob runs)
 	@$(ENV); .venv/bin/overlap-expire $${EXPIRE_ARGS:-}
+
+replay: install  ## publish a dead-letter topic's records back to their source topic: DLT=<topic> [REPLAY_ARGS=--dry-run]
+	@test -n "$${DLT:-}" || { echo "usage: make replay DLT=<topic>.dlt.<group> [REPLAY_ARGS='--from-offset N --dry-run']"; exit 2; }
+	@$(ENV); .venv/bin/python -m overlap_shared.replay "$$DLT" $${REPLAY_ARGS:-}
 
 asyncapi: install  ## write the AsyncAPI documents of the topics to docs/asyncapi/
 	@.venv/bin/python scripts/asyncapi.py docs/asyncapi

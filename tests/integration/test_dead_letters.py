@@ -110,6 +110,7 @@ def bad_records(topic: str) -> list[Bad]:
         Bad("unknown type", dumps({**good, "type": "EventExploded"}), "UnknownMessage: unknown"),
         Bad("schema_version 2", dumps({**good, "schema_version": 2}), "unsupported schema_versi"),
         Bad("other topic's type", dumps(other), f"unknown message type: {other['type']!r}"),
+        Bad("duplicate key", dumps(good)[:-1] + b',"version":1}', "duplicate key: 'version'"),
         Bad("oversize", oversize, f"oversize: {len(oversize)} bytes"),
         Bad("tombstone", None, "MalformedMessage: record has no value (a tombstone)"),
         Bad("non-UTF-8 header", b"junk 1", "Invalid JSON", (("trace", b"\xff\xfe"),)),
@@ -151,7 +152,14 @@ PAIRS = [
 WORKERS = {  # group -> (module, extra environment)
     AVAILABILITY_GROUP: ("overlap_availability", {}),
     INVALIDATOR_GROUP: ("overlap_invalidator", {}),
-    NOTIFIER_GROUP: ("overlap_notifier", {"NOTIFIER_GROUP": f"notifier-dlt-{RUN}"}),
+    NOTIFIER_GROUP: ("overlap_notifier", {"NOTIFIER_GROUP": "notifier-renamed"}),
+}
+# Every worker's group takes this stack prefix; the dead-letter topics follow the names.
+PREFIX = f"dlt-{RUN}."
+GROUP_NAMES = {
+    AVAILABILITY_GROUP: PREFIX + AVAILABILITY_GROUP,
+    INVALIDATOR_GROUP: PREFIX + INVALIDATOR_GROUP,
+    NOTIFIER_GROUP: PREFIX + "notifier-renamed",
 }
 
 
@@ -225,7 +233,7 @@ def channel_auth(services: Services, socket_id: str, channel: str) -> dict[str, 
 @pytest.fixture(scope="module")
 async def run(services: Services, migrated: str) -> AsyncIterator[Run]:
     plan = {DOMAIN: PARTITIONS, VIEWS: PARTITIONS, REPLIES: 1}
-    plan |= {dead_letter_topic(topic, group): 1 for group, topic in PAIRS}
+    plan |= {dead_letter_topic(topic, GROUP_NAMES[group]): 1 for group, topic in PAIRS}
     await ensure_topics(services.kafka_bootstrap_servers, plan)
     sent, irrelevant = plan_records()
     redis = create_redis(services.redis_url)
@@ -243,6 +251,7 @@ async def run(services: Services, migrated: str) -> AsyncIterator[Run]:
                 "DOMAIN_TOPIC": DOMAIN,
                 "VIEWS_TOPIC": VIEWS,
                 "HEALTH_PORT": str(port),
+                "KAFKA_GROUP_PREFIX": PREFIX,
                 **extra,
             }
             health[group] = f"http://127.0.0.1:{port}/healthz"
@@ -358,7 +367,7 @@ async def test_bad_records_are_dead_lettered_and_the_next_message_is_processed(
     await eventually(processed_check(group, topic, run), f"{group}: valid messages on {topic}")
 
     expected = {item.key: item for item in run.sent[topic]}
-    dlt = dead_letter_topic(topic, group)
+    dlt = dead_letter_topic(topic, GROUP_NAMES[group])
     got = await read_all(
         services.kafka_bootstrap_servers,
         dlt,

@@ -22,7 +22,7 @@ from faststream.kafka import KafkaBroker
 from overlap_shared import events
 from overlap_shared.redis_client import create_redis
 from overlap_shared.settings import ServiceSettings
-from overlap_shared.topics import NOTIFIER_GROUP, dead_letter_topic, ensure_topics
+from overlap_shared.topics import dead_letter_topic, ensure_topics
 from overlap_shared.viewcache import ViewCache
 from overlap_shared.worker import create_broker
 from prometheus_client.parser import text_string_to_metric_families
@@ -35,6 +35,7 @@ from tests.servers import free_port, process
 
 RUN = uuid.uuid4().hex[:12]
 VIEWS, DOMAIN = f"test.views.{RUN}", f"test.domain.{RUN}"
+GROUP = f"notifier-test-{RUN}"
 MAX_PENDING = 20
 
 
@@ -66,7 +67,7 @@ class Notifier:
 @pytest.fixture(scope="module")
 async def topics(services: Services) -> None:
     plan = {VIEWS: 2, DOMAIN: 2}
-    plan |= {dead_letter_topic(t, NOTIFIER_GROUP): 1 for t in (VIEWS, DOMAIN)}
+    plan |= {dead_letter_topic(t, GROUP): 1 for t in (VIEWS, DOMAIN)}
     await ensure_topics(services.kafka_bootstrap_servers, plan)
 
 
@@ -78,7 +79,7 @@ def notifier(services: Services, topics: None) -> Iterator[Notifier]:
         "KAFKA_BOOTSTRAP_SERVERS": services.kafka_bootstrap_servers,
         "VIEWS_TOPIC": VIEWS,
         "DOMAIN_TOPIC": DOMAIN,
-        "NOTIFIER_GROUP": f"notifier-test-{RUN}",
+        "NOTIFIER_GROUP": GROUP,
         "HEALTH_PORT": str(port),
         "NOTIFIER_MAX_PENDING_CHANNELS": str(MAX_PENDING),
         "NOTIFIER_RETRY_MAX_MS": "1000",
@@ -288,7 +289,7 @@ async def test_undecodable_messages_are_dead_lettered_and_processing_continues(
     from aiokafka import AIOKafkaConsumer
 
     event = await api.create_event()
-    dlt = dead_letter_topic(VIEWS, NOTIFIER_GROUP)
+    dlt = dead_letter_topic(VIEWS, GROUP)  # the dead-letter topic follows the group
     async with socket(services) as s:
         await subscribe_private(s, realtime_client, event)
         await producer.publish(b"not json", VIEWS, key=event["event"]["id"].encode())

@@ -16,7 +16,8 @@ writes can stop a consumer before that:
 
 :func:`dead_letter` copies a record to ``dead_letter_topic(topic, group)`` with the same
 key and value and the headers ``error`` (why, at most 500 characters),
-``source-topic``, ``source-partition`` and ``source-offset``. A key or value over
+``source-topic``, ``source-partition`` and ``source-offset`` (and ``attempts`` for a record
+that failed to process, see ``overlap_shared.consumer``). A key or value over
 :data:`~overlap_shared.events.MAX_MESSAGE_BYTES` (such a value is malformed anyway) is
 cut to that size, with a ``truncated-from`` header giving the original sizes, so the copy
 always fits in a Kafka record. A tombstone (no value) stays a tombstone when it has a
@@ -100,8 +101,15 @@ def reason(exc: BaseException) -> str:
     return text.encode("utf-8", "backslashreplace").decode()
 
 
-async def dead_letter(broker: KafkaBroker, group: str, record: Record, error: str) -> None:
+async def dead_letter(
+    broker: KafkaBroker,
+    group: str,
+    record: Record,
+    error: str,
+    extra_headers: Mapping[str, str] | None = None,
+) -> None:
     """Copy a consumed ``record`` to ``group``'s dead-letter topic of its topic."""
+    where = {"source-partition": str(record.partition), "source-offset": str(record.offset)}
     await publish_dead_letter(
         broker,
         group,
@@ -109,7 +117,7 @@ async def dead_letter(broker: KafkaBroker, group: str, record: Record, error: st
         record.key,
         record.value,
         error,
-        {"source-partition": str(record.partition), "source-offset": str(record.offset)},
+        where | dict(extra_headers or {}),
     )
 
 

@@ -1,5 +1,10 @@
-"""Settings base shared by every service: read from the environment, fail fast when wrong."""
+"""Settings base shared by every service: read from the environment, fail fast when wrong.
 
+A settings object's repr (and so any log line or traceback that shows one) masks the
+password of every URL setting and leaves out the ``repr=False`` secrets.
+"""
+
+import re
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -14,7 +19,25 @@ DEV_SECRETS = {
 }
 
 
-class ServiceSettings(BaseSettings):
+# The password of ``scheme://user:password@host``.
+_URL_PASSWORD = re.compile(r"(?P<head>://[^/@:]*:)[^@/]*@")
+MASK = "***"
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password (if any) replaced by :data:`MASK`."""
+    return _URL_PASSWORD.sub(rf"\g<head>{MASK}@", url)
+
+
+class MaskedSettings(BaseSettings):
+    """Settings whose repr shows URLs without their passwords."""
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, mask_url(value) if isinstance(value, str) and "://" in value else value
+
+
+class ServiceSettings(MaskedSettings):
     """Connection settings every service needs. Names match the environment variables."""
 
     # hide_input_in_errors: a refused setting must not print the other values (secrets).
@@ -40,6 +63,23 @@ class ServiceSettings(BaseSettings):
     # Days an event is kept after its last candidate date and last write; 0 keeps it forever.
     retention_days: int = Field(default=90, ge=0, le=36_500)
 
+    # Consumer groups: KAFKA_GROUP_PREFIX + the group's name, so that stacks sharing a
+    # broker do not rebalance each other. Each group's dead-letter topics follow its name.
+    kafka_group_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$", max_length=100)
+    availability_group: str = Field(default="availability", pattern=r"^[A-Za-z0-9._-]+$")
+    invalidator_group: str = Field(default="cache-invalidator", pattern=r"^[A-Za-z0-9._-]+$")
+    notifier_group: str = Field(default="notifier", pattern=r"^[A-Za-z0-9._-]+$")
+
+    def consumer_groups(self) -> dict[str, str]:
+        """The consumer group of each worker (``availability``, ``invalidator``,
+        ``notifier``), prefixed."""
+        prefix = self.kafka_group_prefix
+        return {
+            "availability": prefix + self.availability_group,
+            "invalidator": prefix + self.invalidator_group,
+            "notifier": prefix + self.notifier_group,
+        }
+
     @property
     def longest_cache_ttl_ms(self) -> int:
         return max(
@@ -50,7 +90,19 @@ class ServiceSettings(BaseSettings):
         )
 
 
-class PusherSettings(BaseSettings):
+class WorkerSettings(ServiceSettings):
+    """What every Kafka worker adds: its probe address and the poison-message rule."""
+
+    health_host: str = "127.0.0.1"
+    # A record whose processing fails this many times while the worker's dependencies
+    # answer their probe goes to the group's dead-letter topic (see overlap_shared.poison).
+    worker_max_attempts: int = Field(default=5, ge=1, le=100)
+    # Backoff between those attempts: doubles from the first, up to the longest.
+    worker_retry_first_ms: int = Field(default=100, ge=1, le=60_000)
+    worker_retry_longest_ms: int = Field(default=2_000, ge=1, le=600_000)
+
+
+class PusherSettings(MaskedSettings):
     """Where Pusher (or a Pusher-protocol server such as soketi) is."""
 
     model_config = SettingsConfigDict(

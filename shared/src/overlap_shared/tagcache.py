@@ -111,3 +111,23 @@ async def clear_all(redis: Redis, pattern: str = ALL_KEYS_PATTERN) -> int:
             removed += await unlink_all(redis, batch)
             batch = []
     return removed + (await unlink_all(redis, batch) if batch else 0)
+
+
+async def invalidate_many(
+    redis: Redis, work: dict[str, tuple[int, list[str]]], floor_ttl_ms: int
+) -> int:
+    """:meth:`TagCache.invalidate` for many events at once, ``token -> (version, tags)``:
+    one pipelined round trip raises the floors and reads the tags, a second unlinks."""
+    if not work:
+        return 0
+    tagged = {token: [tag_key(token, t) for t in tags] for token, (_, tags) in work.items()}
+    async with redis.pipeline(transaction=False) as pipe:
+        for token, (version, _) in work.items():  # EVAL: no SCRIPT EXISTS round trip
+            pipe.eval(_RAISE_FLOOR, 1, floor_key(token), version, floor_ttl_ms)
+        for sets in tagged.values():
+            if sets:
+                pipe.sunion(sets)
+        replies = await pipe.execute()
+    members = [m for found in replies[len(work) :] for m in found]
+    names = [_name(m) for m in members] + [s for sets in tagged.values() for s in sets]
+    return await unlink_all(redis, names) if names else 0

@@ -14,7 +14,8 @@ from overlap_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-# Consumer groups; each has its own dead-letter topic.
+# The consumer groups' default names (no KAFKA_GROUP_PREFIX); a running stack's names are
+# ``settings.consumer_groups()``. Each group has its own dead-letter topics.
 AVAILABILITY_GROUP = "availability"
 INVALIDATOR_GROUP = "cache-invalidator"
 NOTIFIER_GROUP = "notifier"
@@ -30,9 +31,10 @@ def topic_plan(settings: ServiceSettings) -> dict[str, int]:
     """Every topic the system needs, with its partition count."""
     partitions = settings.domain_partitions
     plan = {settings.domain_topic: partitions, settings.views_topic: partitions}
-    for group in GROUPS:
+    groups = settings.consumer_groups()
+    for group in groups.values():
         plan[dead_letter_topic(settings.domain_topic, group)] = 1
-    plan[dead_letter_topic(settings.views_topic, NOTIFIER_GROUP)] = 1
+    plan[dead_letter_topic(settings.views_topic, groups["notifier"])] = 1
     return plan
 
 

@@ -10,6 +10,7 @@ import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
 import uvicorn
 from faststream.asgi import AsgiFastStream, AsyncAPIRoute, make_ping_asgi
@@ -19,7 +20,8 @@ from faststream.middlewares import AckPolicy
 from faststream.specification import AsyncAPI
 from prometheus_client import make_asgi_app
 
-from overlap_shared.dead_letters import RAW_RECORDS, Record, records
+from overlap_shared.consumer import Consumer
+from overlap_shared.dead_letters import RAW_RECORDS, records
 from overlap_shared.logs import setup_logging
 from overlap_shared.settings import ServiceSettings
 
@@ -67,40 +69,63 @@ def create_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
     )
 
 
-def consume_batches(
+def batch_subscriber(
     broker: KafkaBroker,
     topic: str,
     group: str,
-    handle: Callable[[tuple[Record, ...]], Awaitable[None]],
     *,
     max_records: int,
     description: str,
-) -> None:
-    """Subscribe ``handle`` to ``topic`` as ``group``: batches of raw records (bodies
-    undecoded, see ``dead_letters``), offsets committed once it returns; a batch it fails
-    is consumed again after a :class:`RetryPause`."""
-    pause = RetryPause()
-
-    @broker.subscriber(
+    ack_policy: AckPolicy = AckPolicy.NACK_ON_ERROR,
+) -> Any:
+    """The subscriber decorator every worker uses: batches of raw records (bodies
+    undecoded, see ``dead_letters``), read from the earliest offset for a new group."""
+    return broker.subscriber(
         topic,
         group_id=group,
         batch=True,
         max_records=max_records,
         batch_timeout_ms=BATCH_TIMEOUT_MS,
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=ack_policy,
         title=f"{group} <- {topic}",
         description=description,
         **RAW_RECORDS,
     )
+
+
+def consume_batches(
+    broker: KafkaBroker,
+    topic: str,
+    consumer: Consumer[Any, Any],
+    *,
+    max_records: int,
+    description: str,
+) -> None:
+    """Subscribe ``consumer`` to ``topic`` as its group: offsets are committed once a batch
+    is processed; a batch that fails (an outage, see ``consumer``) is consumed again after
+    a :class:`RetryPause`."""
+    pause = RetryPause()
+    group = consumer.intake.group
+
+    @batch_subscriber(broker, topic, group, max_records=max_records, description=description)
     async def on_batch(message: KafkaMessage) -> None:
         async with pause.around():
-            await handle(records(message))
+            await consumer.process(records(message))
 
 
-def asgi_worker(broker: KafkaBroker, title: str, description: str) -> AsgiFastStream:
-    """Wrap ``broker`` with the probe, metrics and AsyncAPI routes."""
-    return AsgiFastStream(
+class Resources(Protocol):
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+def asgi_worker(
+    broker: KafkaBroker, title: str, description: str, resources: Resources
+) -> AsgiFastStream:
+    """Wrap ``broker`` with the probe, metrics and AsyncAPI routes; ``resources`` are
+    opened before the subscribers start (FastStream's ``on_startup``) and closed after
+    they have stopped (``after_shutdown``)."""
+    app = AsgiFastStream(
         broker,
         asgi_routes=[
             ("/healthz", make_ping_asgi(broker, timeout=3.0)),
@@ -109,6 +134,9 @@ def asgi_worker(broker: KafkaBroker, title: str, description: str) -> AsgiFastSt
         asyncapi_path=AsyncAPIRoute("/asyncapi"),
         specification=AsyncAPI(broker, title=title, description=description),
     )
+    app.on_startup(resources.open)
+    app.after_shutdown(resources.close)
+    return app
 
 
 def serve(app: AsgiFastStream, settings: ServiceSettings, port: int, host: str) -> None:

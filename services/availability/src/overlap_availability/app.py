@@ -1,40 +1,44 @@
 """The availability worker: consumes domain events, precomputes event views into Redis.
 
-Per batch: records that are not a domain event this code knows go to the group's
-dead-letter topic (``<domain topic>.dlt.availability``, header ``error``) and the consumer
-goes on: tombstones, oversize or non-JSON values, JSON that is not an envelope, wrong
-field types, unknown types or schema versions (see ``overlap_shared.dead_letters``). Every
-known domain event type changes the view, so none is ignored. The rest are coalesced per
-event. Each event's view comes from its in-process aggregate (``aggregates``): as a delta
-from the changed participants' rows when the batch continues the aggregate's version, else
-a full rebuild from one SQL statement; a sampled share of deltas is checked against a full
-rebuild (``availability_consistency_mismatches_total``, expected 0). The view is written
-to Redis only if newer (compare-and-set), and a ``ViewRefreshed`` is published. Offsets
-are committed after all of that (a failure of PostgreSQL, Redis or Kafka nacks the batch
-so it is consumed again; replays are harmless because writes are versioned).
+The worker shape of ``overlap_shared.consumer``: records that are not a domain event this
+code knows go to the group's dead-letter topic (``<domain topic>.dlt.<group>``, header
+``error``) and the consumer goes on. Every known domain event type changes the view, so
+none is skipped; only the types that say what changed (``batch.BODIES``) have their body
+decoded. ``batch.plan_batch`` coalesces the batch per event. Each event's view comes from
+its in-process aggregate (``aggregates``): as a delta from the changed participants' rows
+when the batch continues the aggregate's version, else a full rebuild from one SQL
+statement; a sampled share of deltas is checked against a full rebuild
+(``availability_consistency_mismatches_total``, expected 0). The view is written to Redis
+only if newer (compare-and-set), and a ``ViewRefreshed`` is published. Offsets are
+committed after all of that (an outage of PostgreSQL, Redis or Kafka makes the batch be
+consumed again; replays are harmless because writes are versioned; a record that fails
+on its own is dead-lettered after ``WORKER_MAX_ATTEMPTS``).
 """
 
 import asyncio
 import logging
 import random
 import time
+import uuid
+from collections.abc import Sequence
 
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
-from overlap_shared import events
+from overlap_shared import codec, events
 from overlap_shared.aggregate import ViewAggregate
 from overlap_shared.cache_keys import L1_CHANNEL
+from overlap_shared.consumer import Consumer, PoisonRule
 from overlap_shared.db import create_engine
-from overlap_shared.dead_letters import Record, dead_letter
+from overlap_shared.intake import Inbound, Intake, Interest
 from overlap_shared.queries import load_participants_by_id, load_snapshot_by_id
 from overlap_shared.redis_client import create_redis
-from overlap_shared.topics import AVAILABILITY_GROUP
 from overlap_shared.viewcache import ViewCache
 from overlap_shared.worker import asgi_worker, consume_batches, create_broker
 from prometheus_client import Counter, Histogram
+from sqlalchemy import text
 
 from overlap_availability.aggregates import Aggregates, apply_delta, can_apply
-from overlap_availability.batch import EventChanges, plan_batch
+from overlap_availability.batch import BODIES, EventChanges, plan_batch
 from overlap_availability.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,9 +50,6 @@ RECOMPUTE = Histogram(
     "Load, build and store one event's view",
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
-DEAD_LETTERED = Counter(
-    "availability_dead_lettered_total", "Messages sent to the dead-letter topic"
-)
 RECOMPUTES = Counter("availability_recomputes_total", "Views recomputed by the worker")
 REFRESHES = Counter("availability_refreshes_total", "View refreshes by how", ["how"])
 CHECKS = Counter("availability_consistency_checks_total", "Deltas compared with a full rebuild")
@@ -57,8 +58,13 @@ MISMATCHES = Counter(
 )
 
 
+Plan = dict[uuid.UUID, EventChanges]
+
+
 class ViewWorker:
-    """Resources of the worker, opened on start-up and closed on shutdown."""
+    """The worker; its resources are opened on start-up and closed on shutdown."""
+
+    interest = Interest(codec.DOMAIN, frozenset(events.DOMAIN_EVENT_TYPES), BODIES)
 
     def __init__(self, settings: Settings, broker: KafkaBroker) -> None:
         self.settings, self.broker = settings, broker
@@ -74,16 +80,17 @@ class ViewWorker:
         await self.redis.aclose()
         await self.engine.dispose()
 
-    async def handle(self, batch: tuple[Record, ...]) -> None:
-        BATCH_SIZE.observe(len(batch))
-        plan = plan_batch(batch)
-        for record, error in plan.poison:
-            await dead_letter(self.broker, AVAILABILITY_GROUP, record, error)
-            DEAD_LETTERED.inc()
-            log.warning(
-                "dead-lettered %s/%d@%d: %s", record.topic, record.partition, record.offset, error
-            )
-        await asyncio.gather(*(self._refresh(c) for c in plan.changes.values()))
+    async def probe(self) -> None:
+        await self.redis.ping()
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    def plan(self, inbound: Sequence[Inbound[events.DomainEvent]]) -> Plan:
+        BATCH_SIZE.observe(len(inbound))
+        return plan_batch(inbound)
+
+    async def apply(self, plan: Plan) -> None:
+        await asyncio.gather(*(self._refresh(c) for c in plan.values()))
 
     async def _refresh(self, changes: EventChanges) -> None:
         async with self.limit:
@@ -169,17 +176,14 @@ class ViewWorker:
 def create_app(settings: Settings) -> AsgiFastStream:
     broker = create_broker(settings, "availability")
     worker = ViewWorker(settings, broker)
-
+    group = settings.consumer_groups()["availability"]
+    rule = PoisonRule.from_settings(settings)
     consume_batches(
         broker,
         settings.domain_topic,
-        AVAILABILITY_GROUP,
-        worker.handle,
+        Consumer(Intake(broker, group, ViewWorker.interest), worker, rule),
         max_records=settings.batch_max_records,
         description="Coalesces each event's changes and refreshes its view in Redis",
     )
-
-    app = asgi_worker(broker, "overlap-availability", "Precomputes event views into Redis")
-    app.on_startup(worker.open)
-    app.after_shutdown(worker.close)
-    return app
+    about = "Precomputes event views into Redis"
+    return asgi_worker(broker, "overlap-availability", about, worker)

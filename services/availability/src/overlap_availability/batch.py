@@ -1,4 +1,4 @@
-"""Pure planning of a consumed batch: decode, set poison aside, coalesce per event.
+"""Pure planning of a batch for the availability worker: coalesce per event.
 
 Besides coalescing, each event's entry records what a delta needs: the versions seen
 (to detect a gap), the participants whose rows changed, and whether only a full rebuild
@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from overlap_shared import events
-from overlap_shared.dead_letters import Record, reason
+from overlap_shared.codec import AnyHead
+from overlap_shared.intake import Inbound
 
 _PARTICIPANT_DATA = (
     events.ParticipantJoinedData,
@@ -18,6 +19,18 @@ _PARTICIPANT_DATA = (
     events.ParticipantLeftData,
     events.AvailabilityChangedData,
 )
+# Every known type changes the view; these name what changed in their body (the others
+# are read from their envelope alone).
+BODIES = frozenset(
+    {
+        "ParticipantJoined",
+        "ParticipantRenamed",
+        "ParticipantLeft",
+        "AvailabilityChanged",
+        "EventUpdated",
+    }
+)
+_REBUILDS = frozenset({"EventCreated", "EventDeleted"})
 
 
 @dataclass
@@ -32,16 +45,17 @@ class EventChanges:
     participants: set[uuid.UUID] = field(default_factory=set)
     full: bool = False  # a delta cannot follow: created, deleted, or a new grid
 
-    def add(self, msg: events.Envelope, data: object) -> None:
-        self.version = max(self.version, msg.version)
-        self.versions.add(msg.version)
-        if msg.type not in self.types:
-            self.types.append(msg.type)
+    def add(self, head: AnyHead, msg: events.DomainEvent | None) -> None:
+        self.version = max(self.version, head.version)
+        self.versions.add(head.version)
+        if head.type not in self.types:
+            self.types.append(head.type)
+        data = None if msg is None else msg.data
         if isinstance(data, _PARTICIPANT_DATA):
             self.participants.add(data.participant_id)
         elif isinstance(data, events.EventUpdatedData):
             self.full |= data.grid_changed
-        elif isinstance(data, (events.EventCreatedData, events.EventDeletedData)):
+        elif head.type in _REBUILDS:
             self.full = True
 
     def follows(self, version: int) -> bool:
@@ -51,20 +65,11 @@ class EventChanges:
         return newer == set(range(version + 1, self.version + 1))
 
 
-@dataclass
-class Plan:
-    changes: dict[uuid.UUID, EventChanges] = field(default_factory=dict)
-    poison: list[tuple[Record, str]] = field(default_factory=list)  # (record, error header)
-
-
-def plan_batch(records: Iterable[Record]) -> Plan:
-    plan = Plan()
-    for record in records:
-        try:
-            msg = events.decode(record.value)  # None (a tombstone) is malformed too
-        except events.MessageError as exc:
-            plan.poison.append((record, reason(exc)))
-            continue
-        entry = plan.changes.setdefault(msg.event_id, EventChanges(msg.event_id, msg.token))
-        entry.add(msg, msg.data)
-    return plan
+def plan_batch(inbound: Iterable[Inbound[events.DomainEvent]]) -> dict[uuid.UUID, EventChanges]:
+    """The batch's changes per event."""
+    changes: dict[uuid.UUID, EventChanges] = {}
+    for item in inbound:
+        head = item.head
+        entry = changes.setdefault(head.event_id, EventChanges(head.event_id, head.token))
+        entry.add(head, item.message)
+    return changes

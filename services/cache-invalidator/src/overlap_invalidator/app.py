@@ -1,38 +1,34 @@
 """The cache invalidator: clears the cache tags that domain events dirty.
 
-Per batch: records that are not a domain event this code knows go to the group's
-dead-letter topic (``<domain topic>.dlt.cache-invalidator``, header ``error``) and the
-consumer goes on: tombstones, oversize or non-JSON values, JSON that is not an envelope,
-wrong field types, unknown types or schema versions (see ``overlap_shared.dead_letters``).
-No known type is ignored: each raises its event's version floor, even one that dirties no
-tag (``table.BY_TYPE``). The rest are merged per event (union of tags, highest
-version); each event's floor is raised and its tags' keys unlinked in pipelined batches;
-the API processes are told on the L1 channel to forget the event's metadata. Offsets
-are committed after the deletes (a Redis failure nacks the batch, which is then consumed
-again: invalidating twice is harmless).
+The worker shape of ``overlap_shared.consumer``: records that cannot be read go to the
+group's dead-letter topic (``<domain topic>.dlt.<group>``); every known type is read from
+its envelope (each raises its event's version floor, even one that dirties no tag, see
+``table.BY_TYPE``), and only the types that name a participant or a user have their body
+decoded. ``plan.plan_batch`` merges a batch per event (union of tags, highest version);
+``apply`` raises every floor and reads every tag in one pipelined round trip, unlinks the
+members in a second, and tells the API processes on the L1 channel to forget the events
+whose metadata changed. Offsets are committed after that (a Redis outage makes the batch
+be consumed again: invalidating twice is harmless).
 """
 
-import logging
 import time
+from collections.abc import Sequence
 
 from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaBroker
-from overlap_shared import events
+from overlap_shared import codec, events
 from overlap_shared.cache_keys import L1_CHANNEL
-from overlap_shared.dead_letters import Record, dead_letter, reason
+from overlap_shared.consumer import Consumer, PoisonRule
+from overlap_shared.intake import Inbound, Intake, Interest
 from overlap_shared.redis_client import create_redis
-from overlap_shared.tagcache import TagCache
-from overlap_shared.topics import INVALIDATOR_GROUP
+from overlap_shared.tagcache import TagCache, invalidate_many
 from overlap_shared.worker import asgi_worker, consume_batches, create_broker
 from prometheus_client import Counter, Histogram
 
+from overlap_invalidator.plan import Plan, plan_batch
 from overlap_invalidator.settings import Settings
-from overlap_invalidator.table import tags_for
+from overlap_invalidator.table import BODIES
 
-log = logging.getLogger(__name__)
 KEYS_CLEARED = Counter("invalidator_keys_cleared_total", "Cache keys unlinked")
-EVENTS_DONE = Counter("invalidator_messages_total", "Domain messages processed")
-DEAD_LETTERED = Counter("invalidator_dead_lettered_total", "Messages sent to dead letters")
 LATENCY = Histogram(
     "invalidator_latency_seconds",
     "From the domain event to its caches being cleared",
@@ -41,8 +37,12 @@ LATENCY = Histogram(
 
 
 class Invalidator:
-    def __init__(self, settings: Settings, broker: KafkaBroker) -> None:
-        self.settings, self.broker = settings, broker
+    """The worker: its Redis client is opened on start-up."""
+
+    interest = Interest(codec.DOMAIN, frozenset(events.DOMAIN_EVENT_TYPES), BODIES)
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
     async def open(self) -> None:
         self.redis = create_redis(self.settings.redis_url)
@@ -51,51 +51,42 @@ class Invalidator:
     async def close(self) -> None:
         await self.redis.aclose()
 
-    async def handle(self, batch: tuple[Record, ...]) -> None:
-        per_event: dict[str, tuple[int, set[str]]] = {}
-        users: set[str] = set()
-        decoded: list[events.DomainEvent] = []
-        for record in batch:
-            try:
-                msg = events.decode(record.value)  # None (a tombstone) is malformed too
-            except events.MessageError as exc:
-                await dead_letter(self.broker, INVALIDATOR_GROUP, record, reason(exc))
-                DEAD_LETTERED.inc()
-                log.warning(
-                    "dead-lettered %s/%d@%d: %s", record.topic, record.partition, record.offset, exc
-                )
-                continue
-            decoded.append(msg)
-            tags, dirty_users = tags_for(msg)
-            version, known = per_event.get(msg.token, (0, set()))
-            per_event[msg.token] = (max(version, msg.version), known | set(tags))
-            users.update(dirty_users)
+    async def probe(self) -> None:
+        await self.redis.ping()
+
+    def plan(self, inbound: Sequence[Inbound[events.DomainEvent]]) -> Plan:
+        return plan_batch(inbound)
+
+    async def apply(self, plan: Plan) -> None:
         floor_ttl = self.settings.longest_cache_ttl_ms
-        for token, (version, dirty) in per_event.items():
-            KEYS_CLEARED.inc(await self.tags.invalidate(token, version, sorted(dirty), floor_ttl))
-            if "meta" in dirty:
-                await self.redis.publish(L1_CHANNEL, token)
-        KEYS_CLEARED.inc(await self.tags.invalidate_users(sorted(users)))
+        cleared = await invalidate_many(self.redis, plan.events, floor_ttl)
+        cleared += await self.tags.invalidate_users(plan.users)
+        if plan.meta_changed:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for token in plan.meta_changed:
+                    pipe.publish(L1_CHANNEL, token)
+                await pipe.execute()
+        KEYS_CLEARED.inc(cleared)
         now = time.time()
-        for msg in decoded:
-            LATENCY.observe(max(0.0, now - msg.occurred_at.timestamp()))
-        EVENTS_DONE.inc(len(decoded))
+        for at in plan.occurred_at:
+            LATENCY.observe(max(0.0, now - at))
 
 
 def create_app(settings: Settings) -> AsgiFastStream:
     broker = create_broker(settings, "cache-invalidator")
-    invalidator = Invalidator(settings, broker)
-
+    invalidator = Invalidator(settings)
+    group = settings.consumer_groups()["invalidator"]
+    consumer = Consumer(
+        Intake(broker, group, Invalidator.interest),
+        invalidator,
+        PoisonRule.from_settings(settings),
+    )
     consume_batches(
         broker,
         settings.domain_topic,
-        INVALIDATOR_GROUP,
-        invalidator.handle,
+        consumer,
         max_records=500,
         description="Clears the cache tags each domain event dirties",
     )
-
-    app = asgi_worker(broker, "overlap-cache-invalidator", "Clears the cache tags events dirty")
-    app.on_startup(invalidator.open)
-    app.after_shutdown(invalidator.close)
-    return app
+    title, about = "overlap-cache-invalidator", "Clears the cache tags events dirty"
+    return asgi_worker(broker, title, about, invalidator)

@@ -18,11 +18,15 @@ BY_TYPE: dict[str, tuple[str, ...]] = {
     "ParticipantLeft": ("users",),
     "AvailabilityChanged": (),
 }
+# The types whose body names more to clear (a participant, a user); the rest are read
+# from their envelope alone.
+BODIES = frozenset({"EventCreated", "ParticipantJoined", "ParticipantRenamed", "ParticipantLeft"})
 
 
-def tags_for(msg: events.DomainEvent) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(tags of this event, user ids whose own pages are dirty)."""
-    tags = BY_TYPE[msg.type]
+def tags_for(kind: str, msg: events.DomainEvent | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(tags of this event, user ids whose own pages are dirty) for a message of type
+    ``kind`` (its body ``msg`` given for the :data:`BODIES` types)."""
+    tags = BY_TYPE[kind]
     users: tuple[str, ...] = ()
     if isinstance(msg, events.ParticipantRenamed | events.ParticipantLeft):
         tags = (*tags, f"participant:{msg.data.participant_id}")

@@ -275,6 +275,5 @@ class Dispatcher:
             self._drop(self.coalescer.requeue([update], due))
             self._wake.set()
             return
-        metrics.DEAD_LETTERED.labels("undelivered").inc()
         log.warning("notifier: dead-lettered %s on %s: %s", update.name, update.channel, reason)
         _settle(update)

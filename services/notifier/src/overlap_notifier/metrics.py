@@ -2,7 +2,6 @@
 
 from prometheus_client import Counter, Gauge, Histogram
 
-MESSAGES = Counter("notifier_messages_total", "Messages consumed", ["kind"])
 CALLS = Counter("notifier_pusher_calls_total", "Pusher trigger_batch calls", ["outcome"])
 EVENTS_PER_CALL = Histogram(
     "notifier_events_per_call",
@@ -21,4 +20,5 @@ IN_FLIGHT = Gauge("notifier_in_flight_channels", "Channels whose call is in flig
 DROPPED = Counter(
     "notifier_dropped_total", "Updates settled without a call", ["reason"]
 )  # reason: capped (memory bound while Pusher is down) | stale (replay of a sent version)
-DEAD_LETTERED = Counter("notifier_dead_lettered_total", "Messages dead-lettered", ["reason"])
+# Consumed records and dead letters: worker_messages_total / worker_dead_lettered_total
+# (overlap_shared.intake), labelled with the group.

@@ -1,7 +1,9 @@
 """Send ``trigger_batch`` to the Pusher HTTP API asynchronously.
 
-The ``pusher`` package builds and signs the request (its ``make_request`` step, the same
-code its blocking backends use); httpx sends it without blocking the event loop.
+Through the ``pusher`` package's public client: it validates, builds and signs the
+request, and hands it to its HTTP backend, a documented extension point (``backend=``,
+as its own ``AsyncIOBackend``). :class:`HttpxBackend` sends it with one shared httpx
+client without blocking the event loop, so ``trigger_batch`` returns a coroutine.
 """
 
 from typing import Any
@@ -19,33 +21,40 @@ class PusherError(Exception):
         self.retryable = retryable
 
 
-class PusherSender:
-    def __init__(self, cfg: PusherSettings, timeout_s: float, max_connections: int) -> None:
-        self._pusher = pusher.Pusher(**cfg.client_options(), timeout=timeout_s)
-        limits = httpx.Limits(max_connections=max_connections, keepalive_expiry=30)
-        self._http = httpx.AsyncClient(timeout=timeout_s, limits=limits)
+class HttpxBackend:
+    """A ``pusher`` HTTP backend: ``send_request`` is a coroutine on a shared client."""
 
-    def signed_request(self, batch: list[dict[str, Any]]) -> Any:
-        """The pusher package's signed ``POST /apps/<id>/batch_events`` request."""
-        client = self._pusher._pusher_client
-        return client.trigger_batch.make_request(batch, already_encoded=False)
+    def __init__(self, client: Any, http: httpx.AsyncClient) -> None:
+        self.client, self.http = client, http
 
-    async def trigger_batch(self, batch: list[dict[str, Any]]) -> None:
+    async def send_request(self, request: Any) -> None:
         try:
-            request = self.signed_request([dict(event) for event in batch])
-        except (ValueError, TypeError) as exc:  # the pusher package refused the batch
-            raise PusherError(f"invalid batch: {exc}", retryable=False) from exc
-        try:
-            response = await self._http.post(
-                request.url, content=request.body, headers=request.headers
+            response = await self.http.request(
+                request.method, request.url, content=request.body, headers=request.headers
             )
         except httpx.HTTPError as exc:
             raise PusherError(f"{type(exc).__name__}: {exc}") from exc
         status, why = refusal(response)
-        if status is None:
-            return
-        retryable = status >= 500 or status in (408, 429)
-        raise PusherError(f"HTTP {status}: {why}", retryable)
+        if status is not None:
+            retryable = status >= 500 or status in (408, 429)
+            raise PusherError(f"HTTP {status}: {why}", retryable)
+
+
+class PusherSender:
+    def __init__(self, cfg: PusherSettings, timeout_s: float, max_connections: int) -> None:
+        limits = httpx.Limits(max_connections=max_connections, keepalive_expiry=30)
+        self._http = httpx.AsyncClient(timeout=timeout_s, limits=limits)
+        options = cfg.client_options()
+        self._pusher = pusher.Pusher(
+            **options, timeout=timeout_s, backend=HttpxBackend, http=self._http
+        )
+
+    async def trigger_batch(self, batch: list[dict[str, Any]]) -> None:
+        try:
+            sent = self._pusher.trigger_batch([dict(event) for event in batch])
+        except (ValueError, TypeError) as exc:  # the pusher package refused the batch
+            raise PusherError(f"invalid batch: {exc}", retryable=False) from exc
+        await sent
 
     async def close(self) -> None:
         await self._http.aclose()

@@ -1,17 +1,14 @@
 """Settings of the notifier worker (environment variables of the same names, upper case)."""
 
-from overlap_shared.settings import ServiceSettings
-from overlap_shared.topics import NOTIFIER_GROUP
+from overlap_shared.settings import WorkerSettings
 from pydantic import AliasChoices, Field
 
 
-class Settings(ServiceSettings):
-    health_host: str = "127.0.0.1"
+class Settings(WorkerSettings):
     # HEALTH_PORT overrides for one process, so several processes can run side by side.
     health_port: int = Field(
         default=8103, validation_alias=AliasChoices("HEALTH_PORT", "NOTIFIER_HEALTH_PORT")
     )
-    notifier_group: str = NOTIFIER_GROUP
     # Coalescing: updates of one channel arriving within the window go out in one event.
     notifier_window_ms: int = Field(default=100, ge=0, le=10_000)
     # Memory bound while Pusher is down: past this many pending channels the oldest

@@ -16,21 +16,16 @@ from overlap_availability.batch import plan_batch
 from overlap_shared import events
 from overlap_shared.aggregate import ViewAggregate
 from overlap_shared.bitmaps import from_bytes, to_bytes
-from overlap_shared.dead_letters import Record
 from overlap_shared.oracle.view import build_view as oracle_view
 from overlap_shared.remap import remap_bits
 from overlap_shared.view import EventSnapshot, ParticipantSnapshot
 
-from tests.unit import test_dead_letters as dead_letter_tests
+from tests.unit.records import inbound
 
 RETENTION_DAYS = 90  # the services' default policy (RETENTION_DAYS), in event.expires_at
 
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 EVENT_ID = uuid.UUID(int=1)
-
-
-def record(msg: events.Message, offset: int) -> Record:
-    return dead_letter_tests.record(events.encode(msg), offset=offset)
 
 
 def envelope(version: int) -> dict[str, Any]:
@@ -39,7 +34,7 @@ def envelope(version: int) -> dict[str, Any]:
 
 def test_a_batch_records_versions_participants_and_grid_edits() -> None:
     who = uuid.uuid4()
-    msgs: list[events.Message] = [
+    msgs: list[events.DomainEvent] = [
         events.AvailabilityChanged(
             **envelope(5),
             data=events.AvailabilityChangedData(
@@ -50,15 +45,14 @@ def test_a_batch_records_versions_participants_and_grid_edits() -> None:
             **envelope(6), data=events.EventUpdatedData(fields=("title",), grid_changed=False)
         ),
     ]
-    plan = plan_batch(record(m, i) for i, m in enumerate(msgs))
-    changes = plan.changes[EVENT_ID]
+    changes = plan_batch(inbound(m, i) for i, m in enumerate(msgs))[EVENT_ID]
     assert (changes.version, changes.versions, changes.participants) == (6, {5, 6}, {who})
     assert not changes.full and changes.follows(4) and not changes.follows(3)
     assert changes.follows(5) and changes.follows(6)  # older ones are replays
     grid = events.EventUpdated(
         **envelope(7), data=events.EventUpdatedData(fields=("day_end",), grid_changed=True)
     )
-    assert plan_batch([record(grid, 9)]).changes[EVENT_ID].full
+    assert plan_batch([inbound(grid, 9)])[EVENT_ID].full
 
 
 def small_event(version: int = 1, **changes: Any) -> EventSnapshot:
@@ -87,10 +81,10 @@ def small_event(version: int = 1, **changes: Any) -> EventSnapshot:
 def test_can_apply_needs_an_aggregate_no_gap_and_no_grid_edit() -> None:
     agg = ViewAggregate.build(small_event(version=3), [], retention_days=RETENTION_DAYS)
     msg = events.EventFinalized(**envelope(4), data=events.EventFinalizedData(start=0, end=1))
-    changes = plan_batch([record(msg, 0)]).changes[EVENT_ID]
+    changes = plan_batch([inbound(msg)])[EVENT_ID]
     assert can_apply(agg, changes) and not can_apply(None, changes)
     gap = events.EventFinalized(**envelope(6), data=events.EventFinalizedData(start=0, end=1))
-    assert not can_apply(agg, plan_batch([record(gap, 0)]).changes[EVENT_ID])
+    assert not can_apply(agg, plan_batch([inbound(gap)])[EVENT_ID])
 
 
 def test_the_memory_budget_drops_the_least_recently_used() -> None:

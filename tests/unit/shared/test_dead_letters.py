@@ -2,19 +2,17 @@
 ``events.decode``/``decode_view`` (tombstones, size, compact reasons) and the copy
 ``overlap_shared.dead_letters`` parks in the dead-letter topic."""
 
-import uuid
 from pathlib import Path
 from typing import Any, cast
 
 import orjson
 import pytest
-from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 from faststream.kafka.parser import AioKafkaBatchParser
-from overlap_availability.batch import plan_batch
 from overlap_shared import dead_letters, events
-from overlap_shared.dead_letters import Record
+
+from tests.unit.records import record
 
 GOLDEN = Path(__file__).parent / "golden"
 LIMIT = events.MAX_MESSAGE_BYTES
@@ -22,27 +20,6 @@ LIMIT = events.MAX_MESSAGE_BYTES
 
 def golden(name: str) -> bytes:
     return orjson.dumps(orjson.loads((GOLDEN / f"{name}.json").read_bytes()))
-
-
-def record(
-    value: bytes | None,
-    key: bytes | None = b"k",
-    headers: list[tuple[str, bytes | None]] | None = None,
-    offset: int = 7,
-) -> Record:
-    return ConsumerRecord(
-        topic="domain",
-        partition=3,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=key,
-        value=value,
-        checksum=None,
-        serialized_key_size=len(key or b""),
-        serialized_value_size=len(value or b""),
-        headers=headers or [],  # Kafka allows null header values
-    )
 
 
 # --------------------------------------------------------------- classification
@@ -145,34 +122,3 @@ async def test_headers_faststream_cannot_read_no_longer_fail_the_batch() -> None
     assert [(r.value, r.key, r.offset) for r in records] == [(b"a", b"k", 7), (None, b"k", 8)]
     assert msg.batch_headers[0] == {"trace": "\ufffd\ufffd", "empty": "", "ok": "fine"}
     assert await dead_letters.raw_values(msg) == [b"a", b""]  # bodies left undecoded
-
-
-# ------------------------------------------------------ availability batch planning
-
-
-def test_a_batch_sets_every_bad_record_aside_and_coalesces_the_rest() -> None:
-    event_id = uuid.uuid4()
-    updates = [
-        events.EventUpdated(
-            event_id=event_id,
-            token="tok",
-            version=v,
-            data=events.EventUpdatedData(fields=("title",), grid_changed=False),
-        )
-        for v in (3, 2)
-    ]
-    batch = [
-        record(None),
-        record(events.encode(updates[0])),
-        record(b"[]"),
-        record(events.encode(updates[1])),
-        record(orjson.dumps({**orjson.loads(events.encode(updates[1])), "type": "Nope"})),
-    ]
-    plan = plan_batch(batch)
-    assert [(r.value is None, why.split(":")[0]) for r, why in plan.poison] == [
-        (True, "MalformedMessage"),
-        (False, "MalformedMessage"),
-        (False, "UnknownMessage"),
-    ]
-    (changes,) = plan.changes.values()
-    assert (changes.event_id, changes.version, changes.types) == (event_id, 3, ["EventUpdated"])
