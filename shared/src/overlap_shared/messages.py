@@ -20,10 +20,10 @@ from pydantic import (
     model_validator,
 )
 
+from overlap_shared.slots import MAX_SLOTS
+
 SCHEMA_VERSION: Final = 1
 """The current (and only) ``schema_version`` of every message type."""
-
-MAX_SLOTS: Final = 62 * 96
 
 MAX_MESSAGE_BYTES: Final = 64 * 1024
 """Larger values are malformed without being parsed: the largest message is ~1 KB."""

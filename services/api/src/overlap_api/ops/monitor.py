@@ -8,7 +8,6 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Header
 from overlap_shared.cache_keys import notifier_stats_key
-from overlap_shared.topics import GROUPS
 from sqlalchemy import text
 
 from overlap_api.http.deps import MonitorDep, ResourcesDep
@@ -35,7 +34,7 @@ async def _consumer_lag(resources: Resources) -> dict[str, dict[str, Any]]:
     try:
         lags: dict[str, dict[str, Any]] = {}
         topics = {settings.domain_topic, settings.views_topic}
-        for group in GROUPS:
+        for group in settings.consumer_groups().values():
             offsets = {
                 tp: meta
                 for tp, meta in (await admin.list_consumer_group_offsets(group)).items()
