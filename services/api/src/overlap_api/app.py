@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from overlap_api.admission import Admission
 from overlap_api.caches import Caches
+from overlap_api.calendar_import.router import router as calendar_import_router
 from overlap_api.deadline import Deadline
 from overlap_api.errors import BodyLimit, install_error_handlers
 from overlap_api.hot_reads import HotViewReads
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (health, events, export, participants, me, monitor, realtime)
     for router in (module.router for module in routers):
         app.include_router(router)
+    app.include_router(calendar_import_router)
     return app
 
 
