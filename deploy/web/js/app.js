@@ -3,7 +3,10 @@
 import { api, ApiError, enc } from "./api.js";
 import { setupCreate } from "./create.js";
 import { Heatmap, renderBest } from "./heatmap.js";
+import { CalendarImport } from "./importer.js";
+import { OrganiserPanel } from "./organiser.js";
 import { Painter } from "./paint.js";
+import { Presence } from "./presence.js";
 import { connectRealtime } from "./realtime.js";
 import { downloadExport, renderExpiry } from "./retention.js";
 import { Saver } from "./saver.js";
@@ -57,6 +60,12 @@ class EventPage {
     });
     this.me = store.participant(token);
     this.admin = store.adminKey(token);
+    this.presence = new Presence($("presence"));
+    this.importer = new CalendarImport({
+      painter: () => this.painter,
+      view: () => this.view,
+      save: (marks) => this.saver.schedule(this.body(marks)),
+    });
     this.saver = new Saver({
       send: (body) => this.sendAvailability(body),
       persist: (body) => store.setPendingSave(token, body),
@@ -84,6 +93,10 @@ class EventPage {
         $("admin-key").hidden = false;
       };
       $("export-csv").onclick = () => downloadExport(this.path, this.admin).catch((err) => notice(err.message));
+      this.organiser = new OrganiserPanel({
+        token: this.token, path: this.path, adminKey: this.admin, notice,
+        onChanged: (version) => this.refresh(version, "save"),
+      });
     }
     $("ics-link").href = `/api${this.path}/calendar.ics`;
     try {
@@ -96,17 +109,20 @@ class EventPage {
     this.setLive(false, "connecting");
     this.pollLoop();
     if (this.view) {
-      connectRealtime({
+      this.client = await connectRealtime({
         eventId: this.view.event.id,
         token: this.token,
+        participantKey: () => this.me?.key,
         onEvent: (name, data) => this.onRealtime(name, data),
         onState: (state, why) => this.setLive(state === "live", why),
       });
+      this.presence.attach(this.client, this.view.event.id, this.me?.id);
     }
   }
 
   setLive(live, why = "") {
     this.live = live;
+    $("live").hidden = false;
     status.realtime = live ? "live" : "polling";
     $("live").dataset.state = live ? "live" : "polling";
     $("live").textContent = live ? "live" : "polling";
@@ -175,6 +191,8 @@ class EventPage {
 
   render(view, source) {
     const changed = !this.view || JSON.stringify(view.heatmap) !== JSON.stringify(this.view.heatmap);
+    this.presence.noteView(this.view, view);
+    this.organiser?.render(view);
     this.view = view;
     this.namesStale = false;
     const ev = view.event;
@@ -224,7 +242,7 @@ class EventPage {
     const count = this.view.event.slot_count;
     const fresh = marks.length === count ? marks : new Uint8Array(count);
     $("mine").hidden = false;
-    this.painter = new Painter($("mine"), this.lay, fresh, (m) => this.saver.schedule(this.body(m)));
+    this.painter = new Painter($("mine"), this.lay, fresh, (m) => this.importer.reviewing || this.saver.schedule(this.body(m)));
     this.painter.brush = Number(document.querySelector('input[name="brush"]:checked').value);
   }
 
@@ -266,6 +284,7 @@ class EventPage {
       this.meLoaded = true;
       this.meSince = data.version;
       this.refresh(data.version, "save").catch(() => {});
+      if (this.client) this.presence.attach(this.client, this.view.event.id, this.me.id);
       $("mine").focus({ preventScroll: true });
     } catch (err) {
       $("join-error").textContent = err.status === 409 ? "That name is taken in this event: pick another." : err.message;
@@ -279,6 +298,7 @@ class EventPage {
     this.meLoaded = false;
     this.painter = null;
     $("mine").replaceChildren();
+    if (this.client && this.view) this.presence.attach(this.client, this.view.event.id, null);
     this.showJoin();
   }
 
