@@ -206,7 +206,7 @@ class EventPage {
     $("people-count").textContent = `(${view.participants.length})`;
     $("legend-max").textContent = String(view.participants.length);
     this.heat.render(view, this.lay, layKey);
-    if (this.me && layKey !== this.layKey && this.painter) this.buildPainter(this.painter.marks);
+    if (this.me && layKey !== this.layKey && this.painter) this.relayoutMine(view);
     this.layKey = layKey;
     renderBest($("best"), view, this.lay, this.admin && ev.status === "open" ? (s, e) => this.finalize(s, e) : null);
     $("final-box").hidden = !ev.final;
@@ -236,6 +236,14 @@ class EventPage {
       if (err instanceof ApiError && (err.status === 403 || err.status === 404 || err.status === 401)) return this.forget();
       notice(`Could not load your availability: ${err.message}`);
     }
+  }
+
+  /** The grid changed shape (the organiser edited it): repaint mine from the server's remap. */
+  relayoutMine(view) {
+    const mine = view.participants.find((p) => p.id === this.me.id);
+    const marks = mine ? fromRanges(view.event.slot_count, mine.available, mine.if_needed) : new Uint8Array(view.event.slot_count);
+    if (mine) this.saver.known({ available: mine.available, if_needed: mine.if_needed });
+    this.buildPainter(marks);
   }
 
   buildPainter(marks) {

@@ -7,7 +7,6 @@ Free (TRANSP:TRANSPARENT) and cancelled events do not make anyone busy."""
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import islice
 from zoneinfo import ZoneInfo
 
 import recurring_ical_events
@@ -46,17 +45,17 @@ def busy_times(data: bytes, start: datetime, end: datetime, zone: ZoneInfo) -> B
     calendar = _parse(data)
     found: list[tuple[datetime, datetime]] = []
     count = 0
-    for component in islice(_occurrences(calendar, start), MAX_OCCURRENCES + 1):
-        count += 1
-        if count > MAX_OCCURRENCES:
+    for read, component in enumerate(_occurrences(calendar, start), 1):
+        if read > MAX_OCCURRENCES:
             raise TooManyOccurrences(
                 f"the calendar has more than {MAX_OCCURRENCES} events in this event's dates"
             )
         span = _span(component, zone)
+        if span is not None and span[0] >= end:
+            break  # occurrences come in order of start
         if span is None:
             continue
-        if span[0] >= end:
-            break  # occurrences come in order of start
+        count += 1
         if _blocks_time(component) and span[1] > start:
             found.append((max(span[0], start), min(span[1], end)))
     return Busy(merge(found), count)
