@@ -302,3 +302,51 @@ def test_touch_painting_and_tapping_at_390_px(gateway: str, browser: Any) -> Non
     shot(page, "touch-390")
     assert not errors, errors
     page.context.close()
+
+
+PURE_PARTS = """Promise.all([import("/js/calendar.js"), import("/js/organiser.js")])
+.then(([cal, org]) => {
+  const iso = (ms) => new Date(ms).toISOString();
+  const weekly = { event: { dates: null, weekdays: ["mon", "sun"], timezone: "America/New_York",
+    day_start: "09:00", slot_minutes: 60, slots_per_day: 2 }, slots: { starts_utc: null } };
+  const ev = { kind: "dates", title: "T", description: null, timezone: "Europe/Berlin",
+    dates: ["2027-03-22"], weekdays: null, day_start: "09:00", day_end: "13:00", slot_minutes: 30 };
+  const form = { title: "T", description: "", timezone: "Europe/Berlin", kind: "dates",
+    dates: "2027-03-22", weekdays: [], day_start: "09:00", day_end: "13:00", slot_minutes: 30 };
+  const people = [{ available: [[0, 2]], if_needed: [] }, { available: [], if_needed: [] }];
+  return {
+    berlin: [90, 210].map((minutes) => iso(cal.wallToUtc("Europe/Berlin", 2027, 3, 28, minutes))),
+    weekdays: cal.slotSpans(weekly, new Date(2027, 2, 10)).map(([s]) => iso(s)),
+    prefill: Array.from(cal.prefill([[0, 10], [10, 20], [20, 30], null], [[5, 12]])),
+    unchanged: org.changedFields(ev, form),
+    longer: org.changedFields(ev, { ...form, day_end: "14:00" }),
+    remap: org.gridWarning(ev, { day_end: "14:00" }, people),
+    clear: org.gridWarning(ev, { weekdays: ["mon"] }, people),
+    title: org.gridWarning(ev, { title: "U" }, people),
+  };
+})"""
+
+
+def test_the_pages_pure_parts(gateway: str, browser: Any) -> None:
+    """Zone arithmetic, slot instants of a weekdays event, the pre-fill and the organiser's
+    edit diff and warning, run in the browser from the page's own modules."""
+    ctx = browser.new_context(locale="en-GB", timezone_id="Europe/Berlin")
+    page = ctx.new_page()
+    open_under_csp(page, f"{gateway}/")
+    got = page.evaluate(PURE_PARTS)
+    # Berlin on 28 March 2027: 01:30 is still CET (UTC+1), 03:30 already CEST (UTC+2).
+    assert got["berlin"] == ["2027-03-28T00:30:00.000Z", "2027-03-28T01:30:00.000Z"]
+    # Seen on Wed 10 March: next Monday (15th) and Sunday (14th, US summer time from 02:00).
+    assert got["weekdays"] == [
+        "2027-03-15T13:00:00.000Z",
+        "2027-03-15T14:00:00.000Z",
+        "2027-03-14T13:00:00.000Z",
+        "2027-03-14T14:00:00.000Z",
+    ]
+    assert got["prefill"] == [0, 0, 1, 0]
+    assert got["unchanged"] == {} and got["longer"] == {"day_end": "14:00"}
+    assert got["remap"].startswith("This change remaps the availability of 1 person")
+    assert got["clear"].startswith("This change clears the availability of 1 person")
+    assert got["title"] == ""
+    assert csp_violations(page) == []
+    ctx.close()

@@ -8,7 +8,7 @@ import { OrganiserPanel } from "./organiser.js";
 import { Painter } from "./paint.js";
 import { Presence } from "./presence.js";
 import { connectRealtime } from "./realtime.js";
-import { downloadExport, renderExpiry } from "./retention.js";
+import { renderExpiry } from "./retention.js";
 import { Saver } from "./saver.js";
 import * as store from "./store.js";
 import { fromRanges, layout, toRanges } from "./time.js";
@@ -87,12 +87,6 @@ class EventPage {
       r.addEventListener("change", () => this.painter && (this.painter.brush = Number(r.value))),
     );
     if (this.admin) {
-      $("admin-box").hidden = false;
-      $("show-admin-key").onclick = () => {
-        $("admin-key").textContent = this.admin;
-        $("admin-key").hidden = false;
-      };
-      $("export-csv").onclick = () => downloadExport(this.path, this.admin).catch((err) => notice(err.message));
       this.organiser = new OrganiserPanel({
         token: this.token, path: this.path, adminKey: this.admin, notice,
         onChanged: (version) => this.refresh(version, "save"),
@@ -208,7 +202,7 @@ class EventPage {
     this.heat.render(view, this.lay, layKey);
     if (this.me && layKey !== this.layKey && this.painter) this.relayoutMine(view);
     this.layKey = layKey;
-    renderBest($("best"), view, this.lay, this.admin && ev.status === "open" ? (s, e) => this.finalize(s, e) : null);
+    renderBest($("best"), view, this.lay, this.admin && ev.status === "open" ? (s, e) => this.organiser.finalize(s, e, this.lay) : null);
     $("final-box").hidden = !ev.final;
     if (ev.final) $("final-time").textContent = this.lay.rangeLabel(ev.final.start, ev.final.end);
     if (changed) status.lastUpdate = source;
@@ -308,16 +302,6 @@ class EventPage {
     $("mine").replaceChildren();
     if (this.client && this.view) this.presence.attach(this.client, this.view.event.id, null);
     this.showJoin();
-  }
-
-  async finalize(start, end) {
-    if (!confirm(`Make ${this.lay.rangeLabel(start, end)} the final time?`)) return;
-    try {
-      const { data } = await api("POST", `${this.path}/finalize`, { body: { start, end }, headers: { "X-Admin-Key": this.admin } });
-      await this.refresh(data.version, "save");
-    } catch (err) {
-      notice(`Could not finalize: ${err.message}`);
-    }
   }
 
   async copyLink() {

@@ -1,9 +1,11 @@
 // The organiser's panel (this browser holds the admin key): edit the event (a grid change
 // is warned about first, saying how many people's availability it remaps or clears),
-// remove a participant (after a confirmation), copy the admin link. All through the API:
-// PATCH /events/<token> with If-Match, DELETE /events/<token>/participants/<id>.
+// remove a participant (after a confirmation), finalize a best time, show the key, copy
+// the admin link, download the CSV. All through the API: PATCH /events/<token> with
+// If-Match, DELETE /events/<token>/participants/<id>, POST /events/<token>/finalize.
 
 import { api, ApiError } from "./api.js";
+import { downloadExport } from "./retention.js";
 
 const $ = (id) => document.getElementById(id);
 const GRID_FIELDS = ["timezone", "dates", "weekdays", "day_start", "day_end", "slot_minutes"];
@@ -35,7 +37,13 @@ export class OrganiserPanel {
   /** onChanged(version) after a successful write; notice(text) for failures. */
   constructor({ token, path, adminKey, onChanged, notice }) {
     Object.assign(this, { token, path, adminKey, onChanged, notice, view: null });
+    $("admin-box").hidden = false;
     $("organiser").hidden = false;
+    $("show-admin-key").onclick = () => {
+      $("admin-key").textContent = adminKey;
+      $("admin-key").hidden = false;
+    };
+    $("export-csv").onclick = () => downloadExport(path, adminKey).catch((err) => notice(err.message));
     $("edit-form").onsubmit = (e) => this.submit(e);
     $("edit-apply").onclick = () => this.apply();
     $("edit-cancel").onclick = () => this.disarm();
@@ -133,6 +141,16 @@ export class OrganiserPanel {
       await this.onChanged(this.view.version + 1);
     } catch (err) {
       this.notice(`Could not remove ${p.name}: ${err.message}`);
+    }
+  }
+
+  async finalize(start, end, lay) {
+    if (!confirm(`Make ${lay.rangeLabel(start, end)} the final time?`)) return;
+    try {
+      const { data } = await api("POST", `${this.path}/finalize`, { body: { start, end }, headers: { "X-Admin-Key": this.adminKey } });
+      await this.onChanged(data.version);
+    } catch (err) {
+      this.notice(`Could not finalize: ${err.message}`);
     }
   }
 
