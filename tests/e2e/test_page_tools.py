@@ -222,6 +222,7 @@ def test_axe_finds_nothing_serious_on_the_create_and_event_pages(
     open_under_csp(page, f"{gateway}/")
     page.wait_for_selector("#create-form")
     assert page.is_hidden("#live")  # no channel here: no "offline" badge
+    shot(page, "create")
     create_found = axe_violations(page)
     print("create page:", create_found)
     assert serious(create_found) == [], create_found
