@@ -20,6 +20,10 @@ from overlap_api.errors import OverlapError
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])
 ICS_TYPES = {"text/calendar", "application/octet-stream"}
+ICS_BODY = {
+    "required": True,
+    "content": {"text/calendar": {"schema": {"type": "string", "maxLength": 262144}}},
+}
 
 
 class NotACalendarUpload(OverlapError):
@@ -55,6 +59,7 @@ class BusyAnswer(BaseModel):
         f"{MAX_OCCURRENCES} occurrences); all-day and floating times are read in `zone`. "
         "Free and cancelled events are not busy. Nothing is stored."
     ),
+    openapi_extra={"requestBody": ICS_BODY},
     responses={413: {"description": "file too large"}, 415: {"description": "not text/calendar"}},
 )
 async def read_busy_times(
