@@ -80,7 +80,7 @@ def test_presence_and_the_organisers_live_edits(gateway: str, browser: Any) -> N
     organiser.wait_for_selector("#presence li:has-text('Olga (you)')")
     drag(guest, 0, 9)  # day 1 09:00 .. day 2 09:30
     wait_saved(guest)
-    organiser.wait_for_selector("#presence li:has-text('Gus') .painting", timeout=15_000)
+    organiser.wait_for_selector("#presence li:has-text('Gus') .painting", timeout=30_000)
     shot(organiser, "presence")
     # At most 8 names, then "and N more" (the page's own function, this browser first).
     shown = organiser.evaluate(

@@ -6,12 +6,14 @@
 export const MAX_SHOWN = 8;
 export const PAINTING_MS = 12000;
 
-/** Ids of participants whose availability differs between two views. */
+/** Ids of participants whose availability differs between two views (one who joined and
+ * painted between them counts too: under load both can arrive in one view). */
 export function changedParticipants(before, after) {
   if (!before) return [];
   const old = new Map(before.participants.map((p) => [p.id, JSON.stringify([p.available, p.if_needed])]));
+  const empty = JSON.stringify([[], []]);
   return after.participants
-    .filter((p) => old.has(p.id) && old.get(p.id) !== JSON.stringify([p.available, p.if_needed]))
+    .filter((p) => (old.get(p.id) ?? empty) !== JSON.stringify([p.available, p.if_needed]))
     .map((p) => p.id);
 }
 
