@@ -46,6 +46,8 @@ status:  ## what is running
 browser:  ## Debian's Chromium for the browser test (never a downloaded browser)
 	@command -v chromium >/dev/null || (apt-get update -qq && \
 	 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@[[ -f tests/e2e/axe/node_modules/axe-core/axe.min.js ]] || \
+	 npm ci --prefix tests/e2e/axe --no-audit --no-fund --loglevel=error
 
 test: install infra browser  ## all tests on the real services (starts them first)
 	@$(ENV); export DATABASE_URL="postgresql+asyncpg://$$PG_USER:$$PG_PASSWORD@127.0.0.1:$$PG_PORT/$${PG_DB}_test"; \

@@ -17,9 +17,13 @@ export function isOffline(err) {
   return err instanceof TypeError || (err instanceof ApiError && err.retryable);
 }
 
-export async function api(method, path, { body, headers = {}, signal } = {}) {
+/** body: JSON to send; or raw (a Blob or string) sent as contentType. */
+export async function api(method, path, { body, raw, contentType, headers = {}, signal } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers }, signal };
-  if (body !== undefined) {
+  if (raw !== undefined) {
+    init.headers["Content-Type"] = contentType;
+    init.body = raw;
+  } else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }

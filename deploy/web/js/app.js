@@ -3,9 +3,12 @@
 import { api, ApiError, enc } from "./api.js";
 import { setupCreate } from "./create.js";
 import { Heatmap, renderBest } from "./heatmap.js";
+import { CalendarImport } from "./importer.js";
+import { OrganiserPanel } from "./organiser.js";
 import { Painter } from "./paint.js";
+import { Presence } from "./presence.js";
 import { connectRealtime } from "./realtime.js";
-import { downloadExport, renderExpiry } from "./retention.js";
+import { renderExpiry } from "./retention.js";
 import { Saver } from "./saver.js";
 import * as store from "./store.js";
 import { fromRanges, layout, toRanges } from "./time.js";
@@ -57,6 +60,12 @@ class EventPage {
     });
     this.me = store.participant(token);
     this.admin = store.adminKey(token);
+    this.presence = new Presence($("presence"));
+    this.importer = new CalendarImport({
+      painter: () => this.painter,
+      view: () => this.view,
+      save: (marks) => this.saver.schedule(this.body(marks)),
+    });
     this.saver = new Saver({
       send: (body) => this.sendAvailability(body),
       persist: (body) => store.setPendingSave(token, body),
@@ -78,12 +87,10 @@ class EventPage {
       r.addEventListener("change", () => this.painter && (this.painter.brush = Number(r.value))),
     );
     if (this.admin) {
-      $("admin-box").hidden = false;
-      $("show-admin-key").onclick = () => {
-        $("admin-key").textContent = this.admin;
-        $("admin-key").hidden = false;
-      };
-      $("export-csv").onclick = () => downloadExport(this.path, this.admin).catch((err) => notice(err.message));
+      this.organiser = new OrganiserPanel({
+        token: this.token, path: this.path, adminKey: this.admin, notice,
+        onChanged: (version) => this.refresh(version, "save"),
+      });
     }
     $("ics-link").href = `/api${this.path}/calendar.ics`;
     try {
@@ -96,17 +103,20 @@ class EventPage {
     this.setLive(false, "connecting");
     this.pollLoop();
     if (this.view) {
-      connectRealtime({
+      this.client = await connectRealtime({
         eventId: this.view.event.id,
         token: this.token,
+        participantKey: () => this.me?.key,
         onEvent: (name, data) => this.onRealtime(name, data),
         onState: (state, why) => this.setLive(state === "live", why),
       });
+      this.presence.attach(this.client, this.view.event.id, this.me?.id);
     }
   }
 
   setLive(live, why = "") {
     this.live = live;
+    $("live").hidden = false;
     status.realtime = live ? "live" : "polling";
     $("live").dataset.state = live ? "live" : "polling";
     $("live").textContent = live ? "live" : "polling";
@@ -175,6 +185,8 @@ class EventPage {
 
   render(view, source) {
     const changed = !this.view || JSON.stringify(view.heatmap) !== JSON.stringify(this.view.heatmap);
+    this.presence.noteView(this.view, view);
+    this.organiser?.render(view);
     this.view = view;
     this.namesStale = false;
     const ev = view.event;
@@ -188,9 +200,9 @@ class EventPage {
     $("people-count").textContent = `(${view.participants.length})`;
     $("legend-max").textContent = String(view.participants.length);
     this.heat.render(view, this.lay, layKey);
-    if (this.me && layKey !== this.layKey && this.painter) this.buildPainter(this.painter.marks);
+    if (this.me && layKey !== this.layKey && this.painter) this.relayoutMine(view);
     this.layKey = layKey;
-    renderBest($("best"), view, this.lay, this.admin && ev.status === "open" ? (s, e) => this.finalize(s, e) : null);
+    renderBest($("best"), view, this.lay, this.admin && ev.status === "open" ? (s, e) => this.organiser.finalize(s, e, this.lay) : null);
     $("final-box").hidden = !ev.final;
     if (ev.final) $("final-time").textContent = this.lay.rangeLabel(ev.final.start, ev.final.end);
     if (changed) status.lastUpdate = source;
@@ -220,11 +232,19 @@ class EventPage {
     }
   }
 
+  /** The grid changed shape (the organiser edited it): repaint mine from the server's remap. */
+  relayoutMine(view) {
+    const mine = view.participants.find((p) => p.id === this.me.id);
+    const marks = mine ? fromRanges(view.event.slot_count, mine.available, mine.if_needed) : new Uint8Array(view.event.slot_count);
+    if (mine) this.saver.known({ available: mine.available, if_needed: mine.if_needed });
+    this.buildPainter(marks);
+  }
+
   buildPainter(marks) {
     const count = this.view.event.slot_count;
     const fresh = marks.length === count ? marks : new Uint8Array(count);
     $("mine").hidden = false;
-    this.painter = new Painter($("mine"), this.lay, fresh, (m) => this.saver.schedule(this.body(m)));
+    this.painter = new Painter($("mine"), this.lay, fresh, (m) => this.importer.reviewing || this.saver.schedule(this.body(m)));
     this.painter.brush = Number(document.querySelector('input[name="brush"]:checked').value);
   }
 
@@ -266,6 +286,7 @@ class EventPage {
       this.meLoaded = true;
       this.meSince = data.version;
       this.refresh(data.version, "save").catch(() => {});
+      if (this.client) this.presence.attach(this.client, this.view.event.id, this.me.id);
       $("mine").focus({ preventScroll: true });
     } catch (err) {
       $("join-error").textContent = err.status === 409 ? "That name is taken in this event: pick another." : err.message;
@@ -279,17 +300,8 @@ class EventPage {
     this.meLoaded = false;
     this.painter = null;
     $("mine").replaceChildren();
+    if (this.client && this.view) this.presence.attach(this.client, this.view.event.id, null);
     this.showJoin();
-  }
-
-  async finalize(start, end) {
-    if (!confirm(`Make ${this.lay.rangeLabel(start, end)} the final time?`)) return;
-    try {
-      const { data } = await api("POST", `${this.path}/finalize`, { body: { start, end }, headers: { "X-Admin-Key": this.admin } });
-      await this.refresh(data.version, "save");
-    } catch (err) {
-      notice(`Could not finalize: ${err.message}`);
-    }
   }
 
   async copyLink() {

@@ -1,5 +1,6 @@
 // The group's heat map (colour by available + 0.5 × if-needed, relative to the number of
-// participants), who is free on hover, and the best-times list.
+// participants), who is free on hover or tap (a tap's pointer "leaves" at once, so only a
+// mouse leaving clears it), and the best-times list.
 
 import { buildGrid } from "./grid.js";
 import { inRanges } from "./time.js";
@@ -14,24 +15,25 @@ export class Heatmap {
     this.layKey = null;
     this.view = null;
     this.hovered = -1;
-    el.onpointerover = (e) => {
+    el.onpointerover = el.onclick = (e) => {
       const i = e.target.dataset?.i;
       if (i !== undefined) {
         this.showWho(Number(i));
         this.onHover(Number(i));
       }
     };
-    el.onpointerleave = () => this.showWho(-1);
+    el.onpointerleave = (e) => e.pointerType === "mouse" && this.showWho(-1);
   }
 
   /** Rebuild the cells when the grid's shape changed, then colour them. */
   render(view, lay, layKey, heatmap = view.heatmap) {
     this.view = view;
     if (layKey !== this.layKey) {
-      this.cells = buildGrid(this.el, lay);
+      this.cells = buildGrid(this.el, lay, { cell: "cell" });
       this.layKey = layKey;
     }
-    const people = Math.max(1, view.participants.length);
+    const total = view.participants.length;
+    const people = Math.max(1, total);
     const final = view.event.final;
     this.cells.forEach((cell, i) => {
       const a = heatmap.available[i] || 0;
@@ -41,7 +43,8 @@ export class Heatmap {
       cell.dataset.ifNeeded = String(n);
       cell.style.background = frac > 0 ? `hsl(140 ${40 + 20 * frac}% ${94 - 59 * frac}%)` : "";
       cell.classList.toggle("final", !!final && final.start <= i && i < final.end);
-      if (!lay.missing.has(i)) cell.setAttribute("aria-label", `${lay.title(i)}: ${a} available, ${n} if needed`);
+      const label = lay.missing.has(i) ? `${lay.title(i)}` : `${lay.title(i)}, ${a} of ${total} available${n ? `, ${n} if needed` : ""}`;
+      cell.setAttribute("aria-label", label);
     });
     this.lay = lay;
     if (this.hovered >= 0) this.showWho(this.hovered);
@@ -51,7 +54,7 @@ export class Heatmap {
     this.cells.forEach((c) => c.classList.remove("hover"));
     this.hovered = i;
     if (i < 0 || !this.view) {
-      this.whoEl.innerHTML = '<p class="muted">Hover a time to see who is free.</p>';
+      this.whoEl.innerHTML = '<p class="muted">Hover or tap a time to see who is free.</p>';
       return;
     }
     this.cells[i]?.classList.add("hover");

@@ -1,6 +1,10 @@
 // Painting one's availability: drag a rectangle with mouse or touch (pointer events), or
 // use the keyboard (arrows move, space paints/erases the cell, shift+arrows paint while
 // moving). A drag that starts on a cell already painted with the brush erases instead.
+// Each cell is named with its time and state; the grid points at the cursor's cell
+// (aria-activedescendant), so a screen reader follows the keyboard.
+
+const STATES = ["not available", "available", "if needed"];
 
 import { buildGrid, cellAt } from "./grid.js";
 
@@ -13,7 +17,7 @@ export class Painter {
     this.onChange = onChange;
     this.brush = 1;
     this.cursor = 0;
-    this.cells = buildGrid(el, lay);
+    this.cells = buildGrid(el, lay, { cell: "gridcell", idPrefix: "mine-" });
     this.render();
     this.drag = null;
     el.onpointerdown = (e) => this.down(e);
@@ -24,9 +28,20 @@ export class Painter {
 
   render() {
     this.cells.forEach((c, i) => {
-      c.dataset.mark = String(this.marks[i]);
+      const mark = String(this.marks[i]);
+      if (c.dataset.mark !== mark) {
+        c.dataset.mark = mark;
+        c.setAttribute("aria-label", `${this.lay.title(i)}, ${this.lay.missing.has(i) ? "does not exist" : STATES[this.marks[i]]}`);
+      }
       c.classList.toggle("cursor", i === this.cursor);
     });
+    this.el.setAttribute("aria-activedescendant", this.cells[this.cursor]?.id || "");
+  }
+
+  /** Replace every mark (an import to review); does not call onChange. */
+  setMarks(marks) {
+    this.marks.set(marks);
+    this.render();
   }
 
   paintRect(from, to, value, base) {

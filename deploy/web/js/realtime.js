@@ -1,11 +1,13 @@
 // Live updates through the Pusher protocol (pusher-js; soketi behind the gateway at /app/,
 // or Pusher itself when the API's realtime config names no host). Channel
 // private-event-<event id>, authorized by POST /api/realtime/auth with X-Event-Token.
-// onState("live" | "polling") tells the page whether to fall back to polling.
+// onState("live" | "polling") tells the page whether to fall back to polling. The client
+// also carries the presence channel (presence.js): its auth sends the participant key,
+// read at each authorization (a participant may join after the connection opened).
 
 import { api } from "./api.js";
 
-export async function connectRealtime({ eventId, token, onEvent, onState }) {
+export async function connectRealtime({ eventId, token, participantKey, onEvent, onState }) {
   if (!window.Pusher) {
     onState("polling", "pusher-js not loaded");
     return null;
@@ -26,7 +28,14 @@ export async function connectRealtime({ eventId, token, onEvent, onState }) {
   const client = new window.Pusher(cfg.key, {
     ...options,
     disableStats: true,
-    channelAuthorization: { endpoint: "/api/realtime/auth", transport: "ajax", headers: { "X-Event-Token": token } },
+    channelAuthorization: {
+      endpoint: "/api/realtime/auth",
+      transport: "ajax",
+      headersProvider: () => {
+        const key = participantKey();
+        return key ? { "X-Event-Token": token, "X-Participant-Key": key } : { "X-Event-Token": token };
+      },
+    },
   });
   const channel = client.subscribe(`private-event-${eventId}`);
   let subscribed = false;

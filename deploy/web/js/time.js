@@ -25,6 +25,8 @@ const parseHHMM = (s) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
 
 const fmtTime = new Intl.DateTimeFormat(undefined, { timeZone: viewerZone, hour: "2-digit", minute: "2-digit" });
 const fmtDay = new Intl.DateTimeFormat(undefined, { timeZone: viewerZone, weekday: "short", month: "short", day: "numeric" });
+const fmtWeekday = new Intl.DateTimeFormat(undefined, { timeZone: viewerZone, weekday: "short" });
+const fmtDate = new Intl.DateTimeFormat(undefined, { timeZone: viewerZone, month: "short", day: "numeric" });
 const fmtFull = new Intl.DateTimeFormat(undefined, {
   timeZone: viewerZone, weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
 });
@@ -40,7 +42,7 @@ export function layout(view) {
   const starts = view.slots.starts_utc;
   const missing = new Set(view.slots.missing || []);
   const dayStart = parseHHMM(ev.day_start);
-  let dayLabels, rowLabels, title, zoneNote;
+  let dayLabels, dayLabelParts, rowLabels, title, zoneNote;
   if (starts) {
     const at = (i) => (starts[i] ? new Date(starts[i]) : null);
     const firstOfDay = (d) => {
@@ -51,6 +53,10 @@ export function layout(view) {
       const t = firstOfDay(d);
       return t ? fmtDay.format(t) : ev.dates[d];
     });
+    dayLabelParts = (d) => {
+      const t = firstOfDay(d);
+      return t ? [fmtWeekday.format(t), fmtDate.format(t)] : [ev.dates[d], ""];
+    };
     rowLabels = Array.from({ length: perDay }, (_, r) => {
       for (let d = 0; d < days; d++) if (at(d * perDay + r)) return fmtTime.format(at(d * perDay + r));
       return hhmm(dayStart + r * ev.slot_minutes);
@@ -61,6 +67,7 @@ export function layout(view) {
     const shift = zoneOffsetMinutes(viewerZone) - zoneOffsetMinutes(ev.timezone);
     const names = ev.weekdays.map((w) => WEEKDAY_NAMES[w]);
     dayLabels = names;
+    dayLabelParts = (d) => [names[d], ""];
     const rowMinutes = (r) => dayStart + r * ev.slot_minutes + shift;
     const dayNote = (m) => (m < 0 ? " (day before)" : m >= 1440 ? " (day after)" : "");
     rowLabels = Array.from({ length: perDay }, (_, r) => hhmm(rowMinutes(r)));
@@ -80,7 +87,7 @@ export function layout(view) {
     return hhmm(m);
   };
   return {
-    perDay, days, missing, dayLabels, rowLabels, title, zoneNote, slotMinutes: ev.slot_minutes,
+    perDay, days, missing, dayLabels, dayLabelParts, rowLabels, title, zoneNote, slotMinutes: ev.slot_minutes,
     index: (d, r) => d * perDay + r,
     dayOf: (i) => Math.floor(i / perDay),
     rowOf: (i) => i % perDay,

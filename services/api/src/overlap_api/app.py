@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from overlap_api.calendar_import import router as calendar_import
 from overlap_api.events import routes as events
 from overlap_api.http.admission import Admission
 from overlap_api.http.deadline import Deadline
@@ -23,7 +24,7 @@ from overlap_api.realtime import routes as realtime
 from overlap_api.settings import Settings
 from overlap_api.wiring import wire
 
-ROUTERS = (health, events, participants, me, monitor, realtime)
+ROUTERS = (health, events, participants, me, monitor, realtime, calendar_import)
 
 
 @asynccontextmanager
