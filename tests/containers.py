@@ -49,10 +49,12 @@ def host_ports(names: tuple[str, ...], offset: int = 0) -> dict[str, int]:
 
 
 def published(container: DockerContainer, port: int, host_port: int) -> DockerContainer:
-    """Publish ``port`` on 127.0.0.1:``host_port`` (docker's ``ip, port`` binding form)."""
+    """Publish ``port`` on 127.0.0.1:``host_port`` (docker's ``ip, port`` binding form). The
+    image's own health check is off: the fixtures check readiness themselves, and a probe
+    process every few seconds per container is CPU a loaded machine lacks."""
     binding: Any = ("127.0.0.1", host_port)
     container.ports[f"{port}/tcp"] = binding
-    return container.with_kwargs(labels=LABELS)
+    return container.with_kwargs(labels=LABELS, healthcheck={"test": ["NONE"]})
 
 
 @dataclass
