@@ -9,6 +9,7 @@ the Pusher server. Fault tests stop and restart a service through ``Services.inf
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -107,7 +108,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     stack = ExitStack()
     session.config.stash[CONTAINERS] = stack
+    started = time.monotonic()
     session.config.stash[STARTED] = stack.enter_context(started_services())
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"containers ready in {time.monotonic() - started:.0f} s")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

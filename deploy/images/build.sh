@@ -24,6 +24,14 @@ build() {
     --build-arg "BASE_IMAGE=$BASE_IMAGE" "$@" . >/dev/null
 }
 
+# worker NAME DIR HEALTH_PORT [--build-arg ...]: one of the three workers, from the one
+# services/worker.Dockerfile (its package and console script are overlap-NAME).
+worker() {
+  local name=$1 dir=$2 port=$3; shift 3
+  build "overlap-$name:${OVERLAP_TAG:-latest}" services/worker.Dockerfile "$@" \
+    --build-arg "SERVICE=$dir" --build-arg "PACKAGE=overlap-$name" --build-arg "HEALTH_PORT=$port"
+}
+
 # The debootstrapped root (once; OVERLAP_REBUILD_BASE=1 redoes it), then the base image.
 rootfs() {
   if have_image "$ROOTFS_IMAGE" && [[ -z ${OVERLAP_REBUILD_BASE:-} ]]; then return 0; fi
@@ -85,12 +93,11 @@ main() {
   build "$KAFKA_IMAGE" deploy/images/kafka.Dockerfile
   build "$SOKETI_IMAGE" deploy/images/soketi.Dockerfile
   build "$GATEWAY_IMAGE" deploy/images/gateway.Dockerfile
-  local service dir
-  for service in api availability invalidator notifier; do
-    dir=$service; [[ $service != invalidator ]] || dir=cache-invalidator
-    build "overlap-$service:${OVERLAP_TAG:-latest}" "services/$dir/Dockerfile" \
-      --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --build-arg "UV_IMAGE=$UV_IMAGE"
-  done
+  local bases=(--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --build-arg "UV_IMAGE=$UV_IMAGE")
+  build "overlap-api:${OVERLAP_TAG:-latest}" services/api/Dockerfile "${bases[@]}"
+  worker availability availability 8101 "${bases[@]}"
+  worker invalidator cache-invalidator 8102 "${bases[@]}"
+  worker notifier notifier 8103 "${bases[@]}"
   log "images built in $((SECONDS - started))s"
   "$DOCKER" image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep '^overlap-' | sort
 }

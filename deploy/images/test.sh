@@ -25,7 +25,9 @@ case $kind in
     export OVERLAP_SERVICES=testcontainers
     export DOMAIN_TOPIC=overlap.test.domain.v1 VIEWS_TOPIC=overlap.test.views.v1
     remove_leftovers
-    .venv/bin/pytest tests/integration "$@" || status=$?
+    # Per-test timeout 300 s (120 s in pyproject): a module's first test also waits for the
+    # service processes it starts (up to 180 s each, tests/servers.py) beside the containers.
+    .venv/bin/pytest -o timeout=300 tests/integration "$@" || status=$?
     remove_leftovers ;;
   compose)
     export OVERLAP_SERVICES=compose

@@ -1,4 +1,4 @@
-"""Static checks of the Docker deployment path (deploy/compose.yaml, services/*/Dockerfile).
+"""Static checks of the Docker deployment path (deploy/compose.yaml, the service Dockerfiles).
 
 No Docker engine is needed: the files are parsed and compared with the local (no-Docker)
 stack, so the two paths keep the same environment variable names, ports and gateway
@@ -30,6 +30,9 @@ APP_SERVICES: dict[str, tuple[str, int]] = {
     "notifier": ("services/notifier", 8103),
 }
 WORKERS = ("availability", "invalidator", "notifier")
+# The API has its own Dockerfile; the three workers share one, parameterised by build args.
+API_DOCKERFILE = ROOT / "services/api/Dockerfile"
+WORKER_DOCKERFILE = ROOT / "services/worker.Dockerfile"
 JOBS = ("migrate", "topics")  # one-shot containers from the api image
 INFRA = ("postgres", "redis", "kafka", "soketi")
 GATEWAY = "gateway"
@@ -139,6 +142,37 @@ def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def rendered(path: Path, args: dict[str, str]) -> list[tuple[str, str]]:
+    """``path``'s instructions with the build arguments ``args`` substituted (``"$X"``,
+    ``${X}`` and ``$X``), as the builder sees them; the base-image arguments stay variables."""
+    out = []
+    for instruction, text in dockerfile_instructions(path):
+        for name, value in args.items():
+            if not name.endswith("_IMAGE"):
+                pattern = rf'"\$\{{?{name}\}}?"|\$\{{{name}\}}|\${name}\b'
+                text = re.sub(pattern, value.replace("\\", "\\\\"), text)
+        out.append((instruction, text))
+    return out
+
+
+def image_instructions(services: dict[str, dict[str, Any]], name: str) -> list[tuple[str, str]]:
+    """The Dockerfile compose builds for service ``name``, rendered with its build args."""
+    build = services[name]["build"]
+    args = {str(k): expand(v) for k, v in (build.get("args") or {}).items()}
+    return rendered(build_dockerfile(services[name]), args)
+
+
+def command_script(instructions: list[tuple[str, str]]) -> str:
+    """The console script the image's CMD runs, following a ``ln -s SCRIPT .../CMD`` link."""
+    cmds = [args for instr, args in instructions if instr == "CMD"]
+    assert cmds, "no CMD"
+    cmd = json.loads(cmds[-1])  # exec form, so signals reach the process
+    assert isinstance(cmd, list) and cmd
+    runs = " ".join(args for instr, args in instructions if instr == "RUN")
+    link = re.search(rf"ln -s (\S+) /app/\.venv/bin/{re.escape(cmd[0])}\b", runs)
+    return link.group(1) if link else str(cmd[0])
+
+
 def pyproject(service_dir: str) -> dict[str, Any]:
     return tomllib.loads((ROOT / service_dir / "pyproject.toml").read_text())
 
@@ -177,8 +211,13 @@ def test_app_services_build_their_dockerfile(
 ) -> None:
     service_dir = APP_SERVICES["api" if name in JOBS else name][0]
     dockerfile = build_dockerfile(services[name])
-    assert dockerfile == ROOT / service_dir / "Dockerfile"
+    assert dockerfile == (WORKER_DOCKERFILE if name in WORKERS else API_DOCKERFILE)
     assert dockerfile.is_file(), f"{dockerfile} does not exist"
+    if name in WORKERS:
+        args = services[name]["build"]["args"]
+        assert f"services/{args['SERVICE']}" == service_dir
+        assert args["PACKAGE"] == pyproject(service_dir)["project"]["name"]
+        assert args["HEALTH_PORT"] == str(APP_SERVICES[name][1])
 
 
 def test_jobs_run_migrations_and_topic_bootstrap(services: dict[str, dict[str, Any]]) -> None:
@@ -193,7 +232,7 @@ def test_jobs_run_migrations_and_topic_bootstrap(services: dict[str, dict[str, A
     for job in JOBS:
         assert services[job].get("restart") == "no", f"{job} is one-shot and must not restart"
     # The api image ships the whole services/api dir (alembic.ini, migrations/).
-    api_dockerfile = dockerfile_instructions(ROOT / "services/api/Dockerfile")
+    api_dockerfile = dockerfile_instructions(API_DOCKERFILE)
     copies = [args for instr, args in api_dockerfile if instr == "COPY"]
     assert any(a.split()[-2:] == ["/app/services/api", "services/api"] for a in copies), copies
 
@@ -282,16 +321,15 @@ def test_gateway_renders_the_same_template_as_the_local_stack(
 
 
 @pytest.mark.parametrize("name", list(APP_SERVICES))
-def test_dockerfile_runs_a_declared_console_script(name: str) -> None:
+def test_dockerfile_runs_a_declared_console_script(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
     service_dir, port = APP_SERVICES[name]
     project = pyproject(service_dir)["project"]
     scripts = project.get("scripts", {})
-    instructions = dockerfile_instructions(ROOT / service_dir / "Dockerfile")
-    cmds = [args for instr, args in instructions if instr == "CMD"]
-    assert cmds, "no CMD"
-    cmd = json.loads(cmds[-1])  # exec form, so signals reach the process
-    assert isinstance(cmd, list) and cmd
-    assert cmd[0] in scripts, f"CMD {cmd[0]!r} is not in [project.scripts] {sorted(scripts)}"
+    instructions = image_instructions(services, name)
+    script = command_script(instructions)
+    assert script in scripts, f"CMD runs {script!r}, not in [project.scripts] {sorted(scripts)}"
 
     runs = " ".join(args for instr, args in instructions if instr == "RUN")
     assert f"--package {project['name']}" in runs, "uv sync must install this service's package"
@@ -303,18 +341,23 @@ def test_dockerfile_runs_a_declared_console_script(name: str) -> None:
     assert f"EXPOSE {port}" in [f"{i} {a}" for i, a in instructions]
     health = [a for i, a in instructions if i == "HEALTHCHECK"]
     path = "/api/healthz" if name == "api" else "/healthz"
-    assert health and path in health[-1] and str(port) in health[-1]
+    env = " ".join(a for i, a in instructions if i == "ENV")
+    assert health and path in health[-1]
+    # The check's port: written in it, or read from a variable the image sets to it.
+    port_var = re.search(r"os\.environ\[['\"](\w+)['\"]\]", health[-1])
+    assert str(port) in health[-1] or (port_var and f"{port_var.group(1)}={port}" in env)
     user = [a for i, a in instructions if i == "USER"]
     assert user and user[-1].split(":")[0] not in {"root", "0"}, "runtime must not be root"
-    env = " ".join(a for i, a in instructions if i == "ENV")
     bind = "API_HOST=0.0.0.0" if name == "api" else "HEALTH_HOST=0.0.0.0"
     assert bind in env, f"{name} must listen on all interfaces in a container"
 
 
 @pytest.mark.parametrize("name", list(APP_SERVICES))
-def test_dockerfile_copies_exist_and_cover_the_workspace(name: str) -> None:
+def test_dockerfile_copies_exist_and_cover_the_workspace(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
     service_dir = APP_SERVICES[name][0]
-    instructions = dockerfile_instructions(ROOT / service_dir / "Dockerfile")
+    instructions = image_instructions(services, name)
     sources: set[str] = set()
     for instr, args in instructions:
         if instr != "COPY" or "--from=" in args:
@@ -335,7 +378,7 @@ def test_dockerfile_copies_exist_and_cover_the_workspace(name: str) -> None:
         for n in needed
         if n not in sources and not any(n.startswith(s + "/") for s in sources if s != ".")
     }
-    assert not missing, f"{service_dir}/Dockerfile does not copy {sorted(missing)}"
+    assert not missing, f"the {name} image does not copy {sorted(missing)}"
     others = {d for d, _ in APP_SERVICES.values()} - {service_dir}
     assert not sources & others, "a service image must not contain another service's code"
 
@@ -424,14 +467,19 @@ def test_images_are_variables_whose_defaults_are_official_and_make_images_names_
         assert not local[m.group(1)].startswith(str(m.group(2)).split(":")[0] + ":")
     build_args = services["api"]["build"]["args"]
     for name in (*APP_SERVICES, *JOBS):
-        assert services[name]["build"]["args"] == build_args, name
+        args = services[name]["build"]["args"]
+        assert {k: v for k, v in args.items() if k in build_args} == build_args, name
     for var, value in build_args.items():
         m = INTERPOLATION.fullmatch(str(value))
         assert m and m.group(1) == var and var in local, (var, value)
 
 
 def test_no_dockerfile_asks_for_a_frontend_image() -> None:
-    files = [*ROOT.glob("services/*/Dockerfile"), *(DEPLOY / "images").glob("*.Dockerfile")]
+    files = [
+        *ROOT.glob("services/*/Dockerfile"),
+        *ROOT.glob("services/*.Dockerfile"),
+        *(DEPLOY / "images").glob("*.Dockerfile"),
+    ]
     assert len(files) >= 10, files
     for path in files:
         text = path.read_text()

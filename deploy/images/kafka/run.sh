@@ -24,8 +24,11 @@ java_opts=(-Djava.awt.headless=true -XX:+UseG1GC
   "-Dlog4j2.configurationFile=$home/defaults/log4j2.properties" -cp "$home/libs/*")
 if [[ ! -f ${log_dir%%,*}/meta.properties ]]; then
   cluster_id=${CLUSTER_ID:-$(cat /proc/sys/kernel/random/uuid | tr -d - | head -c 22)}
-  java "${java_opts[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" \
-    --ignore-formatted >/dev/null
+  # A short-lived JVM: a small heap and no optimising JIT, so it starts on a busy machine.
+  java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+    "-Dlog4j2.configurationFile=$home/defaults/log4j2.properties" -cp "$home/libs/*" \
+    kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" --ignore-formatted >/dev/null
 fi
-# shellcheck disable=SC2086  # KAFKA_HEAP_OPTS / KAFKA_OPTS are word lists
-exec java ${KAFKA_HEAP_OPTS:-} ${KAFKA_OPTS:-} "${java_opts[@]}" kafka.Kafka "$conf"
+# shellcheck disable=SC2086  # the KAFKA_*_OPTS are word lists
+exec java ${KAFKA_HEAP_OPTS:-} ${KAFKA_JVM_PERFORMANCE_OPTS:-} ${KAFKA_OPTS:-} "${java_opts[@]}" \
+  kafka.Kafka "$conf"

@@ -1,7 +1,12 @@
-# Overlap notifier: coalesces and batches Pusher updates.
+# The three Overlap workers (stateless Kafka consumers) from one file: the build arguments
+# name the service directory, its package (= its console script) and its health port.
 # Build context is the repository root:
-#   docker build -f services/notifier/Dockerfile -t overlap-notifier .
-# Stateless Kafka consumer: scale with `docker compose up --scale notifier=N`.
+#   docker build -f services/worker.Dockerfile -t overlap-availability \
+#     --build-arg SERVICE=availability --build-arg PACKAGE=overlap-availability \
+#     --build-arg HEALTH_PORT=8101 .
+#   SERVICE=cache-invalidator PACKAGE=overlap-invalidator HEALTH_PORT=8102
+#   SERVICE=notifier          PACKAGE=overlap-notifier    HEALTH_PORT=8103
+# Scale one with `docker compose up --scale availability=N`.
 
 # Bases are build arguments: the official images by default; `make images` passes the
 # local builds (deploy/images/images.env), as no registry is reachable there.
@@ -11,6 +16,10 @@ FROM ${UV_IMAGE} AS uv
 
 # --- builder: resolve the frozen workspace lock into a self-contained venv -------------
 FROM ${PYTHON_IMAGE} AS builder
+ARG SERVICE
+ARG PACKAGE
+RUN : "${SERVICE:?build with --build-arg SERVICE=<dir under services/>}" \
+      "${PACKAGE:?build with --build-arg PACKAGE=<its package, e.g. overlap-notifier>}"
 COPY --from=uv /uv /usr/local/bin/uv
 # SSL_CERT_FILE: uv trusts the system CA bundle (which may hold a build proxy's CA) rather
 # than only its built-in list.
@@ -31,30 +40,34 @@ COPY services/cache-invalidator/pyproject.toml services/cache-invalidator/pyproj
 COPY services/notifier/pyproject.toml services/notifier/pyproject.toml
 # Third-party dependencies first: this layer is reused until uv.lock changes.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-install-workspace --package overlap-notifier
+    uv sync --frozen --no-dev --no-install-workspace --package "$PACKAGE"
 COPY shared/ shared/
-COPY services/notifier/ services/notifier/
-# Workspace members as real (non-editable) wheels, so the venv needs no source tree.
+COPY services/${SERVICE}/ services/${SERVICE}/
+# Workspace members as real (non-editable) wheels, so the venv needs no source tree. The
+# service's console script is linked as overlap-worker, the runtime's one command.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable --package overlap-notifier
+    uv sync --frozen --no-dev --no-editable --package "$PACKAGE" \
+ && ln -s "$PACKAGE" /app/.venv/bin/overlap-worker \
+ && test -x /app/.venv/bin/overlap-worker
 
 # --- runtime -----------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
+ARG HEALTH_PORT=8101
 RUN groupadd --system --gid 10001 overlap \
  && useradd --system --uid 10001 --gid overlap --home-dir /app --no-create-home \
       --shell /usr/sbin/nologin overlap
 WORKDIR /app
 COPY --from=builder /app/.venv /app/.venv
-# The health/metrics/AsyncAPI server must listen on all interfaces inside the container.
-# HEALTH_PORT (if set) wins over NOTIFIER_HEALTH_PORT, as in the settings class.
+# The health/metrics/AsyncAPI server listens on all interfaces inside the container, on
+# HEALTH_PORT (which the settings prefer to <SERVICE>_HEALTH_PORT).
 ENV PATH=/app/.venv/bin:$PATH \
     VIRTUAL_ENV=/app/.venv \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     HEALTH_HOST=0.0.0.0 \
-    NOTIFIER_HEALTH_PORT=8103
+    HEALTH_PORT=${HEALTH_PORT}
 USER 10001:10001
-EXPOSE 8103
+EXPOSE ${HEALTH_PORT}
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
-  CMD python -c "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % (os.environ.get('HEALTH_PORT') or os.environ.get('NOTIFIER_HEALTH_PORT', '8103')), timeout=4)" || exit 1
-CMD ["overlap-notifier"]
+  CMD python -c "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ['HEALTH_PORT'], timeout=4)" || exit 1
+CMD ["overlap-worker"]
