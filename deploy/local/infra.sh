@@ -142,7 +142,13 @@ kafka_up() {
 kafka_started() {
   port_open "$(kafka_port "$1")" && tail -n 400 "$OVERLAP_HOME/log/$1.log" | grep -q 'Kafka Server started'
 }
-kafka_down() { local node; for node in $(kafka_nodes); do stop_pid "$node"; done; }
+kafka_down() {  # every node that runs here, whatever KAFKA_BROKERS says now (make stop)
+  local f
+  for f in "$OVERLAP_HOME"/run/kafka.pid "$OVERLAP_HOME"/run/kafka-*.pid; do
+    [[ -e $f ]] && stop_pid "$(basename "$f" .pid)"
+  done
+  return 0
+}
 
 # --- soketi (Pusher-protocol server, from npm) ---------------------------------------
 soketi_bin() {
