@@ -54,6 +54,7 @@ class Churn:
     changes: list[Change] = field(default_factory=list)
     unanswered_joins: set[str] = field(default_factory=set)  # names: may have joined
     deleted: set[str] = field(default_factory=set)  # tokens whose delete was acknowledged
+    confirmed_gone: set[str] = field(default_factory=set)  # of those: seen answering 404
     serial: int = 0
 
     async def run(self, rate: float, stop: asyncio.Event) -> None:

@@ -257,13 +257,12 @@ class Stack:
             assert proc is not None
             proc.wait(10)
 
-    def pause(self, name: str) -> None:
+    def pause(self, name: str, sig: signal.Signals = signal.SIGSTOP) -> None:
         for pid in self.pids(name):
-            procs.send(pid, signal.SIGSTOP)
+            procs.send(pid, sig)
 
     def resume(self, name: str) -> None:
-        for pid in self.pids(name):
-            procs.send(pid, signal.SIGCONT)
+        self.pause(name, signal.SIGCONT)
 
     def restart(self, names: list[str]) -> None:
         """Bring killed processes back: infrastructure first, then the Overlap ones."""

@@ -83,3 +83,11 @@ class Truth:
             )
             participants = {pid: name for pid, name in names}
             return {**participants, **{t: title for t, title in titles}}, participants
+
+    async def relays_connected(self) -> int:
+        """Relay processes connected to PostgreSQL (the active one and those waiting)."""
+        with contextlib.suppress(Exception):  # PostgreSQL itself may be the fault
+            async with self.engine.connect() as conn:
+                query = "select count(*) from pg_stat_activity where application_name = :a"
+                return int((await conn.execute(text(query), {"a": "overlap-relay"})).scalar_one())
+        return 0
