@@ -178,7 +178,7 @@ async def run_plan(
             results = []
             for fault in plan:
                 results.append(await scenario(stack, load, truth, fault, timing))
-                print(f"[chaos] {fault.name}: {'ok' if results[-1].ok else 'FAILED'}", flush=True)
+                print(f"[chaos] {fault.name}: {verdict(results[-1])}", flush=True)
         end_memory = stack.memory()
     finally:
         supervisor.cancel()
@@ -213,6 +213,14 @@ async def soak(stack: Stack, load: Load, truth: Truth, timing: Timing, seconds: 
         waited_on,
         found,
     )
+
+
+def verdict(result: Result) -> str:
+    """One line of progress: ok, or what failed."""
+    if result.ok:
+        return "ok"
+    failed = [f"{name}: {problems[:2]}" for name, problems in result.violations.items() if problems]
+    return "FAILED " + ("; ".join(failed) or "did not converge")[:600]
 
 
 def pusher_of(stack: Stack) -> dict[str, str]:

@@ -67,11 +67,11 @@ up() {
     start_bg gateway "$OVERLAP_ROOT/deploy/local/apps.sh" gateway
   fi
   for ((i = 0; i < API_PROCESSES; i++)); do
-    wait_for "api-$i" 30 curl -fsS "http://127.0.0.1:$((API_PORT + i))/api/readyz"
+    wait_for "api-$i" 90 curl -fsS "http://127.0.0.1:$((API_PORT + i))/api/readyz"
   done
-  wait_for availability 30 curl -fsS "http://127.0.0.1:$AVAILABILITY_HEALTH_PORT/healthz"
-  wait_for invalidator 30 curl -fsS "http://127.0.0.1:$INVALIDATOR_HEALTH_PORT/healthz"
-  wait_for notifier 30 curl -fsS "http://127.0.0.1:$NOTIFIER_HEALTH_PORT/healthz"
+  wait_for availability 90 curl -fsS "http://127.0.0.1:$AVAILABILITY_HEALTH_PORT/healthz"
+  wait_for invalidator 90 curl -fsS "http://127.0.0.1:$INVALIDATOR_HEALTH_PORT/healthz"
+  wait_for notifier 90 curl -fsS "http://127.0.0.1:$NOTIFIER_HEALTH_PORT/healthz"
   wait_for gateway 15 curl -fsS "http://127.0.0.1:$GATEWAY_PORT/api/healthz"
 }
 

@@ -42,6 +42,7 @@ def stop_api(home: Path) -> None:
     raise AssertionError("the API process did not stop")
 
 
+@pytest.mark.timeout(400)  # the stack's start-up included, on a busy machine
 def test_error_lines_name_the_path_but_never_the_query(gateway: tuple[str, Path]) -> None:
     url, home = gateway
     headers = {"Referer": f"http://page.example/e/x{QUERY}"}
