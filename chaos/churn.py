@@ -59,7 +59,7 @@ class Churn:
 
     async def run(self, rate: float, stop: asyncio.Event) -> None:
         steps = (self.member, self.edit, self.scratch_event)
-        while not stop.is_set():
+        while await self.pace(rate, stop):  # a step that fails at once must not spin
             await self.rng.choice(steps)(rate, stop)
 
     async def pace(self, rate: float, stop: asyncio.Event) -> bool:
@@ -116,7 +116,6 @@ class Churn:
         url = f"/api/events/{token}"
         r = await self.timed("churn", "PATCH", url, json={"title": title}, headers=headers)
         self.record("edit", token, token, title, r)
-        await self.pace(rate, stop)
 
     async def scratch_event(self, rate: float, stop: asyncio.Event) -> None:
         """Create an event, then delete it."""
