@@ -218,3 +218,11 @@ def test_the_table_names_each_fault_its_errors_and_what_failed() -> None:
     assert "FAILED views in Redis current: view abc at v2, database at v3" in out
     assert "| api | 90 MiB | 95 MiB | 80 MiB | 85 MiB |" in out
     assert "1/2 faults: every invariant held." in out
+
+
+def test_memory_is_compared_for_kept_processes_and_never_for_a_kafka_jvm() -> None:
+    from chaos.run import same_process
+
+    before = {"api-1": (10, 90.0, 100.0), "relay-1": (11, 80.0, 90.0), "kafka-2": (12, 170.0, 1)}
+    after = {"api-1": (10, 95.0, 100.0), "relay-1": (99, 80.0, 90.0), "kafka-2": (12, 340.0, 1)}
+    assert same_process(before, after) == ({"api-1": 90.0}, {"api-1": 95.0})
