@@ -120,23 +120,41 @@ kafka_format() {  # kafka_format LIBS NODE CONF: format its storage once, with t
 kafka_up() {
   ((KAFKA_BROKERS == 1 || KAFKA_PORT + KAFKA_BROKERS <= KAFKA_CONTROLLER_PORT || KAFKA_CONTROLLER_PORT + KAFKA_BROKERS <= KAFKA_PORT)) \
     || die "KAFKA_BROKERS=$KAFKA_BROKERS needs KAFKA_PORT.. and KAFKA_CONTROLLER_PORT.. $KAFKA_BROKERS apart"
-  local libs node conf started=()
+  local libs node started=()
   mkdir -p "$OVERLAP_HOME/kafka" "$OVERLAP_HOME/log"
   libs=$(kafka_libs)
   for node in $(kafka_nodes); do
     if pid_alive "$node" && port_open "$(kafka_port "$node")"; then continue; fi
     port_open "$(kafka_port "$node")" && die "port $(kafka_port "$node") is taken by another process (set KAFKA_PORT)"
-    conf=$(kafka_conf "$node")
-    kafka_format "$libs" "$node" "$conf"
-    : >"$OVERLAP_HOME/log/$node.log"
-    start_bg "$node" java -Xms256m -Xmx${KAFKA_HEAP:-512m} -XX:+UseG1GC -Djava.awt.headless=true \
-      -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" -cp "$libs/*" kafka.Kafka "$conf"
+    kafka_format "$libs" "$node" "$(kafka_conf "$node")"
+    kafka_start "$libs" "$node"
     started+=("$node")
   done
   # A node of a cluster starts only once a quorum of controllers runs: start all, then wait.
+  # On a starved machine a node may give up waiting for the controller and exit: again, twice.
+  local attempt
   for node in "${started[@]}"; do
-    wait_for "$node" 90 kafka_started "$node"
+    for attempt in 1 2 3; do
+      kafka_wait "$node" 120 && break
+      ((attempt < 3)) || die_log "$OVERLAP_HOME/log/$node.log" "$node did not start"
+      if ! pid_alive "$node"; then
+        log "$node exited during start-up: starting it again"
+        kafka_start "$libs" "$node"
+      fi
+    done
     log "Kafka ready on 127.0.0.1:$(kafka_port "$node") ($node)"
+  done
+}
+kafka_start() {  # kafka_start LIBS NODE
+  : >"$OVERLAP_HOME/log/$2.log"
+  start_bg "$2" java -Xms256m -Xmx${KAFKA_HEAP:-512m} -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" -cp "$1/*" kafka.Kafka "$(kafka_dir "$2")/server.properties"
+}
+kafka_wait() {  # kafka_wait NODE TIMEOUT_S: started (0), or exited / out of time (1)
+  local deadline=$((SECONDS + $2))
+  until kafka_started "$1"; do
+    pid_alive "$1" && ((SECONDS < deadline)) || return 1
+    sleep 0.3
   done
 }
 kafka_started() {
