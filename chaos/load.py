@@ -216,7 +216,15 @@ class Page:
 
     async def run(self) -> None:
         while True:
-            with contextlib.suppress(OSError, websockets.WebSocketException, TimeoutError):
+            # Any failure of a session (the auth request's too) ends it, never the page.
+            with contextlib.suppress(
+                OSError,
+                websockets.WebSocketException,
+                TimeoutError,
+                httpx.HTTPError,
+                KeyError,
+                ValueError,
+            ):
                 await self._session()
             await asyncio.sleep(0.5)  # pusher-js reconnects after a short delay too
 
