@@ -1,8 +1,9 @@
 """python -m chaos [--quick [--seed N]] [--soak SECONDS] [--only NAME ...] [--base-port P]
 
-Starts a stack of its own (PostgreSQL, Redis, Kafka, soketi on other ports, data in
-.local/chaos), puts it under load, injects the faults one after another, checks the
-invariants after each, prints the table (also written to results/) and stops the stack.
+Starts a stack of its own (PostgreSQL, Redis, a 3-broker Kafka cluster, soketi on other
+ports, data in .local/chaos; 2 API processes behind the gateway, 2 relays), puts it under
+load, injects the faults one after another, checks the invariants after each, prints the
+table (also written to results/) and stops the stack.
 Exit status 1 when any invariant failed.
 """
 
@@ -15,10 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from chaos.plan import FULL, QUICK, SOAK, full_plan, quick_plan
+from chaos.plan import FULL, QUICK, SOAK, fault_named, full_plan, quick_plan
 from chaos.report import table
 from chaos.run import run_plan
-from chaos.stack import ROOT, Stack, stack_env
+from chaos.stack import PORT_COUNT, ROOT, Stack, stack_env
 
 
 def main() -> None:
@@ -26,9 +27,11 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="4 seeded faults, short (make test)")
     p.add_argument("--seed", type=int, default=int(os.environ.get("CHAOS_SEED", "1")))
     p.add_argument("--soak", type=float, metavar="SECONDS", help="no faults: a long mixed load")
-    p.add_argument("--only", nargs="*", help='faults by name, e.g. "kill kafka"')
+    p.add_argument("--only", nargs="*", help='faults by name, e.g. "kill kafka-controller"')
     p.add_argument(
-        "--base-port", type=int, help="first of its 10 ports (CHAOS_BASE_PORT or 21400; soak +1000)"
+        "--base-port",
+        type=int,
+        help=f"first of its {PORT_COUNT} ports (CHAOS_BASE_PORT or 21400; soak +1000)",
     )
     p.add_argument("--home", type=Path, help="its data and logs (.local/chaos; soak .local/soak)")
     p.add_argument("--out", type=Path, default=ROOT / "results")
@@ -41,7 +44,7 @@ def main() -> None:
     home = a.home or ROOT / ".local" / ("soak" if a.soak else "chaos")
     plan = quick_plan(a.seed) if a.quick else full_plan()
     if a.only:
-        plan = [f for f in full_plan() if f.name in a.only]
+        plan = [fault_named(name) for name in a.only]
     timing = SOAK if a.soak else QUICK if a.quick else FULL
     what = f"soak {a.soak:.0f} s" if a.soak else f"{len(plan)} faults, seed {a.seed}"
     print(f"[chaos] {what}: starting the chaos stack (ports from {base_port})", flush=True)

@@ -5,9 +5,12 @@ Each check returns a list of violations (empty: it holds), each naming what is w
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from chaos.churn import Change
 from chaos.load import Answer, Write
 
 FAST_503_S = 5.0  # PostgreSQL down: an answer within this is "fast"
+ONE_BROKER_SLOWEST_S = 1.0  # one broker of three down: no request may take longer
+ONE_BROKER_CONVERGE_S = 10.0  # ...and the consumers keep up: views current within this
 MEMORY_GROWTH = (1.5, 64.0)  # a fault may grow a process to 1.5x its RSS + 64 MiB
 MEMORY_FLAT = (1.15, 32.0)  # a soak after warm-up: 1.15x + 32 MiB at most
 
@@ -122,3 +125,72 @@ def errors_until(answers: Sequence[Answer], recovery: float) -> float:
     """Seconds after recovery began until the last failed request started (0: none)."""
     failed = [a.started for a in answers if a.outcome not in ("ok", "stale")]
     return max(0.0, max(failed) - recovery) if failed else 0.0
+
+
+def possible_states(changes: Iterable[Change]) -> dict[str, set[str | None]]:
+    """Subject (participant id, event token) -> the names or titles PostgreSQL may hold
+    (None: gone): the last acknowledged change's, or that of a later unanswered one."""
+    out: dict[str, set[str | None]] = {}
+    for c in changes:
+        if c.refused:
+            continue
+        if c.acked:
+            out[c.subject] = {c.value}
+        elif c.subject in out:
+            out[c.subject].add(c.value)
+    return out
+
+
+def changes_committed(
+    changes: Sequence[Change], stored: Mapping[str, str], versions: Mapping[str, int]
+) -> list[str]:
+    """Every acknowledged join, rename, leave, removal, edit, create and delete holds in
+    PostgreSQL, and no event's version is below one a change acknowledged."""
+    bad = [
+        f"{subject[:8]} is {stored.get(subject)!r}, expected one of {sorted(map(str, allowed))}"
+        for subject, allowed in possible_states(changes).items()
+        if stored.get(subject) not in allowed
+    ]
+    for c in changes:
+        if c.version is not None and c.token in versions and versions[c.token] < c.version:
+            bad.append(f"event {c.token[:8]} at v{versions[c.token]} < acknowledged v{c.version}")
+    return bad
+
+
+def no_unasked_participants(
+    changes: Sequence[Change], unanswered_joins: set[str], names: Mapping[str, str]
+) -> list[str]:
+    """Every participant of the load's events (id -> name) is one the load knows of, or
+    one whose join got no answer."""
+    known = {c.subject for c in changes}
+    return [
+        f"participant {pid[:8]} ({name!r}) nobody asked for"
+        for pid, name in names.items()
+        if pid not in known and name not in unanswered_joins
+    ]
+
+
+def changes_on_kafka(
+    changes: Sequence[Change], event_ids: Mapping[str, str], seen: set[tuple[str, int]]
+) -> list[str]:
+    """Every acknowledged change that named a version has its domain event on Kafka."""
+    missing = [
+        f"{c.kind} {c.token[:8]} v{c.version}"
+        for c in changes
+        if c.version is not None and (event_ids[c.token], c.version) not in seen
+    ]
+    return [f"{len(missing)} acked changes not on Kafka, e.g. {missing[:3]}"] if missing else []
+
+
+def deleted_gone(statuses: Mapping[str, int]) -> list[str]:
+    """Each event whose delete was acknowledged answers 404 (token -> status of a GET)."""
+    return [f"deleted event {t[:8]} answers {s}" for t, s in statuses.items() if s != 404]
+
+
+def unnoticed(answers: Sequence[Answer], converged_s: float | None) -> list[str]:
+    """One broker of three down: no request slower than 1 s, views current within 10 s."""
+    slow = [a.seconds for a in answers if a.seconds > ONE_BROKER_SLOWEST_S]
+    out = [f"{len(slow)} requests slower than 1 s (worst {max(slow):.2f} s)"] if slow else []
+    if converged_s is not None and converged_s > ONE_BROKER_CONVERGE_S:
+        out.append(f"consumers fell behind: converged in {converged_s:.1f} s")
+    return out

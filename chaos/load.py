@@ -5,7 +5,8 @@ writes are ordered and the last acknowledged one (or a later one whose answer wa
 must be what PostgreSQL holds. Readers: GETs of the event views, some with the
 ``min_version`` of the newest acknowledged write (read-your-writes). Pages: one Pusher
 websocket client per event that behaves like the web page: on (re)subscription it fetches
-the view, on ``view.updated`` it fetches ``?min_version=N``.
+the view, on ``view.updated`` it fetches ``?min_version=N``. Churn (chaos.churn): the other
+writes. Every request goes through the gateway.
 """
 
 import asyncio
@@ -20,6 +21,8 @@ import orjson
 import websockets
 from overlap_shared.bitmaps import bits_to_ranges
 
+from chaos.churn import EVENT, TITLE, Change, Churn
+
 REQUEST_TIMEOUT_S = 10.0  # a request without an answer by then has hung
 SLOTS = 16  # one day, 09:00-17:00, 30-minute slots
 
@@ -28,7 +31,7 @@ SLOTS = 16  # one day, 09:00-17:00, 30-minute slots
 class Answer:
     """One request: what it was, when, how long, and how it ended."""
 
-    kind: str  # "read" | "write"
+    kind: str  # "read" | "write" | "churn"
     started: float  # time.monotonic()
     seconds: float
     outcome: str  # "ok", "503", "503-no-retry-after", "5xx", "4xx", "conn", "timeout", "stale"
@@ -87,6 +90,7 @@ class Load:
         self.recording = Recording()
         self.all_writes: list[Write] = []  # every write of the run, in the order issued
         self.pages: list[Page] = []
+        self.churn = Churn(self.timed, {}, self.event_ids, random.Random(seed + 1))
         self._tasks: list[asyncio.Task[None]] = []
         self._page_tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
@@ -101,34 +105,32 @@ class Load:
         )
 
     async def setup(self, events: int, participants: int) -> None:
-        body = {
-            "title": "chaos",
-            "timezone": "UTC",
-            "dates": ["2027-01-04"],
-            "day_start": "09:00",
-            "day_end": "17:00",
-            "slot_minutes": 30,
-        }
         for _ in range(events):
-            r = await self.client.post("/api/events", json=body)
+            r = await self.client.post("/api/events", json=EVENT)
             r.raise_for_status()
             token, event_id = r.json()["token"], r.json()["event"]["id"]
             self.tokens.append(token)
             self.event_ids[token] = event_id
+            self.churn.admin_keys[token] = r.json()["admin_key"]
+            self.churn.record("create", token, token, TITLE, r)
             for i in range(participants):
                 joined = await self.client.post(
                     f"/api/events/{token}/participants", json={"name": f"p{i}"}
                 )
                 joined.raise_for_status()
                 j = joined.json()
-                self.people.append(
-                    Person(token, event_id, j["participant"]["id"], j["participant_key"])
-                )
+                pid = j["participant"]["id"]
+                self.churn.record("join", token, pid, f"p{i}", joined)
+                self.people.append(Person(token, event_id, pid, j["participant_key"]))
         self.pages = [Page(self, token) for token in self.tokens]
         self._page_tasks = [asyncio.create_task(p.run()) for p in self.pages]
 
-    def start(self, write_rate: float, read_rate: float) -> Recording:
-        """Start writers and readers; returns the recording of this stretch."""
+    @property
+    def changes(self) -> list[Change]:
+        return self.churn.changes
+
+    def start(self, write_rate: float, read_rate: float, churn_rate: float = 0) -> Recording:
+        """Start writers, readers and churn; returns the recording of this stretch."""
         self.recording = Recording()
         self._stop.clear()
         per_writer = write_rate / len(self.people)
@@ -137,6 +139,8 @@ class Load:
         self._tasks += [
             asyncio.create_task(self._reader(read_rate / readers)) for _ in range(readers)
         ]
+        if churn_rate:
+            self._tasks.append(asyncio.create_task(self.churn.run(churn_rate, self._stop)))
         return self.recording
 
     async def stop(self) -> None:
@@ -212,7 +216,15 @@ class Page:
 
     async def run(self) -> None:
         while True:
-            with contextlib.suppress(OSError, websockets.WebSocketException, TimeoutError):
+            # Any failure of a session (the auth request's too) ends it, never the page.
+            with contextlib.suppress(
+                OSError,
+                websockets.WebSocketException,
+                TimeoutError,
+                httpx.HTTPError,
+                KeyError,
+                ValueError,
+            ):
                 await self._session()
             await asyncio.sleep(0.5)  # pusher-js reconnects after a short delay too
 

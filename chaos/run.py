@@ -1,23 +1,14 @@
 """Inject each fault of a plan under load, then check that everything converges."""
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer
-from overlap_shared import events
-from overlap_shared.bitmaps import from_bytes
-from overlap_shared.cache_keys import view_key
-from overlap_shared.db import create_engine
-from overlap_shared.redis_client import create_redis
-from overlap_shared.viewcache import is_tombstone, version_of
-from sqlalchemy import text
-
 from chaos import invariants as inv
 from chaos.load import Load
-from chaos.plan import Fault, Timing
+from chaos.plan import KILL_EACH, Fault, Timing
 from chaos.stack import Stack
+from chaos.truth import Truth
 
 
 @dataclass
@@ -36,55 +27,26 @@ class Result:
         return self.converged_s is not None and not any(self.violations.values())
 
 
-class Truth:
-    """What PostgreSQL, Redis and Kafka hold (Kafka: every (event id, version) seen)."""
-
-    def __init__(self, stack: Stack) -> None:
-        self.engine = create_engine(stack.env["DATABASE_URL"], "overlap-chaos")
-        self.redis = create_redis(stack.env["REDIS_URL"])
-        self.bootstrap = stack.env["KAFKA_BOOTSTRAP_SERVERS"]
-        self.topic = stack.env["DOMAIN_TOPIC"]
-        self.seen: set[tuple[str, int]] = set()
-        self._task = asyncio.create_task(self._consume())
-
-    async def _consume(self) -> None:
-        consumer = AIOKafkaConsumer(
-            self.topic, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest"
-        )
-        await consumer.start()
-        try:
-            async for record in consumer:
-                with contextlib.suppress(events.MessageError):
-                    if record.value is not None:
-                        msg = events.decode(record.value)
-                        self.seen.add((str(msg.event_id), msg.version))
-        finally:
-            await consumer.stop()
-
-    async def versions(self) -> dict[str, int]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(text("select token, version from events"))
-            return {token: version for token, version in rows}
-
-    async def stored_bits(self) -> dict[str, int]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(text("select id::text, available from participants"))
-            return {pid: from_bytes(bytes(data)) for pid, data in rows}
-
-    async def cached(self, tokens: list[str]) -> dict[str, int | None]:
-        """Token -> the version of its view in Redis (None: absent or a tombstone)."""
-        out: dict[str, int | None] = {}
-        for token, value in zip(tokens, await self.redis.mget(map(view_key, tokens)), strict=True):
-            data = value.encode() if isinstance(value, str) else value
-            out[token] = None if data is None or is_tombstone(data) else version_of(data)
-        return out
-
-    async def close(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):  # a failure shows in checks
-            await self._task
-        await self.redis.aclose()
-        await self.engine.dispose()
+async def check(load: Load, truth: Truth, writes: list[inv.Write]) -> dict[str, list[str]]:
+    """The convergence invariants, once."""
+    versions = {t: v for t, v in (await truth.versions()).items() if t in load.event_ids}
+    subjects, participants = await truth.stored_state(list(load.event_ids))
+    churn = load.churn
+    unconfirmed = churn.deleted - churn.confirmed_gone
+    gone = {t: (await load.client.get(f"/api/events/{t}")).status_code for t in unconfirmed}
+    churn.confirmed_gone |= {t for t, status in gone.items() if status == 404}
+    return {
+        "committed writes in PostgreSQL": inv.committed_writes(
+            writes, await truth.stored_bits(), versions
+        ),
+        "committed changes in PostgreSQL": inv.changes_committed(load.changes, subjects, versions)
+        + inv.no_unasked_participants(load.changes, churn.unanswered_joins, participants),
+        "acked writes on Kafka": inv.reached_kafka(writes, load.event_ids, truth.seen)
+        + inv.changes_on_kafka(load.changes, load.event_ids, truth.seen),
+        "views in Redis current": inv.views_current(await truth.cached(load.tokens), versions),
+        "pages current": inv.pages_current({p.token: p.version for p in load.pages}, versions),
+        "deleted events gone": inv.deleted_gone(gone),
+    }
 
 
 async def converge(
@@ -96,19 +58,7 @@ async def converge(
     waited_on: list[str] | None = None
     while True:
         try:
-            versions = {t: v for t, v in (await truth.versions()).items() if t in load.event_ids}
-            found = {
-                "committed writes in PostgreSQL": inv.committed_writes(
-                    writes, await truth.stored_bits(), versions
-                ),
-                "acked writes on Kafka": inv.reached_kafka(writes, load.event_ids, truth.seen),
-                "views in Redis current": inv.views_current(
-                    await truth.cached(load.tokens), versions
-                ),
-                "pages current": inv.pages_current(
-                    {p.token: p.version for p in load.pages}, versions
-                ),
-            }
+            found = await check(load, truth, writes)
         except Exception as exc:  # a store still coming back
             found = {"stores reachable": [f"{type(exc).__name__}: {exc}"[:200]]}
         elapsed = time.monotonic() - started
@@ -128,21 +78,47 @@ async def supervise(stack: Stack) -> None:
         await asyncio.sleep(1)
 
 
-async def inject(stack: Stack, fault: Fault, timing: Timing) -> float:
+async def inject(stack: Stack, fault: Fault, timing: Timing, truth: Truth) -> float:
     """Apply the fault, hold it, undo it; returns when recovery began (monotonic)."""
-    stack.faulted.update(fault.targets)
+    names = [n for target in fault.targets for n in stack.members(target)]
+    hold = fault.hold_s or timing.fault_s
+    if fault.action == KILL_EACH:
+        return await kill_each(stack, names, hold / len(names), truth)
+    stack.faulted.update(names)
     try:
-        for target in fault.targets:
-            await asyncio.to_thread(stack.kill if fault.action == "kill" else stack.pause, target)
-        await asyncio.sleep(fault.hold_s or timing.fault_s)
+        for name in names:
+            await asyncio.to_thread(stack.kill if fault.action == "kill" else stack.pause, name)
+        await asyncio.sleep(hold)
         recovery = time.monotonic()
         if fault.action == "kill":
-            await asyncio.to_thread(stack.restart, list(fault.targets))
+            await asyncio.to_thread(stack.restart, names)
         else:
-            for target in fault.targets:
-                stack.resume(target)
+            for name in names:
+                stack.resume(name)
     finally:
-        stack.faulted.difference_update(fault.targets)
+        stack.faulted.difference_update(names)
+    return recovery
+
+
+async def kill_each(stack: Stack, names: list[str], hold_s: float, truth: Truth) -> float:
+    """Kill each process in turn, bringing it back before the next (a relay has no
+    readiness probe: back means connected to PostgreSQL, waiting for the lock); returns
+    when the last one's recovery began."""
+    recovery = time.monotonic()
+    for name in names:
+        stack.faulted.add(name)
+        try:
+            await asyncio.to_thread(stack.kill, name)
+            await asyncio.sleep(hold_s)
+            recovery = time.monotonic()
+            await asyncio.to_thread(stack.restart, [name])
+        finally:
+            stack.faulted.discard(name)
+        deadline = time.monotonic() + 120
+        while name.startswith("relay") and time.monotonic() < deadline:
+            if await truth.relays_connected() >= len(names):
+                break
+            await asyncio.sleep(0.5)
     return recovery
 
 
@@ -150,17 +126,23 @@ Memory = dict[str, tuple[int, float, float]]  # component -> (main pid, PSS MiB,
 
 
 def same_process(before: Memory, after: Memory) -> tuple[dict[str, float], dict[str, float]]:
-    """PSS before and after of the components whose main process was not replaced."""
-    kept = [n for n in before.keys() & after.keys() if before[n][0] == after[n][0]]
+    """PSS before and after of the components whose main process was not replaced. Not
+    the Kafka nodes: a JVM's heap fills up to its -Xmx (``KAFKA_HEAP``) over its first
+    minutes, bounded by that, not by its size at the last fault."""
+    kept = [
+        n
+        for n in before.keys() & after.keys()
+        if before[n][0] == after[n][0] and not n.startswith("kafka")
+    ]
     return {n: before[n][1] for n in kept}, {n: after[n][1] for n in kept}
 
 
 async def scenario(stack: Stack, load: Load, truth: Truth, fault: Fault, timing: Timing) -> Result:
     memory_before = stack.memory()
     exits_before = len(stack.unexpected_exits)
-    recording = load.start(timing.write_rate, timing.read_rate)
+    recording = load.start(timing.write_rate, timing.read_rate, timing.churn_rate)
     await asyncio.sleep(timing.steady_s)
-    recovery = await inject(stack, fault, timing)
+    recovery = await inject(stack, fault, timing, truth)
     await asyncio.sleep(timing.after_s)
     await load.stop()
     converged, found, waited_on = await converge(load, truth, load.all_writes, timing.converge_s)
@@ -170,6 +152,8 @@ async def scenario(stack: Stack, load: Load, truth: Truth, fault: Fault, timing:
     found["only fast 503s"] = inv.only_503s(answers, fault.database_down)
     found["no unexpected exits"] = stack.unexpected_exits[exits_before:]
     found["memory bounded"] = inv.memory_bounded(*same_process(memory_before, stack.memory()))
+    if fault.one_broker and timing.one_broker_limits:
+        found["one broker down unnoticed"] = inv.unnoticed(answers, converged)
     return Result(
         fault.name,
         len(answers),
@@ -200,7 +184,7 @@ async def run_plan(
             results = []
             for fault in plan:
                 results.append(await scenario(stack, load, truth, fault, timing))
-                print(f"[chaos] {fault.name}: {'ok' if results[-1].ok else 'FAILED'}", flush=True)
+                print(f"[chaos] {fault.name}: {verdict(results[-1])}", flush=True)
         end_memory = stack.memory()
     finally:
         supervisor.cancel()
@@ -212,7 +196,7 @@ async def run_plan(
 
 async def soak(stack: Stack, load: Load, truth: Truth, timing: Timing, seconds: float) -> Result:
     """Mixed load with no fault: no error at all, memory flat after the first minute."""
-    recording = load.start(timing.write_rate, timing.read_rate)
+    recording = load.start(timing.write_rate, timing.read_rate, timing.churn_rate)
     warm = min(60.0, seconds / 5)
     await asyncio.sleep(warm)
     warmed = stack.memory()
@@ -237,9 +221,17 @@ async def soak(stack: Stack, load: Load, truth: Truth, timing: Timing, seconds: 
     )
 
 
+def verdict(result: Result) -> str:
+    """One line of progress: ok, or what failed."""
+    if result.ok:
+        return "ok"
+    failed = [f"{name}: {problems[:2]}" for name, problems in result.violations.items() if problems]
+    return "FAILED " + ("; ".join(failed) or "did not converge")[:600]
+
+
 def pusher_of(stack: Stack) -> dict[str, str]:
     return {
         "host": "127.0.0.1",
-        "port": stack.env["SOKETI_PORT"],
+        "port": stack.env["SOKETI_PORT"],  # pages connect to soketi directly
         "key": stack.env.get("PUSHER_KEY", "overlap-local-key"),
     }

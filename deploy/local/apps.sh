@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Overlap services and the nginx gateway, as local processes.
-# Usage: deploy/local/apps.sh up|down|status
+# Usage: deploy/local/apps.sh up|down|status|gateway-conf|gateway
 # API_PROCESSES (default 1) API processes on API_PORT, API_PORT+1, ...
+# gateway-conf renders the gateway's nginx config; gateway runs nginx in the foreground with
+# its error log on stdout, query strings cut (make chaos supervises it that way).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$OVERLAP_ROOT"
@@ -22,8 +24,8 @@ gateway_conf() {
   cat >"$OVERLAP_HOME/nginx/nginx.conf" <<CONF
 $user
 worker_processes 1;
-pid $OVERLAP_HOME/run/gateway.pid;
-error_log $OVERLAP_HOME/log/gateway.log warn;
+pid $OVERLAP_HOME/nginx/nginx.pid;
+error_log stderr warn;
 daemon off;
 events { worker_connections 4096; }
 http {
@@ -36,6 +38,14 @@ http {
   include $OVERLAP_HOME/nginx/overlap.conf;
 }
 CONF
+}
+
+# nginx's error lines quote the request line, the upstream URL and the referrer with their
+# query strings, which may hold a key sent there by mistake: they are cut before the log.
+QUERY_FILTER='s/\?[^ ]*( HTTP\/[0-9.]+")/\1/g; s/\?[^"]*("|$)/\1/g'
+gateway() {  # nginx in the foreground, its error log (stderr) filtered onto stdout
+  nginx -e stderr -p "$OVERLAP_HOME/nginx" -c "$OVERLAP_HOME/nginx/nginx.conf" 2>&1 \
+    | sed -u -E "$QUERY_FILTER"
 }
 
 up() {
@@ -52,16 +62,16 @@ up() {
   pid_alive notifier || start_bg notifier "$VENV_BIN/overlap-notifier"
   if ! pid_alive gateway; then
     gateway_conf
-    nginx -t -q -p "$OVERLAP_HOME/nginx" -c "$OVERLAP_HOME/nginx/nginx.conf" 2>>"$OVERLAP_HOME/log/gateway.log" \
+    nginx -t -q -e stderr -p "$OVERLAP_HOME/nginx" -c "$OVERLAP_HOME/nginx/nginx.conf" 2>>"$OVERLAP_HOME/log/gateway.log" \
       || die_log "$OVERLAP_HOME/log/gateway.log" "gateway config invalid"
-    start_bg gateway nginx -p "$OVERLAP_HOME/nginx" -c "$OVERLAP_HOME/nginx/nginx.conf"
+    start_bg gateway "$OVERLAP_ROOT/deploy/local/apps.sh" gateway
   fi
   for ((i = 0; i < API_PROCESSES; i++)); do
-    wait_for "api-$i" 30 curl -fsS "http://127.0.0.1:$((API_PORT + i))/api/readyz"
+    wait_for "api-$i" 90 curl -fsS "http://127.0.0.1:$((API_PORT + i))/api/readyz"
   done
-  wait_for availability 30 curl -fsS "http://127.0.0.1:$AVAILABILITY_HEALTH_PORT/healthz"
-  wait_for invalidator 30 curl -fsS "http://127.0.0.1:$INVALIDATOR_HEALTH_PORT/healthz"
-  wait_for notifier 30 curl -fsS "http://127.0.0.1:$NOTIFIER_HEALTH_PORT/healthz"
+  wait_for availability 90 curl -fsS "http://127.0.0.1:$AVAILABILITY_HEALTH_PORT/healthz"
+  wait_for invalidator 90 curl -fsS "http://127.0.0.1:$INVALIDATOR_HEALTH_PORT/healthz"
+  wait_for notifier 90 curl -fsS "http://127.0.0.1:$NOTIFIER_HEALTH_PORT/healthz"
   wait_for gateway 15 curl -fsS "http://127.0.0.1:$GATEWAY_PORT/api/healthz"
 }
 
@@ -83,5 +93,7 @@ case ${1:-} in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  gateway-conf) gateway_conf ;;
+  gateway) gateway ;;
+  *) echo "usage: $0 up|down|status|gateway-conf|gateway" >&2; exit 2 ;;
 esac

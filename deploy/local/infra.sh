@@ -91,7 +91,12 @@ redis_up() {
   log "Redis ready on 127.0.0.1:$REDIS_PORT"
 }
 
-# --- Apache Kafka (KRaft, single node, jars from Maven Central) -----------------------
+# --- Apache Kafka (KRaft, jars from Maven Central) ------------------------------------
+# KAFKA_BROKERS=1 (make run, make test): one node "kafka" on KAFKA_PORT/KAFKA_CONTROLLER_PORT,
+# replication factor 1. KAFKA_BROKERS=3 (make chaos): nodes "kafka-1".."kafka-3", each both
+# broker and controller (a quorum of 3 voters survives any one lost), on KAFKA_PORT+i-1 and
+# KAFKA_CONTROLLER_PORT+i-1; replication factor 3, min.insync.replicas 2.
+KAFKA_BROKERS=${KAFKA_BROKERS:-1}
 kafka_libs() {
   local key dir
   key=$(sha256sum "$HERE/kafka/pom.xml" | cut -c1-16)
@@ -106,32 +111,84 @@ kafka_libs() {
   fi
   echo "$dir/libs"
 }
+kafka_nodes() {  # the node names: kafka, or kafka-1 .. kafka-N
+  if ((KAFKA_BROKERS == 1)); then echo kafka; else seq -f 'kafka-%g' 1 "$KAFKA_BROKERS"; fi
+}
+kafka_index() { [[ $1 == kafka ]] && echo 1 || echo "${1#kafka-}"; }  # node name -> 1..N
+kafka_port() { echo $((KAFKA_PORT + $(kafka_index "$1") - 1)); }
+kafka_dir() { [[ $1 == kafka ]] && echo "$OVERLAP_HOME/kafka" || echo "$OVERLAP_HOME/kafka/$(kafka_index "$1")"; }
+kafka_conf() {  # kafka_conf NODE: render its server.properties, print its path
+  local node=$1 i dir voters="" n rf
+  i=$(kafka_index "$node"); dir=$(kafka_dir "$node")
+  for ((n = 1; n <= KAFKA_BROKERS; n++)); do voters+="${voters:+,}$n@127.0.0.1:$((KAFKA_CONTROLLER_PORT + n - 1))"; done
+  rf=$((KAFKA_BROKERS < 3 ? KAFKA_BROKERS : 3))
+  mkdir -p "$dir/data"
+  sed -e "s#@DATA@#$dir/data#" -e "s#@PORT@#$((KAFKA_PORT + i - 1))#g" \
+      -e "s#@CONTROLLER_PORT@#$((KAFKA_CONTROLLER_PORT + i - 1))#g" -e "s#@NODE_ID@#$i#" \
+      -e "s#@VOTERS@#$voters#" -e "s#@RF@#$rf#g" -e "s#@MIN_ISR@#$((rf > 1 ? rf - 1 : 1))#g" \
+      "$HERE/kafka/server.properties" >"$dir/server.properties"
+  echo "$dir/server.properties"
+}
+kafka_format() {  # kafka_format LIBS NODE CONF: format its storage once, with the cluster's id
+  local libs=$1 node=$2 conf=$3 id_file=$OVERLAP_HOME/kafka/cluster.id
+  [[ -f $(kafka_dir "$node")/data/meta.properties ]] && return 0
+  # A cluster id is 16 random bytes, URL-safe base64 without padding (coreutils only).
+  [[ -s $id_file ]] || head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$id_file"
+  # The format tool is a short-lived JVM: a small heap, so it starts under tight limits.
+  java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$libs/*" \
+    -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
+    kafka.tools.StorageTool format -t "$(cat "$id_file")" -c "$conf" --ignore-formatted \
+    >>"$OVERLAP_HOME/log/$node.log" 2>&1 || die_log "$OVERLAP_HOME/log/$node.log" "Kafka storage format failed ($node)"
+}
 kafka_up() {
-  if pid_alive kafka && port_open "$KAFKA_PORT"; then return 0; fi
-  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set KAFKA_PORT)"
-  mkdir -p "$OVERLAP_HOME/kafka/data" "$OVERLAP_HOME/log"
-  local libs conf=$OVERLAP_HOME/kafka/server.properties
+  ((KAFKA_BROKERS == 1 || KAFKA_PORT + KAFKA_BROKERS <= KAFKA_CONTROLLER_PORT || KAFKA_CONTROLLER_PORT + KAFKA_BROKERS <= KAFKA_PORT)) \
+    || die "KAFKA_BROKERS=$KAFKA_BROKERS needs KAFKA_PORT.. and KAFKA_CONTROLLER_PORT.. $KAFKA_BROKERS apart"
+  local libs node started=()
+  mkdir -p "$OVERLAP_HOME/kafka" "$OVERLAP_HOME/log"
   libs=$(kafka_libs)
-  sed -e "s#@DATA@#$OVERLAP_HOME/kafka/data#" -e "s#@PORT@#$KAFKA_PORT#g" \
-      -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" "$HERE/kafka/server.properties" >"$conf"
-  if [[ ! -f $OVERLAP_HOME/kafka/data/meta.properties ]]; then
-    # A cluster id is 16 random bytes, URL-safe base64 without padding (coreutils only).
-    local cluster_id
-    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-    # The format tool is a short-lived JVM: a small heap, so it starts under tight limits.
-    java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$libs/*" \
-      -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
-      kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" --ignore-formatted \
-      >>"$OVERLAP_HOME/log/kafka.log" 2>&1 || die_log "$OVERLAP_HOME/log/kafka.log" "Kafka storage format failed"
-  fi
-  : >"$OVERLAP_HOME/log/kafka.log"
-  start_bg kafka java -Xms256m -Xmx${KAFKA_HEAP:-512m} -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" -cp "$libs/*" kafka.Kafka "$conf"
-  wait_for kafka 60 kafka_started
-  log "Kafka ready on 127.0.0.1:$KAFKA_PORT"
+  for node in $(kafka_nodes); do
+    if pid_alive "$node" && port_open "$(kafka_port "$node")"; then continue; fi
+    port_open "$(kafka_port "$node")" && die "port $(kafka_port "$node") is taken by another process (set KAFKA_PORT)"
+    kafka_format "$libs" "$node" "$(kafka_conf "$node")"
+    kafka_start "$libs" "$node"
+    started+=("$node")
+  done
+  # A node of a cluster starts only once a quorum of controllers runs: start all, then wait.
+  # On a starved machine a node may give up waiting for the controller and exit: again, twice.
+  local attempt
+  for node in "${started[@]}"; do
+    for attempt in 1 2 3; do
+      kafka_wait "$node" 120 && break
+      ((attempt < 3)) || die_log "$OVERLAP_HOME/log/$node.log" "$node did not start"
+      if ! pid_alive "$node"; then
+        log "$node exited during start-up: starting it again"
+        kafka_start "$libs" "$node"
+      fi
+    done
+    log "Kafka ready on 127.0.0.1:$(kafka_port "$node") ($node)"
+  done
+}
+kafka_start() {  # kafka_start LIBS NODE
+  : >"$OVERLAP_HOME/log/$2.log"
+  start_bg "$2" java -Xms256m -Xmx${KAFKA_HEAP:-512m} -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" -cp "$1/*" kafka.Kafka "$(kafka_dir "$2")/server.properties"
+}
+kafka_wait() {  # kafka_wait NODE TIMEOUT_S: started (0), or exited / out of time (1)
+  local deadline=$((SECONDS + $2))
+  until kafka_started "$1"; do
+    pid_alive "$1" && ((SECONDS < deadline)) || return 1
+    sleep 0.3
+  done
 }
 kafka_started() {
-  port_open "$KAFKA_PORT" && tail -n 400 "$OVERLAP_HOME/log/kafka.log" | grep -q 'Kafka Server started'
+  port_open "$(kafka_port "$1")" && tail -n 400 "$OVERLAP_HOME/log/$1.log" | grep -q 'Kafka Server started'
+}
+kafka_down() {  # every node that runs here, whatever KAFKA_BROKERS says now (make stop)
+  local f
+  for f in "$OVERLAP_HOME"/run/kafka.pid "$OVERLAP_HOME"/run/kafka-*.pid; do
+    [[ -e $f ]] && stop_pid "$(basename "$f" .pid)"
+  done
+  return 0
 }
 
 # --- soketi (Pusher-protocol server, from npm) ---------------------------------------
@@ -175,12 +232,12 @@ down() {
   for f in "$OVERLAP_HOME"/run/*.pid; do
     [[ -e $f ]] || continue
     n=$(basename "$f" .pid)
-    case $n in postgres | redis | kafka | soketi) ;; *) stop_pid "$n" ;; esac
+    case $n in postgres | redis | kafka | kafka-* | soketi) ;; *) stop_pid "$n" ;; esac
   done
-  stop_pid soketi; stop_pid kafka; stop_pid redis; pg_down
+  stop_pid soketi; kafka_down; stop_pid redis; pg_down
 }
 status() {
-  for s in postgres redis kafka soketi; do
+  for s in postgres redis $(kafka_nodes) soketi; do
     if pid_alive "$s"; then echo "$s: running (pid $(cat "$OVERLAP_HOME/run/$s.pid"))"; else echo "$s: stopped"; fi
   done
 }
@@ -193,8 +250,8 @@ case ${1:-} in
     case ${2:-} in postgres) mkdir -p "$OVERLAP_HOME/log" "$OVERLAP_HOME/run"; pg_up ;; *) die "usage: $0 start postgres" ;; esac ;;
   stop)  # stop one service (fault tests): postgres|redis|kafka|soketi
     case ${2:-} in
-      postgres) pg_down ;; redis|kafka|soketi) stop_pid "$2" ;;
-      *) die "usage: $0 stop postgres|redis|kafka|soketi" ;;
+      postgres) pg_down ;; redis|kafka|kafka-*|soketi) stop_pid "$2" ;;
+      *) die "usage: $0 stop postgres|redis|kafka|kafka-N|soketi" ;;
     esac ;;
   *) echo "usage: $0 up|down|status|start postgres|stop SERVICE" >&2; exit 2 ;;
 esac

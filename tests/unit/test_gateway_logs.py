@@ -1,6 +1,7 @@
 """The gateway's access log never records keys: no key headers, no query strings."""
 
 import re
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,3 +63,47 @@ def test_the_parser_would_see_a_forbidden_variable() -> None:
     """The check above can fail: the same parse finds $request_uri in the old format."""
     old = 'log_format x escape=json\n  \'{"uri":"$request_uri","k":"$http_x_admin_key"}\';'
     assert _variables(old) & FORBIDDEN == {"request_uri", "http_x_admin_key"}
+
+
+APPS_SH = ROOT / "deploy/local/apps.sh"
+ERROR_LINES = [
+    "2026/11/30 11:13:41 [error] 7#7: *9 connect() failed (111: Connection refused) while"
+    ' connecting to upstream, client: 127.0.0.1, server: , request: "GET'
+    ' /api/events/abc?participant_key=SECRET&min_version=3 HTTP/1.1", upstream:'
+    ' "http://127.0.0.1:8000/api/events/abc?participant_key=SECRET&min_version=3", host:'
+    ' "127.0.0.1:8080", referrer: "http://page.example/e/x?admin_key=SECRET"',
+    "2026/11/30 11:13:42 [error] 7#7: *10 limiting requests, excess: 200.5 by zone"
+    ' "per_client", client: 127.0.0.1, server: , request: "PUT /api/x?k=SECRET HTTP/1.1",'
+    ' host: "h"',
+    # cut short by nginx's line limit, inside the query string
+    "2026/11/30 11:13:43 [error] 7#7: *11 client intended to send too large body: 300000"
+    ' bytes, client: 127.0.0.1, server: , request: "PUT /api/y?k=SECRETSECRETSECR',
+]
+
+
+def test_the_error_log_filter_cuts_every_query_string_and_keeps_the_paths() -> None:
+    found = re.search(r"^QUERY_FILTER='([^']*)'", APPS_SH.read_text(), re.MULTILINE)
+    assert found, "apps.sh defines QUERY_FILTER"
+    out = subprocess.run(
+        ["sed", "-E", found.group(1)],
+        input="\n".join(ERROR_LINES) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "SECRET" not in out and "min_version" not in out
+    assert 'request: "GET /api/events/abc HTTP/1.1"' in out
+    assert 'upstream: "http://127.0.0.1:8000/api/events/abc"' in out
+    assert 'referrer: "http://page.example/e/x"' in out
+    assert 'request: "PUT /api/x HTTP/1.1"' in out
+    assert 'request: "PUT /api/y' in out
+    assert len(out.splitlines()) == len(ERROR_LINES)
+
+
+def test_the_gateway_runs_with_its_error_log_through_the_filter() -> None:
+    """nginx logs to stderr (the conf says so and -e overrides the built-in path), piped
+    through the filter: nothing reaches a file unfiltered."""
+    text = APPS_SH.read_text()
+    assert "error_log stderr warn;" in text
+    assert re.search(r'nginx -e stderr [^\n]*2>&1 \\\n\s*\| sed -u -E "\$QUERY_FILTER"', text)
+    assert "start_bg gateway" in text and 'apps.sh" gateway' in text

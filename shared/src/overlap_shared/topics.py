@@ -38,13 +38,20 @@ def topic_plan(settings: ServiceSettings) -> dict[str, int]:
     return plan
 
 
+def replication_factor(brokers: int) -> int:
+    """3 replicas where the cluster has 3 brokers or more (its min.insync.replicas of 2
+    then lets any one be lost), else one per broker (make run and make test: one)."""
+    return max(1, min(3, brokers))
+
+
 async def ensure_topics(bootstrap: str, plan: dict[str, int]) -> list[str]:
     """Create the topics of ``plan`` that do not exist yet; returns the ones created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="overlap-topics")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(name, n, 1) for name, n in plan.items() if name not in existing]
+        replicas = replication_factor(len((await admin.describe_cluster())["brokers"]))
+        missing = [NewTopic(name, n, replicas) for name, n in plan.items() if name not in existing]
         if missing:
             with suppress(TopicAlreadyExistsError):  # a concurrent bootstrap won the race
                 await admin.create_topics(missing)

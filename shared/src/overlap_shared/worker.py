@@ -60,7 +60,7 @@ def create_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
     """A broker whose producer is idempotent and waits for all replicas."""
     client_id = f"overlap-{service}-{socket.gethostname()}-{os.getpid()}"
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        settings.kafka_bootstrap_servers.split(","),  # FastStream takes one string as one host
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
