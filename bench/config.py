@@ -78,5 +78,5 @@ SMOKE = Config(
     scale_extra_events=0, scale_phantoms=2, scale_per_event=20, scale_consumers=(1, 2),
     scale_runs=1, scale_timeout_s=20,
     seed_concurrency=8, large_event=SMOKE_LARGE_EVENT, large_samples=3, large_view_wait_s=1,
-    large_cached_rate=10, large_s=1, quota_cpus=0,  # quotas: tests/unit/test_bench_quota.py
+    large_cached_rate=10, large_s=1, quota_cpus=0,  # quotas: tests/unit/bench/test_bench_quota.py
 )  # fmt: skip

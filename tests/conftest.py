@@ -139,6 +139,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/integration/" in str(item.path) or "/e2e/" in str(item.path):
             item.add_marker(pytest.mark.integration)
+    # Tests that stop a shared service run after every other test, whatever their names.
+    items.sort(key=lambda item: item.get_closest_marker("stops_shared_services") is not None)
 
 
 @pytest.fixture(scope="session")

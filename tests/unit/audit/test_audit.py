@@ -93,7 +93,7 @@ def test_waivers_need_a_reason_and_an_expiry(tmp_path: Path) -> None:
 
 
 def test_the_repository_waivers_file_loads() -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     for waiver in load_waivers(root / "audit-waivers.toml"):
         assert waiver.reason and waiver.expires
 

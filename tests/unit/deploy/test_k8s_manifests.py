@@ -26,7 +26,7 @@ from overlap_shared.topics import GROUPS
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BASE = ROOT / "deploy" / "k8s" / "base"
 ENV_SH = ROOT / "deploy" / "local" / "env.sh"
 API_PORT = 8000

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from overlap_shared.events import DOMAIN_EVENT_TYPES
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "asyncapi.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "asyncapi.py"
 
 
 def test_documents_are_generated_with_the_whole_catalog(tmp_path: Path) -> None:

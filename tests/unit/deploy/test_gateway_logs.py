@@ -4,7 +4,7 @@ import re
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "deploy/gateway/overlap.conf.template"
 
 # Variables that carry keys or could: request headers with credentials, and everything that

@@ -1,14 +1,17 @@
 """PostgreSQL stopped: requests that need it get a fast 503 with Retry-After, cached reads
-still answer, and everything recovers once it is back. (Named to run last: it stops the
-shared database for a few seconds.)"""
+still answer, and everything recovers once it is back. It stops the shared database for a
+few seconds, so it is marked to run after every other test (tests/conftest.py)."""
 
 import asyncio
 import time
+
+import pytest
 
 from tests.conftest import Services
 from tests.integration.conftest import Api
 
 
+@pytest.mark.stops_shared_services
 async def test_database_down_gives_fast_503s_and_recovers(api: Api, services: Services) -> None:
     cached = (await api.create_event())["token"]
     assert (await api.client.get(f"/api/events/{cached}")).status_code == 200  # now cached

@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-WEB = Path(__file__).resolve().parents[2] / "deploy" / "web"
+WEB = Path(__file__).resolve().parents[3] / "deploy" / "web"
 # What 'self'-only script-src and style-src (no 'unsafe-inline', no 'unsafe-eval') block.
 BLOCKED_IN_JS = re.compile(
     r"""\beval\(|new Function\(|setTimeout\(\s*["'`]|setInterval\(\s*["'`]"""
