@@ -1,8 +1,8 @@
 """The page's newer parts in Debian's Chromium on the whole stack: presence across two
-contexts, the organiser's live edits (grid change with its warning, removing a participant),
-an .ics import across a DST change reviewed before saving, axe-core on the create and event
-pages (0 serious or critical violations), and touch painting at 390 px. Screenshots of each
-state go to test-artifacts/page-*.png."""
+contexts, the organiser's live edits (grid change with its warning, removing a participant,
+finalize then reopen), an .ics import across a DST change reviewed before saving, axe-core
+on the create and event pages (0 serious or critical violations), and touch painting at
+390 px. Screenshots of each state go to test-artifacts/page-*.png."""
 
 from datetime import date, timedelta
 from pathlib import Path
@@ -129,6 +129,34 @@ def test_presence_and_the_organisers_live_edits(gateway: str, browser: Any) -> N
     assert organiser.input_value("#admin-link").endswith(f"#admin={created['admin_key']}")
     assert not errors, errors
     assert csp_violations(organiser) == []
+    organiser.context.close()
+
+
+def test_the_organiser_finalizes_then_reopens(gateway: str, browser: Any) -> None:
+    created = new_event(gateway, soon(2))
+    url = f"{gateway}/e/{created['token']}"
+    errors: list[str] = []
+    organiser = open_page(browser, f"{url}#admin={created['admin_key']}", errors, "reopener")
+    guest = open_page(browser, url, errors, "reopen-guest")
+    join(organiser, "Olga")
+    drag(organiser, 0, 3)
+    wait_saved(organiser)
+    organiser.on("dialog", lambda d: d.accept())
+    organiser.wait_for_selector("#best li button.finalize", timeout=15_000)
+    organiser.click("#best li button.finalize >> nth=0")
+    organiser.wait_for_selector("#reopen:not([hidden])", timeout=15_000)
+    guest.wait_for_selector("#final-box:not([hidden])", timeout=15_000)
+    assert guest.is_hidden("#reopen")  # the button is the organiser's alone
+    shot(organiser, "finalized")
+    organiser.click("#reopen")
+    organiser.wait_for_selector("#final-box", state="hidden", timeout=15_000)
+    organiser.wait_for_selector("#best li button.finalize", timeout=15_000)  # offered again
+    guest.wait_for_selector("#final-box", state="hidden", timeout=15_000)  # pushed to others
+    view = httpx.get(f"{gateway}/api/events/{created['token']}", timeout=10).json()
+    assert view["event"]["status"] == "open" and view["event"]["final"] is None
+    assert not errors, errors
+    assert csp_violations(organiser) == []
+    guest.context.close()
     organiser.context.close()
 
 

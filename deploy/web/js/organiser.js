@@ -1,8 +1,9 @@
 // The organiser's panel (this browser holds the admin key): edit the event (a grid change
 // is warned about first, saying how many people's availability it remaps or clears),
-// remove a participant (after a confirmation), finalize a best time, show the key, copy
-// the admin link, download the CSV. All through the API: PATCH /events/<token> with
-// If-Match, DELETE /events/<token>/participants/<id>, POST /events/<token>/finalize.
+// remove a participant (after a confirmation), finalize a best time or reopen the event,
+// show the key, copy the admin link, download the CSV. All through the API: PATCH
+// /events/<token> with If-Match, DELETE /events/<token>/participants/<id>,
+// POST /events/<token>/finalize and /reopen.
 
 import { api, ApiError } from "./api.js";
 import { downloadExport } from "./retention.js";
@@ -48,6 +49,7 @@ export class OrganiserPanel {
     $("edit-apply").onclick = () => this.apply();
     $("edit-cancel").onclick = () => this.disarm();
     $("copy-admin").onclick = () => this.copyAdminLink();
+    $("reopen").onclick = () => this.reopen();
     $("edit-form").kind.forEach((r) => r.addEventListener("change", () => this.showKind()));
   }
 
@@ -57,6 +59,7 @@ export class OrganiserPanel {
     if (first || !$("edit-form").contains(document.activeElement)) this.fill(view.event);
     $("organiser-people").replaceChildren(...view.participants.map((p) => this.personRow(p)));
     $("organiser-people-empty").hidden = view.participants.length > 0;
+    $("reopen").hidden = view.event.status !== "finalized";
   }
 
   fill(ev) {
@@ -151,6 +154,16 @@ export class OrganiserPanel {
       await this.onChanged(data.version);
     } catch (err) {
       this.notice(`Could not finalize: ${err.message}`);
+    }
+  }
+
+  async reopen() {
+    if (!confirm("Reopen the event? The final time is cleared and people can change their times again.")) return;
+    try {
+      const { data } = await api("POST", `${this.path}/reopen`, { headers: { "X-Admin-Key": this.adminKey } });
+      await this.onChanged(data.version);
+    } catch (err) {
+      this.notice(`Could not reopen: ${err.message}`);
     }
   }
 

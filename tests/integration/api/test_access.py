@@ -19,6 +19,7 @@ def admin_routes(token: str, pid: str) -> list[tuple[str, str, dict | None]]:
     return [
         ("PATCH", f"/api/events/{token}", {"title": "hijacked"}),
         ("POST", f"/api/events/{token}/finalize", {"start": 0, "end": 1}),
+        ("POST", f"/api/events/{token}/reopen", None),
         ("DELETE", f"/api/events/{token}/participants/{pid}", None),
         ("DELETE", f"/api/events/{token}", None),
     ]

@@ -101,6 +101,7 @@ KEY_LINKS = [
     (f"POST {EV}/participants", "201", "Leave", f"DELETE {ME}"),
     (f"PUT {ME}/availability", "200", "GetView", f"GET {EV}"),
     (f"POST {EV}/finalize", "200", "Calendar", f"GET {EV}/calendar.ics"),
+    (f"POST {EV}/finalize", "200", "Reopen", f"POST {EV}/reopen"),
 ]
 
 

@@ -97,6 +97,39 @@ async def test_finalize_across_days_is_refused(api: Api) -> None:
     assert r.status_code == 422 and "one day" in r.json()["detail"]
 
 
+async def test_reopen_undoes_finalize(api: Api) -> None:
+    created = await api.create_event()
+    token, admin = created["token"], {"X-Admin-Key": created["admin_key"]}
+    url = f"/api/events/{token}"
+    final = await api.client.post(f"{url}/finalize", json={"start": 2, "end": 4}, headers=admin)
+    assert final.status_code == 200, final.text
+    regrid = {"day_end": "16:00"}
+    refused = await api.client.patch(url, json=regrid, headers=admin)
+    assert refused.status_code == 409  # a finalized event's grid is frozen
+    r = await api.client.post(f"{url}/reopen", headers=admin)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["version"] == final.json()["version"] + 1
+    assert body["event"]["status"] == "open" and body["event"]["final"] is None
+    view = (await api.client.get(url)).json()
+    assert view["version"] == body["version"] and view["event"]["final"] is None
+    assert (await api.client.get(f"{url}/calendar.ics")).status_code == 409
+    edited = await api.client.patch(url, json=regrid, headers=admin)
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["event"]["day_end"] == "16:00"
+
+
+async def test_reopen_of_an_open_event_is_a_conflict(api: Api) -> None:
+    created = await api.create_event()
+    r = await api.client.post(
+        f"/api/events/{created['token']}/reopen", headers={"X-Admin-Key": created["admin_key"]}
+    )
+    assert r.status_code == 409 and "not finalized" in r.json()["detail"]
+    assert r.headers["content-type"] == "application/problem+json"
+    view = (await api.client.get(f"/api/events/{created['token']}")).json()
+    assert view["version"] == created["version"]  # nothing was written
+
+
 async def test_delete_then_404(api: Api) -> None:
     created = await api.create_event()
     token = created["token"]
@@ -120,6 +153,11 @@ async def test_writes_put_their_domain_events_in_the_outbox(api: Api) -> None:
         json={"available": [[0, 3]]},
         headers={"X-Participant-Key": me["participant_key"]},
     )
+    admin = {"X-Admin-Key": created["admin_key"]}
+    await api.client.post(
+        f"/api/events/{token}/finalize", json={"start": 0, "end": 1}, headers=admin
+    )
+    await api.client.post(f"/api/events/{token}/reopen", headers=admin)
     async with api.resources.reading() as conn:
         rows = (
             (
@@ -131,7 +169,13 @@ async def test_writes_put_their_domain_events_in_the_outbox(api: Api) -> None:
             .scalars()
             .all()
         )
-    assert rows[-3:] == ["EventCreated", "ParticipantJoined", "AvailabilityChanged"]
+    assert rows[-5:] == [
+        "EventCreated",
+        "ParticipantJoined",
+        "AvailabilityChanged",
+        "EventFinalized",
+        "EventUpdated",  # the reopen: caches drop the metadata, pages refresh
+    ]
 
 
 async def test_the_event_collection_answers_a_problem_not_a_redirect(api: Api) -> None:

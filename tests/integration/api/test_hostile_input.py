@@ -25,6 +25,7 @@ ROUTES: list[tuple[str, str, str | None, Any]] = [
     ("POST", f"{EV}/participants", None, {"name": "intruder"}),
     ("PATCH", EV, "admin", {"title": "hijacked"}),
     ("POST", f"{EV}/finalize", "admin", {"start": 0, "end": 1}),
+    ("POST", f"{EV}/reopen", "admin", None),
     ("DELETE", f"{EV}/participants/{{p}}", "admin", None),
     ("DELETE", EV, "admin", None),
     ("GET", ME, "participant", None),

@@ -1,4 +1,4 @@
-"""Event routes: create, read (the view), edit, finalize, delete, best times, calendar,
+"""Event routes: create, read (the view), edit, finalize, reopen, delete, best times, calendar,
 and the organiser's CSV export."""
 
 from datetime import UTC, datetime
@@ -128,6 +128,20 @@ async def finalize_event(
     async with resources.transaction() as conn:
         locked = await event_service.finalize_event(
             conn, token, admin_key, body.start, body.end, resources.settings.domain_topic
+        )
+    return {"version": locked.version, "event": public(locked, resources)}
+
+
+@router.post(
+    "/{token}/reopen",
+    response_model=EventChanged,
+    summary="Undo the final time: the event is open again (admin)",
+    responses={**KEYED_PROBLEMS, 409: {"description": "not finalized"}},
+)
+async def reopen_event(token: Token, resources: ResourcesDep, admin_key: AdminKey = None) -> dict:
+    async with resources.transaction() as conn:
+        locked = await event_service.reopen_event(
+            conn, token, admin_key, resources.settings.domain_topic
         )
     return {"version": locked.version, "event": public(locked, resources)}
 

@@ -1,4 +1,4 @@
-"""Creating, editing, finalizing and deleting events. Functions take an open transaction;
+"""Creating, editing, finalizing, reopening and deleting events. Functions take an open transaction;
 the route's ``transaction()`` block is the one place that commits."""
 
 import uuid
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from overlap_api.events.changes import plan_edit
 from overlap_api.events.grid import grid_columns, grid_from
 from overlap_api.events.schemas import EventCreate, EventUpdate
-from overlap_api.http.errors import Invalid, VersionMismatch
+from overlap_api.http.errors import Conflict, Invalid, VersionMismatch
 from overlap_api.http.etags import etag, lists
 from overlap_api.keys import key_hash, new_key, new_token
 from overlap_api.writes.store import Locked, change_event, enqueue, lock_event, require_admin
@@ -131,6 +131,23 @@ async def finalize_event(
     locked = await change_event(conn, locked, final)
     data = events.EventFinalizedData(start=start, end=end)
     await enqueue(conn, topic, events.EventFinalized(**locked.envelope(), data=data))
+    return locked
+
+
+async def reopen_event(
+    conn: AsyncConnection, token: str, admin_key: str | None, topic: str
+) -> Locked:
+    """Undo a finalize: status open, no final time. Only a finalized event can be reopened
+    (409 otherwise, as the calendar file answers). Queues ``EventUpdated`` naming the
+    changed fields: caches drop the event's metadata and the pages refresh, as for an edit."""
+    locked = await lock_event(conn, token)
+    require_admin(locked, admin_key)
+    if locked.event.status != "finalized":
+        raise Conflict("the event is not finalized; there is nothing to reopen")
+    reopened = {"status": "open", "final_start": None, "final_end": None}
+    locked = await change_event(conn, locked, reopened)
+    data = events.EventUpdatedData(fields=("final", "status"), grid_changed=False)
+    await enqueue(conn, topic, events.EventUpdated(**locked.envelope(), data=data))
     return locked
 
 

@@ -87,7 +87,8 @@ LINKS = (
         {"header.X-Event-Token": TOKEN},
         {"channel_name": "private-event-{$response.body#/event/id}"},
     ),
-    # admin writes: read them back, go on to finalize, the calendar, or a 404 after delete
+    # admin writes: read them back, go on to finalize, the calendar, a reopen, or a 404 after
+    # delete
     Link(("patch", EVENT), "200", "GetView", ("get", EVENT), READ_OWN_WRITE),
     Link(
         ("patch", EVENT),
@@ -104,6 +105,14 @@ LINKS = (
         ("get", f"{EVENT}/calendar.ics"),
         {"path.token": SAME_TOKEN},
     ),
+    Link(
+        ("post", f"{EVENT}/finalize"),
+        "200",
+        "Reopen",
+        ("post", f"{EVENT}/reopen"),
+        {"path.token": SAME_TOKEN, "header.X-Admin-Key": SAME_ADMIN},
+    ),
+    Link(("post", f"{EVENT}/reopen"), "200", "GetView", ("get", EVENT), READ_OWN_WRITE),
     Link(("delete", EVENT), "204", "GetView", ("get", EVENT), {"path.token": SAME_TOKEN}),
     # joining: the participant key opens the "me" routes
     Link(("post", f"{EVENT}/participants"), "201", "GetMe", ("get", ME), JOINED),
