@@ -197,8 +197,8 @@ def test_stateful_runs_along_the_links(api_url: str) -> None:
 
     Workflow.run(
         settings=settings(
-            max_examples=100,
-            stateful_step_count=8,
+            max_examples=150,  # 100 once missed every key-guarded link (30+ links)
+            stateful_step_count=10,
             deadline=None,
             phases=[Phase.generate],
             suppress_health_check=list(HealthCheck),
