@@ -170,7 +170,9 @@ kafka_up() {
 }
 kafka_start() {  # kafka_start LIBS NODE
   : >"$OVERLAP_HOME/log/$2.log"
-  start_bg "$2" java -Xms256m -Xmx${KAFKA_HEAP:-512m} -XX:+UseG1GC -Djava.awt.headless=true \
+  # KAFKA_NICE (default 0): make chaos runs the brokers at a lower priority, standing in for
+  # brokers on machines of their own (a restarted JVM's start-up would take both cores).
+  start_bg "$2" nice -n "${KAFKA_NICE:-0}" java -Xms256m -Xmx${KAFKA_HEAP:-512m} -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" -cp "$1/*" kafka.Kafka "$(kafka_dir "$2")/server.properties"
 }
 kafka_wait() {  # kafka_wait NODE TIMEOUT_S: started (0), or exited / out of time (1)
