@@ -5,7 +5,8 @@ writes are ordered and the last acknowledged one (or a later one whose answer wa
 must be what PostgreSQL holds. Readers: GETs of the event views, some with the
 ``min_version`` of the newest acknowledged write (read-your-writes). Pages: one Pusher
 websocket client per event that behaves like the web page: on (re)subscription it fetches
-the view, on ``view.updated`` it fetches ``?min_version=N``. Churn (chaos.churn): the other
+the view, on ``view.updated`` it fetches ``?min_version=N``, and every 30 s it fetches
+again as the page's safety net for missed messages. Churn (chaos.churn): the other
 writes. Every request goes through the gateway.
 """
 
@@ -77,6 +78,9 @@ def random_bits(rng: random.Random) -> int:
         end = rng.randint(start + 1, SLOTS)
         bits |= ((1 << (end - start)) - 1) << start
     return bits
+
+
+SAFETY_POLL_S = 30  # deploy/web/js/app.js POLL_SAFETY_MS
 
 
 class Load:
@@ -215,6 +219,20 @@ class Page:
         self.subscriptions = 0
 
     async def run(self) -> None:
+        safety = asyncio.create_task(self._safety_poll())
+        try:
+            await self._sessions()
+        finally:
+            safety.cancel()
+
+    async def _safety_poll(self) -> None:
+        """The web page's safety net for missed messages (app.js ``POLL_SAFETY_MS``): a
+        fetch every 30 s, so a page whose fetches all fell into an outage still catches up."""
+        while True:
+            await asyncio.sleep(SAFETY_POLL_S)
+            await self.refresh(None)
+
+    async def _sessions(self) -> None:
         while True:
             # Any failure of a session (the auth request's too) ends it, never the page.
             with contextlib.suppress(
