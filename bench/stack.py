@@ -11,10 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from launcher.local import ensure_stack, local_env
-from launcher.process import ROOT, Process, free_port, running
+from launcher.process import ROOT, START_TIMEOUT_S, Process, free_port, running
 
 __all__ = ["ROOT", "bare_server", "ensure_stack", "free_port", "local_env"]
-BARE_READY_S = 30.0
 
 
 @contextmanager
@@ -27,5 +26,5 @@ def bare_server(body: bytes) -> Iterator[str]:
         f.flush()
         argv = [sys.executable, "-m", "bench.bare", "--port", str(port), "--body-file", f.name]
         log = Path(tempfile.gettempdir()) / f"bench-bare-{port}.log"
-        with running(Process("bench.bare", argv, url, log), BARE_READY_S):
+        with running(Process("bench.bare", argv, url, log), START_TIMEOUT_S):
             yield url
