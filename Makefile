@@ -87,7 +87,7 @@ asyncapi: install  ## write the AsyncAPI documents of the topics to docs/asyncap
 lint: install  ## ruff check, ruff format --check, mypy
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
-	@.venv/bin/mypy --no-incremental shared/src services/*/src tests scripts bench chaos audit
+	@.venv/bin/mypy --no-incremental shared/src services/*/src tests scripts bench chaos audit launcher
 
 audit: install  ## known vulnerabilities in the locks (PyPI, npm); waivers: audit-waivers.toml
 	@.venv/bin/python -m audit

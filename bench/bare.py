@@ -3,14 +3,14 @@
     python -m bench.bare --port 8199 --body-file view.json
 
 It serves ``GET /bare`` with the file's bytes (the bench passes the cached view's bytes,
-so both endpoints send the same payload), started with the options of ``overlap_api``.
+so both endpoints send the same payload), served as ``overlap_api`` serves (``overlap_api.server``).
 """
 
 import argparse
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI, Response
+from overlap_api.server import serve
 
 
 def create_app(body: bytes) -> FastAPI:
@@ -30,15 +30,7 @@ def main() -> None:
     p.add_argument("--body-file", type=Path)
     a = p.parse_args()
     body = a.body_file.read_bytes() if a.body_file else b'{"version":1}'
-    uvicorn.run(
-        create_app(body),
-        host=a.host,
-        port=a.port,
-        log_level="warning",
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-    )
+    serve(create_app(body), a.host, a.port)
 
 
 if __name__ == "__main__":

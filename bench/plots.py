@@ -19,6 +19,7 @@ LATENCY = (
 
 
 def write_plots(results: dict[str, Any], prefix: Path) -> list[Path]:
+    """``<prefix>-latency.png`` and ``<prefix>-throughput.png``; none without matplotlib."""
     try:
         import matplotlib
 
@@ -28,8 +29,23 @@ def write_plots(results: dict[str, Any], prefix: Path) -> list[Path]:
         print("[bench] warning: matplotlib is not installed; skipping the PNG plots")
         return []
     written = []
+    for name, size, draw in (
+        ("latency", (9, 4.5), latency_bars),
+        ("throughput", (7, 4.5), throughput_lines),
+    ):
+        fig, ax = plt.subplots(figsize=size)
+        draw(ax, results)
+        ax.legend()
+        fig.tight_layout()
+        path = prefix.with_name(f"{prefix.name}-{name}.png")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
 
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+
+def latency_bars(ax: Any, results: dict[str, Any]) -> None:
+    """p50, p95 and p99 of each scenario: the median of the runs, min-max as error bars."""
     width = 0.25
     names = [n for n, p in LATENCY if lookup(results, p)]
     for j, q in enumerate(("p50", "p95", "p99")):
@@ -49,14 +65,10 @@ def write_plots(results: dict[str, Any], prefix: Path) -> list[Path]:
     ax.set_yscale("log")
     ax.set_ylabel("latency, ms (median of runs; bars: min-max)")
     ax.set_title("Latency percentiles per scenario (open-loop, from intended send time)")
-    ax.legend()
-    fig.tight_layout()
-    path = prefix.with_name(prefix.name + "-latency.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(path)
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+
+def throughput_lines(ax: Any, results: dict[str, Any]) -> None:
+    """Each run's ladder of the bare endpoint and the cached GET: achieved against offered."""
     top, marked = 0.0, False
     for label, key in (("bare endpoint", "floors.bare"), ("cached GET", "scenarios.cached_get")):
         for i, run in enumerate(lookup(results, f"{key}.ladder_runs") or []):
@@ -74,10 +86,3 @@ def write_plots(results: dict[str, Any], prefix: Path) -> list[Path]:
     ax.set_xlabel("offered rate, req/s")
     ax.set_ylabel("achieved throughput, req/s")
     ax.set_title("Throughput against offered rate (each run's ladder)")
-    ax.legend()
-    fig.tight_layout()
-    path = prefix.with_name(prefix.name + "-throughput.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(path)
-    return written

@@ -18,6 +18,7 @@ from overlap_shared.cache_keys import notifier_stats_key
 from overlap_shared.redis_client import create_redis
 from overlap_shared.settings import PusherSettings
 
+from bench.log import log
 from bench.seed import Seeded
 from bench.stats import summarize
 from tests.pusher_client import Socket, authorize
@@ -160,3 +161,29 @@ async def notifier_burst(
         "last_version_seen": last_seen,
         "ends_on_final": final is not None and last_seen == final,
     }
+
+
+def guarded(coro: Any) -> dict[str, Any]:
+    """Run one realtime scenario; a failure (stack not wired, soketi down) is recorded."""
+    try:
+        return dict(asyncio.run(coro))
+    except Exception as exc:  # a shared stack: report, do not abort the run
+        log(f"  failed: {type(exc).__name__}: {exc}")
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def realtime_notes(fresh: list[dict[str, Any]], bursts: list[dict[str, Any]]) -> list[str]:
+    out = [
+        "Freshness and notifier batching: a real Pusher websocket client (soketi) subscribed "
+        "to private-event-<id> of the seeded event, authorized through /api/realtime/auth; "
+        "the path is API → outbox relay → Kafka → availability worker → notifier → soketi. "
+        "The floor ratio divides by the outbox commit → consumer p99 of the same run."
+    ]
+    errors = [r["error"] for r in fresh + bursts if "error" in r]
+    if errors:
+        out.append(f"Realtime runs that failed: {'; '.join(errors)}")
+    short = [f for f in fresh if "error" not in f and f["received"] < f["committed"]]
+    if short:
+        got = ", ".join(f"{f['received']}/{f['committed']}" for f in short)
+        out.append(f"Freshness: some writes never reached the client within 5 s ({got}).")
+    return out

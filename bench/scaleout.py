@@ -9,12 +9,9 @@ from typing import Any
 
 from bench import workers
 from bench.config import Config
+from bench.log import log
 from bench.seed import EventSpec, seed_all
 from bench.stats import ratio, spread
-
-
-def log(msg: str) -> None:
-    print(f"[bench] {datetime.now(UTC).strftime('%H:%M:%S')} {msg}", flush=True)
 
 
 def scale_targets(cfg: Config, api: str, seeded: list[Any]) -> list[workers.Target]:
@@ -45,31 +42,53 @@ def worker_scaling(
     held to ``cpus`` CPUs when given."""
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + ("-q" if cpus else "")
     held = f", {cpus:g} CPU each" if cpus else ""
-    one, many = cfg.scale_consumers
     runs: list[dict[str, Any]] = []
-    base = 0
     for i in range(cfg.scale_runs):
-        for n in (one, many):
+        for n in cfg.scale_consumers:
             log(f"worker scale-out: {n} consumer(s){held}, run {i + 1}/{cfg.scale_runs}")
-            try:  # a fresh topic pair each time: no replay of an earlier backlog can count
-                topics = asyncio.run(workers.create_topics(kafka, f"{run_id}-{i}-{n}"))
-                got = asyncio.run(
-                    workers.measure(
-                        kafka, env, topics, targets, n, cfg.scale_per_event, base,
-                        cfg.scale_timeout_s * (1 / cpus if cpus else 1), cpus,
-                    )
-                )  # fmt: skip
-            except Exception as exc:  # report, do not abort the run
-                log(f"  failed: {type(exc).__name__}: {exc}")
-                got = {"consumers": n, "error": f"{type(exc).__name__}: {exc}"[:300]}
-            got["topics"] = [f"bench.domain.{run_id}-{i}-{n}", f"bench.views.{run_id}-{i}-{n}"]
-            try:
-                asyncio.run(workers.delete_topics(kafka, got["topics"]))
-            except Exception as exc:  # leave them; say so
-                log(f"  could not delete {got['topics']}: {exc}")
-            base += cfg.scale_per_event
+            got = one_drain(cfg, env, kafka, targets, f"{run_id}-{i}-{n}", n, len(runs), cpus)
             log(f"  drained: {got.get('drained')} in {got.get('drain_s')} s")
             runs.append(got)
+    return summary(cfg, runs, targets, cpus), runs
+
+
+def one_drain(
+    cfg: Config,
+    env: dict[str, str],
+    kafka: str,
+    targets: list[workers.Target],
+    name: str,
+    n: int,
+    done: int,
+    cpus: float | None,
+) -> dict[str, Any]:
+    """``n`` workers drain the backlog on a fresh topic pair ``bench.*.<name>`` (no replay of
+    an earlier backlog can count), the ``done + 1``-th drain of the run; the pair deleted."""
+    base = done * cfg.scale_per_event
+    try:
+        topics = asyncio.run(workers.create_topics(kafka, name))
+        got = asyncio.run(
+            workers.measure(
+                kafka, env, topics, targets, n, cfg.scale_per_event, base,
+                cfg.scale_timeout_s * (1 / cpus if cpus else 1), cpus,
+            )
+        )  # fmt: skip
+    except Exception as exc:  # report, do not abort the run
+        log(f"  failed: {type(exc).__name__}: {exc}")
+        got = {"consumers": n, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    got["topics"] = [f"bench.domain.{name}", f"bench.views.{name}"]
+    try:
+        asyncio.run(workers.delete_topics(kafka, got["topics"]))
+    except Exception as exc:  # leave them; say so
+        log(f"  could not delete {got['topics']}: {exc}")
+    return got
+
+
+def summary(
+    cfg: Config, runs: list[dict[str, Any]], targets: list[workers.Target], cpus: float | None
+) -> dict[str, Any]:
+    """1 against N: throughputs, their ratio, order kept, timings, throttling."""
+    one, many = cfg.scale_consumers
     t1 = [r.get("throughput") for r in runs if r["consumers"] == one]
     tn = [r.get("throughput") for r in runs if r["consumers"] == many]
     scaled = [r for r in runs if r["consumers"] == many and "error" not in r]
@@ -87,7 +106,7 @@ def worker_scaling(
         "all_drained": all(r.get("drained") for r in runs),
         "cpus": cpus,
         "throttled_share": spread([x for r in runs for x in r.get("throttled_share") or []]),
-    }, runs
+    }
 
 
 def scale_notes(cfg: Config, res: dict[str, Any]) -> list[str]:

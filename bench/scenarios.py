@@ -184,3 +184,27 @@ def hot_key_expiry(ctx: Ctx) -> dict[str, Any]:
         "readers": burst["requests"],
         "latency_ms": burst["latency_ms"],
     }
+
+
+async def sql_probe(ctx: Ctx, database_url: str) -> tuple[float, float]:
+    xacts = probes.Transactions(database_url)
+    redis = create_redis(ctx.redis_url)
+    big = ctx.events[ctx.cfg.miss_events[0]].token
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            await client.get(ctx.view_url(ctx.cfg.read_event))
+            await xacts.measure_background()
+
+            async def hit() -> None:
+                (await client.get(ctx.view_url(ctx.cfg.read_event))).raise_for_status()
+
+            async def miss() -> None:
+                await redis.delete(view_key(big))
+                await redis.publish(L1_CHANNEL, big)  # out of the API's in-process L1 too
+                await asyncio.sleep(0.002)
+                (await client.get(ctx.view_url(ctx.cfg.miss_events[0]))).raise_for_status()
+
+            return await xacts.per_request(hit, 300), await xacts.per_request(miss, 200)
+    finally:
+        await redis.aclose()
+        await xacts.close()

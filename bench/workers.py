@@ -19,8 +19,6 @@ check reads those).
 import asyncio
 import contextlib
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -29,14 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from overlap_shared import events
 from overlap_shared.topics import AVAILABILITY_GROUP, ensure_topics
 
 from bench import quota
-from bench.stack import ROOT, free_port
+from launcher import services
+from launcher.process import free_port
+from launcher.services import AVAILABILITY
 
 MARKER = "ParticipantRenamed"
 PARTITIONS = 8
@@ -117,53 +116,22 @@ def worker_processes(
 ) -> Iterator[Callable[[], list[dict[str, int]]]]:
     """``n`` availability workers, healthy; each held to ``cpus`` when given (bench.quota).
     Yields a function that reads their groups' throttling counters."""
-    procs: list[subprocess.Popen[bytes]] = []
-    ports = [free_port() for _ in range(n)]
+    workers = [
+        services.process(AVAILABILITY, f"bench-worker-{os.getpid()}-{i}", env, free_port(), log_dir)
+        for i in range(n)
+    ]
     with contextlib.ExitStack() as stack:
-        stack.callback(stop, procs)
-        for i, port in enumerate(ports):
-            log = (log_dir / f"bench-worker-{os.getpid()}-{i}.log").open("ab")
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "overlap_availability"],
-                    env={**env, "HEALTH_PORT": str(port)},
-                    cwd=ROOT,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+        for worker in workers:
+            stack.callback(worker.stop, 15)
+            worker.start()
         stats: Callable[[], list[dict[str, int]]] = list
         if cpus:  # from the start: a quota-held worker also starts up slowly
-            stats = stack.enter_context(quota.held([p.pid for p in procs], cpus, str(os.getpid())))
-        wait_healthy(procs, ports, 120 / min(1.0, cpus or 1.0))  # a loaded machine starts slowly
+            pids = [w.pid for w in workers if w.pid is not None]
+            stats = stack.enter_context(quota.held(pids, cpus, str(os.getpid())))
+        limit_s = 120 / min(1.0, cpus or 1.0)  # a loaded machine starts slowly
+        for worker in workers:
+            worker.wait_healthy(limit_s, poll_s=0.2)
         yield stats
-
-
-def wait_healthy(
-    procs: Sequence[subprocess.Popen[bytes]], ports: list[int], limit_s: float
-) -> None:
-    deadline = time.monotonic() + limit_s
-    for proc, port in zip(procs, ports, strict=True):
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"availability worker exited with {proc.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"availability worker not healthy within {limit_s:.0f} s")
-            time.sleep(0.2)
-
-
-def stop(procs: Sequence[subprocess.Popen[bytes]]) -> None:
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
 
 
 async def views_end(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
@@ -210,35 +178,52 @@ async def drain(
             async with asyncio.timeout(timeout_s):
                 while not finished(seen, targets, final):
                     batch = await consumer.getmany(timeout_ms=100)
-                    now = time.perf_counter()
+                    end = time.perf_counter()
                     for records in batch.values():
                         for r in records:
-                            with contextlib.suppress(events.MessageError):
-                                v = events.decode_view(r.value or b"")
-                                key = str(v.event_id)
-                                arrivals.append((key, v.version))
-                                got = seen.setdefault(key, {"version": 0, "marker": False})
-                                got["version"] = max(got["version"], v.version)
-                                got["marker"] = got["marker"] or MARKER in v.data.changes
-                    end = now
+                            seen_view(r.value or b"", seen, arrivals)
     finally:
         await producer.stop()
         with contextlib.suppress(asyncio.CancelledError):
             await consumer.stop()
-    done = finished(seen, targets, final)
     elapsed = (end - t0) if end is not None else None
+    return figures(len(msgs), targets, finished(seen, targets, final), published, elapsed, arrivals)
+
+
+def figures(
+    messages: int,
+    targets: Sequence[Target],
+    done: bool,
+    published: float,
+    elapsed: float | None,
+    arrivals: list[tuple[str, int]],
+) -> dict[str, Any]:
+    """One drain's figures: timings, throughput, and the order the views came in."""
     phantoms = {str(t.event_id) for t in targets if t.phantom}
     return {
-        "messages": len(msgs),
+        "messages": messages,
         "events": len(targets),
         "drained": done,
         "publish_s": published,
         "drain_s": elapsed if done else None,
-        "throughput": len(msgs) / elapsed if done and elapsed else None,
+        "throughput": messages / elapsed if done and elapsed else None,
         "view_messages": len(arrivals),
         "order_violations": order_violations(arrivals),
         "phantom_order_violations": order_violations([a for a in arrivals if a[0] in phantoms]),
     }
+
+
+def seen_view(
+    value: bytes, seen: dict[str, dict[str, Any]], arrivals: list[tuple[str, int]]
+) -> None:
+    """Note one ``ViewRefreshed``: its arrival, and its event's highest version and marker."""
+    with contextlib.suppress(events.MessageError):
+        v = events.decode_view(value)
+        key = str(v.event_id)
+        arrivals.append((key, v.version))
+        got = seen.setdefault(key, {"version": 0, "marker": False})
+        got["version"] = max(got["version"], v.version)
+        got["marker"] = got["marker"] or MARKER in v.data.changes
 
 
 async def measure(

@@ -10,17 +10,17 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaos import procs
 from chaos.kraft import active_controller
+from launcher import local
+from launcher.process import ROOT, Process
+from launcher.services import APPS_SH, stack_apps
 
-ROOT = Path(__file__).resolve().parents[1]
-INFRA_SH = ROOT / "deploy" / "local" / "infra.sh"
-APPS_SH = ROOT / "deploy" / "local" / "apps.sh"
-VENV_BIN = ROOT / ".venv" / "bin"
 BROKERS = ("kafka-1", "kafka-2", "kafka-3")
 INFRA = ("postgres", "redis", *BROKERS, "soketi")
 # A fault's target: one process, or a group of them (all faulted at once).
@@ -40,6 +40,7 @@ PORTS = {
     "KAFKA_CONTROLLER_PORT": 13,  # 13, 14, 15: their controllers
 }
 PORT_COUNT = 16
+APP_READY_S = 90.0
 
 
 def stack_env(base_port: int, home: Path) -> dict[str, str]:
@@ -70,21 +71,9 @@ def stack_env(base_port: int, home: Path) -> dict[str, str]:
 
 
 @dataclass
-class App:
-    """One supervised Overlap process (or the gateway)."""
-
-    name: str
-    args: list[str]
-    ready_url: str | None
-    env: dict[str, str]
-    proc: subprocess.Popen[bytes] | None = None
-    starts: int = 0
-
-
-@dataclass
 class Stack:
     env: dict[str, str]
-    apps: dict[str, App] = field(default_factory=dict)
+    apps: dict[str, Process] = field(default_factory=dict)
     unexpected_exits: list[str] = field(default_factory=list)
     faulted: set[str] = field(default_factory=set)  # down on purpose: not restarted by check
 
@@ -102,14 +91,7 @@ class Stack:
 
     # --- infrastructure ----------------------------------------------------------
     def infra(self, command: str, *args: str) -> None:
-        subprocess.run(
-            [str(INFRA_SH), command, *args],
-            env=self.full_env(),
-            cwd=ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            timeout=240,
-        )
+        local.infra(command, *args, env=self.full_env(), quiet=True)
 
     def infra_pid(self, name: str) -> int | None:
         try:
@@ -138,66 +120,18 @@ class Stack:
 
     # --- the Overlap processes ---------------------------------------------------
     def define_apps(self) -> None:
-        e = self.env
-        health = "http://127.0.0.1:{}/healthz"
-        api_port = int(e["API_PORT"])
-        apps = [
-            App(
-                f"api-{i + 1}",
-                [str(VENV_BIN / "overlap-api")],
-                f"http://127.0.0.1:{api_port + i}/api/readyz",
-                {"API_PORT": str(api_port + i)},
-            )
-            for i in range(2)
-        ]
-        apps += [App(f"relay-{i}", [str(VENV_BIN / "overlap-relay")], None, {}) for i in (1, 2)]
-        apps += [
-            App(
-                name,
-                [str(VENV_BIN / f"overlap-{name}")],
-                health.format(e[f"{name.upper()}_HEALTH_PORT"]),
-                {"HEALTH_PORT": e[f"{name.upper()}_HEALTH_PORT"]},
-            )
-            for name in ("availability", "invalidator", "notifier")
-        ]
-        apps.append(App("gateway", [str(APPS_SH), "gateway"], f"{self.api_url}/api/healthz", {}))
+        """Two API processes (api-1, api-2), two relays alone, the workers, the gateway."""
+        apps = stack_apps(self.full_env(), self.home, api_processes=2, relays=2, first=1)
         self.apps = {app.name: app for app in apps}
-
-    def spawn(self, app: App) -> None:
-        log = (self.home / "log" / f"{app.name}.log").open("ab")
-        app.proc = subprocess.Popen(
-            app.args,
-            env={**self.full_env(), **app.env},
-            stdout=log,
-            stderr=log,
-            stdin=subprocess.DEVNULL,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-        log.close()
-        (self.home / "run" / f"{app.name}.pid").write_text(f"{app.proc.pid}\n")  # make stop
-        app.starts += 1
-
-    def wait_ready(self, app: App, timeout_s: float = 90) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            assert app.proc is not None
-            if app.proc.poll() is not None:
-                raise RuntimeError(f"{app.name} exited with {app.proc.returncode} at start-up")
-            if app.ready_url is None or procs.answers(app.ready_url):
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{app.name} not ready within {timeout_s:.0f} s")
-            time.sleep(0.2)
 
     def check_apps(self) -> None:
         """Record (and restart) any Overlap process that died without being killed."""
         for app in self.apps.values():
             if app.name in self.faulted:
                 continue
-            if app.proc is not None and app.proc.poll() is not None:
-                self.unexpected_exits.append(f"{app.name} (exit {app.proc.returncode})")
-                self.spawn(app)
+            if app.exit_code is not None:
+                self.unexpected_exits.append(f"{app.name} (exit {app.exit_code})")
+                app.start()
 
     # --- whole stack -------------------------------------------------------------
     def up(self, fresh: bool = True) -> None:
@@ -208,8 +142,8 @@ class Stack:
         self.infra("up")
         env = self.full_env()
         for setup in (
-            [str(VENV_BIN / "python"), "-m", "overlap_shared.topics"],
-            [str(VENV_BIN / "alembic"), "-c", "services/api/alembic.ini", "upgrade", "head"],
+            [sys.executable, "-m", "overlap_shared.topics"],
+            [sys.executable, "-m", "alembic", "-c", "services/api/alembic.ini", "upgrade", "head"],
             [str(APPS_SH), "gateway-conf"],
         ):
             subprocess.run(
@@ -217,23 +151,16 @@ class Stack:
             )
         self.define_apps()
         for app in self.apps.values():
-            self.spawn(app)
+            app.start()
         for app in self.apps.values():
-            self.wait_ready(app)
+            app.wait_healthy(APP_READY_S, poll_s=0.2)
 
     def down(self) -> None:
         for app in self.apps.values():
-            if app.proc is not None and app.proc.poll() is None:
-                procs.send_group(app.proc.pid, signal.SIGCONT)
-                procs.send_group(app.proc.pid, signal.SIGTERM)
+            app.signal(signal.SIGCONT)
+            app.signal(signal.SIGTERM)
         for app in self.apps.values():
-            if app.proc is not None:
-                try:
-                    app.proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    procs.send_group(app.proc.pid, signal.SIGKILL)
-                    app.proc.wait(5)
-            (self.home / "run" / f"{app.name}.pid").unlink(missing_ok=True)
+            app.stop(grace_s=15)
         for name in INFRA:  # a paused one would never stop
             for pid in self.pids(name):
                 procs.send(pid, signal.SIGCONT)
@@ -243,8 +170,8 @@ class Stack:
     def pids(self, name: str) -> list[int]:
         """Every process of ``name`` (for PostgreSQL: postmaster and backends)."""
         if name in self.apps:
-            proc = self.apps[name].proc
-            return [] if proc is None or proc.poll() is not None else procs.group(proc.pid)
+            pid = self.apps[name].pid
+            return procs.group(pid) if pid is not None and self.apps[name].alive else []
         pid = self.infra_pid(name)
         if pid is None:
             return []
@@ -254,9 +181,7 @@ class Stack:
         for pid in self.pids(name):
             procs.send(pid, signal.SIGKILL)
         if name in self.apps:
-            proc = self.apps[name].proc
-            assert proc is not None
-            proc.wait(10)
+            self.apps[name].kill()
 
     def pause(self, name: str, sig: signal.Signals = signal.SIGSTOP) -> None:
         for pid in self.pids(name):
@@ -280,10 +205,10 @@ class Stack:
                     time.sleep(2)
         for name in names:
             if name in self.apps:
-                self.spawn(self.apps[name])
+                self.apps[name].start()
         for name in names:
             if name in self.apps:
-                self.wait_ready(self.apps[name])
+                self.apps[name].wait_healthy(APP_READY_S, poll_s=0.2)
 
     def memory(self) -> dict[str, tuple[int, float, float]]:
         """Process -> (its main pid, PSS and RSS of all its processes in MiB). PSS counts

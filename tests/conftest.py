@@ -19,6 +19,8 @@ from typing import Protocol
 import pytest
 from overlap_shared.settings import PusherSettings
 
+from launcher import local
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # tests/compose brings up deploy/compose.yaml from the images of `make images`: only
@@ -45,13 +47,11 @@ class Infra(Protocol):
 class LocalInfra:
     """The native stack of ``make test``, through deploy/local/infra.sh."""
 
-    script = str(ROOT / "deploy/local/infra.sh")
-
     def stop(self, name: str) -> None:
-        subprocess.run([self.script, "stop", name], check=True, timeout=60, cwd=ROOT)
+        local.infra("stop", name, timeout_s=60)
 
     def start_all(self) -> None:
-        subprocess.run([self.script, "up"], check=True, timeout=120, cwd=ROOT)
+        local.infra("up", timeout_s=120)
 
 
 @dataclass(frozen=True)

@@ -1,45 +1,14 @@
-"""Run the project's services as real processes for tests (and stop them afterwards)."""
+"""The tests' face of the launcher (``launcher/``): a service process for the length of a
+block, its log in ``.local/log/test-<name>.log`` beside the stack's own logs."""
 
-import os
-import random
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-import httpx
+from launcher.process import LOG_DIR, ROOT, START_TIMEOUT_S, Process, free_port, running
+from launcher.services import API, url
+from launcher.services import process as service_process
 
-ROOT = Path(__file__).resolve().parents[1]
-# A process's start is a wait, not a measurement: at a load average of 35-40 on the shared
-# 2-core machine an API or worker took over 90 s to import and answer.
-START_TIMEOUT_S = 180
-
-
-def _ephemeral_range() -> tuple[int, int]:
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999
-
-
-def free_port() -> int:
-    """A free port outside the ephemeral range: a port the kernel hands out as port 0 can be
-    taken by any outgoing connection (Kafka clients open many) before our process binds it."""
-    low, high = _ephemeral_range()
-    candidates = [p for p in range(20000, 65000) if not low <= p <= high]
-    for _ in range(200):
-        port = random.choice(candidates)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port found outside the ephemeral range")
+__all__ = ["ROOT", "START_TIMEOUT_S", "api_process", "free_port", "process"]
 
 
 @contextmanager
@@ -50,37 +19,15 @@ def process(
     name: str,
     ready_s: float = START_TIMEOUT_S,
 ) -> Iterator[None]:
-    log = (ROOT / ".local" / "log" / f"test-{name}.log").open("ab")
-    proc = subprocess.Popen(args, env={**os.environ, **env}, stdout=log, stderr=log, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + ready_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}; see {log.name}")
-            try:
-                if httpx.get(ready_url, timeout=1).status_code < 300:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"{name} not ready at {ready_url} in {ready_s:g} s; see {log.name}"
-                )
-            time.sleep(0.1)
+    """``args`` running, healthy at ``ready_url``, for the block."""
+    with running(Process(name, args, ready_url, LOG_DIR / f"test-{name}.log", env), ready_s):
         yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @contextmanager
 def api_process(env: dict[str, str]) -> Iterator[str]:
+    """An API process of the test's own on a free port; yields its base URL."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [sys.executable, "-m", "overlap_api"]
-    with process(args, {**env, "API_PORT": str(port)}, f"{url}/api/readyz", f"api-{port}"):
-        yield url
+    api = service_process(API, f"test-api-{port}", env, port)
+    with running(api):
+        yield url(port)

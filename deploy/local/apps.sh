@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Overlap services and the nginx gateway, as local processes.
 # Usage: deploy/local/apps.sh up|down|status|gateway-conf|gateway
-# API_PROCESSES (default 1) API processes on API_PORT, API_PORT+1, ...
+# API_PROCESSES (default 1) API processes on API_PORT, API_PORT+1, ... (api-0, api-1, ...).
+# up starts them with the launcher (python -m launcher up); down stops them by pid file.
 # gateway-conf renders the gateway's nginx config; gateway runs nginx in the foreground with
 # its error log on stdout, query strings cut (make chaos supervises it that way).
 set -euo pipefail
@@ -53,26 +54,15 @@ up() {
   [[ -x $VENV_BIN/overlap-api ]] || die "run 'make install' first (no .venv)"
   "$VENV_BIN/python" -m overlap_shared.topics
   "$VENV_BIN/alembic" -c services/api/alembic.ini upgrade head || die "database migrations failed"
-  local i
-  for ((i = 0; i < API_PROCESSES; i++)); do
-    pid_alive "api-$i" || API_PORT=$((API_PORT + i)) start_bg "api-$i" "$VENV_BIN/overlap-api"
-  done
-  pid_alive availability || start_bg availability "$VENV_BIN/overlap-availability"
-  pid_alive invalidator || start_bg invalidator "$VENV_BIN/overlap-invalidator"
-  pid_alive notifier || start_bg notifier "$VENV_BIN/overlap-notifier"
+  mkdir -p "$OVERLAP_HOME/log" "$OVERLAP_HOME/run"
   if ! pid_alive gateway; then
     gateway_conf
     nginx -t -q -e stderr -p "$OVERLAP_HOME/nginx" -c "$OVERLAP_HOME/nginx/nginx.conf" 2>>"$OVERLAP_HOME/log/gateway.log" \
       || die_log "$OVERLAP_HOME/log/gateway.log" "gateway config invalid"
-    start_bg gateway "$OVERLAP_ROOT/deploy/local/apps.sh" gateway
   fi
-  for ((i = 0; i < API_PROCESSES; i++)); do
-    wait_for "api-$i" 90 curl -fsS "http://127.0.0.1:$((API_PORT + i))/api/readyz"
-  done
-  wait_for availability 90 curl -fsS "http://127.0.0.1:$AVAILABILITY_HEALTH_PORT/healthz"
-  wait_for invalidator 90 curl -fsS "http://127.0.0.1:$INVALIDATOR_HEALTH_PORT/healthz"
-  wait_for notifier 90 curl -fsS "http://127.0.0.1:$NOTIFIER_HEALTH_PORT/healthz"
-  wait_for gateway 15 curl -fsS "http://127.0.0.1:$GATEWAY_PORT/api/healthz"
+  # The processes (API_PROCESSES APIs, the three workers, the gateway): what each runs, its
+  # port and health URL are launcher/services.py's, shared with chaos, the bench and tests.
+  "$VENV_BIN/python" -m launcher up || die "the stack did not start"
 }
 
 down() {

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from launcher.local import app_stack
 from tests.conftest import Services
-from tests.e2e.stack import app_stack
 from tests.servers import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

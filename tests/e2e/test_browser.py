@@ -6,6 +6,7 @@ The pages run under the gateway's Content-Security-Policy; any violation fails t
 """
 
 import warnings
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,64 +55,86 @@ def slot(day: int, row: int) -> int:
     return day * ROWS + row
 
 
-def test_two_browsers_paint_and_watch_live(gateway: str, browser: Any) -> None:
-    created = create_event(gateway)
-    token, admin_key = created["token"], created["admin_key"]
-    page_url = f"{gateway}/e/{token}"
-    errors: list[str] = []
+@dataclass
+class Live:
+    """The two pages on one event: the organiser viewing, a participant painting."""
 
-    # Viewer: another zone and locale; the organiser (admin key handed over in the URL hash).
-    viewer_ctx = browser.new_context(locale="en-GB", timezone_id=VIEWER_ZONE)
-    viewer = viewer_ctx.new_page()
-    guard(viewer, "viewer", errors)
-    open_under_csp(viewer, f"{page_url}#admin={admin_key}")
-    viewer.wait_for_selector("#group .cell")
+    gateway: str
+    token: str
+    errors: list[str] = field(default_factory=list)
+    puts: list[str] = field(default_factory=list)  # the painter's PUT bodies
+    realtime: bool = False  # the page's channel is live (else it polls)
+    viewer: Any = None
+    painter: Any = None
+
+
+def open_viewer(live: Live, browser: Any, admin_key: str) -> Any:
+    """The organiser (admin key handed over in the URL hash), in another zone and locale."""
+    context = browser.new_context(locale="en-GB", timezone_id=VIEWER_ZONE)
+    live.viewer = context.new_page()
+    guard(live.viewer, "viewer", live.errors)
+    open_under_csp(live.viewer, f"{live.gateway}/e/{live.token}#admin={admin_key}")
+    live.viewer.wait_for_selector("#group .cell")
     # The realtime channel is subscribed (pusher-js through the gateway, auth by the API).
     # Without the realtime routes the page falls back to polling (If-None-Match every 4 s);
     # the test then still checks the live change, and says which path carried it.
-    realtime = httpx.get(f"{gateway}/api/realtime/config", timeout=5).status_code == 200
-    if realtime:
-        viewer.wait_for_selector("body[data-realtime='live']", timeout=15_000)
+    config = httpx.get(f"{live.gateway}/api/realtime/config", timeout=5)
+    live.realtime = config.status_code == 200
+    if live.realtime:
+        live.viewer.wait_for_selector("body[data-realtime='live']", timeout=15_000)
     else:
         warnings.warn("no /api/realtime/config: live updates checked via polling", stacklevel=1)
+    return context
 
-    # Times are shown in the viewer's zone: the first row is 09:00 Berlin on day one.
-    view = httpx.get(f"{gateway}/api/events/{token}", timeout=10).json()
+
+def check_times_in_the_viewers_zone(live: Live) -> None:
+    """The first row is 09:00 Berlin on day one, shown in the viewer's zone; nobody yet."""
+    view = httpx.get(f"{live.gateway}/api/events/{live.token}", timeout=10).json()
     first_start = datetime.fromisoformat(view["slots"]["starts_utc"][0].replace("Z", "+00:00"))
     expected = first_start.astimezone(ZoneInfo(VIEWER_ZONE)).strftime("%H:%M")
+    viewer = live.viewer
     assert viewer.inner_text("#group .tlabel >> nth=0") == expected
     assert viewer.get_attribute(f"#group .cell[data-i='{slot(0, 0)}']", "data-available") == "0"
 
-    # Painter: joins with a name and paints a rectangle by mouse drag.
-    painter_ctx = browser.new_context(locale="en-GB", timezone_id="Europe/Berlin")
-    painter = painter_ctx.new_page()
-    guard(painter, "painter", errors)
-    puts: list[str] = []
+
+def join_and_drag(live: Live, browser: Any) -> Any:
+    """The painter joins with a name and paints a rectangle by mouse drag: one save."""
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Berlin")
+    painter = live.painter = context.new_page()
+    guard(painter, "painter", live.errors)
     painter.on(
         "request",
-        lambda r: puts.append(r.post_data or "") if r.method == "PUT" else None,
+        lambda r: live.puts.append(r.post_data or "") if r.method == "PUT" else None,
     )
-    open_under_csp(painter, page_url)
+    open_under_csp(painter, f"{live.gateway}/e/{live.token}")
     painter.fill("#join-form input[name=name]", "Paula")
     painter.click("#join-form button[type=submit]")
     painter.wait_for_selector("#mine .cell")
     drag(painter, slot(0, 0), slot(1, 3))
     wait_saved(painter)
-    assert len(puts) == 1, puts  # one stroke -> one debounced save
-    assert '"available":[[0,4],[8,12]]' in puts[0].replace(" ", "")
+    assert len(live.puts) == 1, live.puts  # one stroke -> one debounced save
+    assert '"available":[[0,4],[8,12]]' in live.puts[0].replace(" ", "")
+    return context
 
-    # The viewer's heat map changes without a reload, pushed through the realtime channel.
-    cell = f"#group .cell[data-i='{slot(1, 3)}'][data-available='1']"
-    viewer.wait_for_selector(cell, timeout=10_000)
+
+def check_the_viewer_sees_it_live(live: Live) -> None:
+    """The viewer's heat map changes without a reload, pushed through the realtime channel."""
+    viewer = live.viewer
+    viewer.wait_for_selector(
+        f"#group .cell[data-i='{slot(1, 3)}'][data-available='1']", timeout=10_000
+    )
     source = viewer.evaluate("document.body.dataset.lastUpdate")
     print(f"viewer's heat map changed through: {source}")
-    assert source == ("realtime" if realtime else "poll")
+    assert source == ("realtime" if live.realtime else "poll")
     viewer.hover(f"#group .cell[data-i='{slot(0, 1)}']")
     viewer.wait_for_selector("#who:has-text('Paula')", timeout=10_000)
 
-    # Keyboard with the "if needed" brush: the cursor is where the drag ended (day 1, row
-    # 3); two steps right to day 3, space paints; a quick
-    # paint-and-erase is deduplicated (the body equals what the server has: no request).
+
+def paint_by_keyboard(live: Live) -> None:
+    """The "if needed" brush: the cursor is where the drag ended (day 1, row 3); two steps
+    right to day 3, space paints; a quick paint-and-erase is deduplicated (the body equals
+    what the server has: no request)."""
+    painter, puts = live.painter, live.puts
     painter.check("input[name=brush][value='2']")
     painter.focus("#mine")
     painter.keyboard.press("ArrowRight")
@@ -124,32 +147,49 @@ def test_two_browsers_paint_and_watch_live(gateway: str, browser: Any) -> None:
     painter.keyboard.press("Space")
     painter.wait_for_timeout(700)
     assert len(puts) == 2, puts
-    viewer.wait_for_selector(f"#group .cell[data-i='{slot(2, 3)}'][data-if-needed='1']")
+    live.viewer.wait_for_selector(f"#group .cell[data-i='{slot(2, 3)}'][data-if-needed='1']")
 
-    # Offline: the save is queued, then sent when the browser is back.
-    painter_ctx.set_offline(True)
-    painter.keyboard.press("ArrowDown")
-    painter.keyboard.press("Space")
-    painter.wait_for_selector("#save-status[data-state='offline']", timeout=5_000)
-    painter_ctx.set_offline(False)
-    wait_saved(painter)
-    viewer.wait_for_selector(f"#group .cell[data-i='{slot(2, 5)}'][data-if-needed='1']")
 
-    # Best times, then the organiser finalizes the first one; the .ics link works.
+def paint_offline(live: Live, painter_context: Any) -> None:
+    """Offline: the save is queued, then sent when the browser is back."""
+    painter_context.set_offline(True)
+    live.painter.keyboard.press("ArrowDown")
+    live.painter.keyboard.press("Space")
+    live.painter.wait_for_selector("#save-status[data-state='offline']", timeout=5_000)
+    painter_context.set_offline(False)
+    wait_saved(live.painter)
+    live.viewer.wait_for_selector(f"#group .cell[data-i='{slot(2, 5)}'][data-if-needed='1']")
+
+
+def finalize_the_best_time(live: Live) -> None:
+    """The organiser finalizes the first best time; both pages show it; the .ics works."""
+    viewer = live.viewer
     viewer.wait_for_selector("#best li button.finalize")
     viewer.on("dialog", lambda d: d.accept())
     viewer.click("#best li button.finalize >> nth=0")
     viewer.wait_for_selector("#final-box:not([hidden])")
-    painter.wait_for_selector("#final-box:not([hidden])", timeout=10_000)
+    live.painter.wait_for_selector("#final-box:not([hidden])", timeout=10_000)
     href = viewer.get_attribute("#ics-link", "href")
-    ics = httpx.get(f"{gateway}{href}", timeout=10)
+    ics = httpx.get(f"{live.gateway}{href}", timeout=10)
     assert ics.status_code == 200 and "BEGIN:VEVENT" in ics.text
 
+
+def test_two_browsers_paint_and_watch_live(gateway: str, browser: Any) -> None:
+    created = create_event(gateway)
+    live = Live(gateway, created["token"])
+    viewer_ctx = open_viewer(live, browser, created["admin_key"])
+    check_times_in_the_viewers_zone(live)
+    painter_ctx = join_and_drag(live, browser)
+    check_the_viewer_sees_it_live(live)
+    paint_by_keyboard(live)
+    paint_offline(live, painter_ctx)
+    finalize_the_best_time(live)
+
     ARTIFACTS.mkdir(exist_ok=True)
-    viewer.screenshot(path=str(ARTIFACTS / "browser-viewer.png"), full_page=True)
-    painter.screenshot(path=str(ARTIFACTS / "browser-painter.png"), full_page=True)
-    assert not errors, errors
-    assert csp_violations(viewer, painter) == []
+    live.viewer.screenshot(path=str(ARTIFACTS / "browser-viewer.png"), full_page=True)
+    live.painter.screenshot(path=str(ARTIFACTS / "browser-painter.png"), full_page=True)
+    assert not live.errors, live.errors
+    assert csp_violations(live.viewer, live.painter) == []
     viewer_ctx.close()
     painter_ctx.close()
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from launcher.local import app_stack
 from tests.conftest import Services
-from tests.e2e.stack import app_stack
 
 SECRET = "key-put-in-the-query"
 QUERY = f"?participant_key={SECRET}&min_version=1"

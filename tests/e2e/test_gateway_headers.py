@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from launcher.local import app_stack
 from tests.conftest import Services
-from tests.e2e.stack import app_stack
 
 FRONTEND = "https://frontend.example"
 CREATE_LIMIT = 2

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from launcher.local import app_stack
 from tests.conftest import Services
-from tests.e2e.stack import app_stack
 
 RATE = 5  # requests per second per client (GATEWAY_RATE)
 BURST = 200  # the template's `burst=` on /api/

@@ -7,30 +7,23 @@ from pathlib import Path
 
 import httpx
 
+from launcher.local import APP_PORT_VARS
+from launcher.process import free_port
+from launcher.services import APPS_SH
 from tests.conftest import Services
-from tests.servers import ROOT, free_port
 
 
 def test_apps_start_behind_the_gateway_and_stop_cleanly(
     services: Services, migrated: str, tmp_path: Path
 ) -> None:
-    ports = {
-        name: str(free_port())
-        for name in (
-            "API_PORT",
-            "GATEWAY_PORT",
-            "AVAILABILITY_HEALTH_PORT",
-            "INVALIDATOR_HEALTH_PORT",
-            "NOTIFIER_HEALTH_PORT",
-        )
-    }
+    ports = {name: str(free_port()) for name in APP_PORT_VARS}
     env = {
         **os.environ,
         **ports,
         "OVERLAP_HOME": str(tmp_path),
         "DATABASE_URL": services.database_url,
     }
-    script = str(ROOT / "deploy/local/apps.sh")
+    script = str(APPS_SH)
     try:
         subprocess.run([script, "up"], env=env, check=True, timeout=120)
         gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"

@@ -2,10 +2,6 @@
 event, through Kafka outages, relay crashes and competing relays."""
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -16,10 +12,12 @@ import pytest
 from overlap_api.writes.store import enqueue
 from overlap_shared import events
 
+from launcher.process import Process
+from launcher.services import RELAY
+from launcher.services import process as service_process
 from tests.conftest import Services
 from tests.integration.conftest import Api
 from tests.kafka_tail import Tail
-from tests.servers import ROOT
 
 
 @pytest.fixture
@@ -110,20 +108,11 @@ async def test_writes_succeed_while_kafka_is_down_and_arrive_after(
     assert first_seen == sorted(first_seen)  # order kept (duplicates may repeat a version)
 
 
-def _relay_process(
-    name: str, services: Services, batch: int = 50
-) -> tuple[subprocess.Popen[bytes], Path]:
-    log = ROOT / ".local" / "log" / f"test-relay-{name}-{uuid.uuid4().hex[:6]}.log"
-    env = {
-        **os.environ,
-        **services.env(),
-        "RELAY_BATCH_SIZE": str(batch),
-    }
-    out = log.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "overlap_api.relay_main"], env=env, stdout=out, stderr=out
-    )
-    return proc, log
+def _relay_process(name: str, services: Services, batch: int = 50) -> tuple[Process, Path]:
+    env = {**services.env(), "RELAY_BATCH_SIZE": str(batch)}
+    relay = service_process(RELAY, f"test-relay-{name}-{uuid.uuid4().hex[:6]}", env)
+    relay.start()
+    return relay, relay.log
 
 
 async def _backlog(api: Api, n: int) -> set[uuid.UUID]:
@@ -148,15 +137,6 @@ async def _outbox_count(api: Api) -> int:
         return int((await conn.execute(text("select count(*) from outbox"))).scalar_one())
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 async def test_relay_killed_mid_batch_loses_nothing(
     api: Api, tail: Tail, services: Services
 ) -> None:
@@ -169,15 +149,14 @@ async def test_relay_killed_mid_batch_loses_nothing(
         async with asyncio.timeout(150):  # the relay process starting on a loaded machine
             while await _outbox_count(api) > total - 600:  # well into the backlog
                 await asyncio.sleep(0.02)
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
+        first.kill()
         assert await _outbox_count(api) > 0, "the first relay finished before it was killed"
         second, _ = _relay_process("second", services, batch=500)
         got = await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=90)
     finally:
-        _stop(first)
+        first.stop()
         if second:
-            _stop(second)
+            second.stop()
     received = Counter(m.id for m in got if m.id in ids)
     assert set(received) == ids
     duplicates = sum(c - 1 for c in received.values())
@@ -201,16 +180,15 @@ async def test_two_relays_one_publishes_and_the_other_takes_over(
         ids = await _backlog(api, 100)
         await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=30)
         leader = active[0]
-        leader.send_signal(signal.SIGKILL)
-        leader.wait(10)
+        leader.kill()
         other_log = log_b if leader is a else log_a
         more = await _backlog(api, 100)
         got = await tail.collect(lambda g: more <= {m.id for m in g}, timeout_s=60)
         assert more <= {m.id for m in got}
         assert "relay is active" in other_log.read_text()
     finally:
-        _stop(a)
-        _stop(b)
+        a.stop()
+        b.stop()
 
 
 async def test_a_broken_producer_is_replaced(api: Api, tail: Tail, services: Services) -> None:

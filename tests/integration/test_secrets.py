@@ -141,47 +141,71 @@ def stack(
         )
 
 
-def _scenario(stack: Stack) -> Run:  # one long story, told in order
-    run = Run()
-    run.secrets.update(OPERATOR_KEY=OPERATOR_KEY, JWT_SECRET=JWT_SECRET)
-    run.secrets["PUSHER_SECRET"] = PUSHER_SECRET
-    user_jwt = _bearer("user-secrets-test")
-    run.secrets["bearer"] = user_jwt
-    c = httpx.Client(base_url=stack.api, timeout=10)
-    gw = httpx.Client(base_url=stack.gateway, timeout=10)
-    rec = run.record
-    user = {"Authorization": f"Bearer {user_jwt}"}
+BODY = {"available": [[0, 3]], "if_needed": [[4, 6]]}
 
-    # Create three events (A is the user's, C gets deleted), join, paint.
-    created = {}
-    for name, client in (("A", c), ("B", gw), ("C", c)):
-        r = rec(f"create {name}", client.post("/api/events", json=EVENT, headers=user))
-        assert r.status_code == 201, r.text
-        created[name] = r.json()
-        run.secrets[f"admin_{name}"] = created[name]["admin_key"]
-        run.handed_out[f"admin_{name}"] = f"create {name}"
-        run.tokens[name] = created[name]["token"]
-    a, b, cc = (f"/api/events/{run.tokens[n]}" for n in "ABC")
-    admin = {n: {"X-Admin-Key": run.secrets[f"admin_{n}"]} for n in "ABC"}
-    joined = {}
-    for who, path, client in (("alice", a, c), ("bob", a, gw), ("carol", b, c), ("dave", cc, c)):
-        r = rec(f"join {who}", client.post(f"{path}/participants", json={"name": who}))
-        assert r.status_code == 201, r.text
-        joined[who] = r.json()
-        run.secrets[f"key_{who}"] = joined[who]["participant_key"]
-        run.handed_out[f"key_{who}"] = f"join {who}"
-    me = {w: {"X-Participant-Key": run.secrets[f"key_{w}"]} for w in joined}
+
+@dataclass
+class Story:
+    """The scenario as it goes: the run it records, its two clients (the API's own port and
+    the gateway), and the events, keys and paths it made along the way."""
+
+    run: Run
+    api: httpx.Client
+    gateway: httpx.Client
+    user: dict[str, str]
+    created: dict[str, Any] = field(default_factory=dict)
+    joined: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> tuple[str, str, str]:
+        a, b, c = (f"/api/events/{self.run.tokens[n]}" for n in "ABC")
+        return a, b, c
+
+    @property
+    def admin(self) -> dict[str, dict[str, str]]:
+        return {n: {"X-Admin-Key": self.run.secrets[f"admin_{n}"]} for n in "ABC"}
+
+    @property
+    def me(self) -> dict[str, dict[str, str]]:
+        return {w: {"X-Participant-Key": self.run.secrets[f"key_{w}"]} for w in self.joined}
 
     def call(
-        label: str, method: str, url: str, status: int, client: httpx.Client = c, **kw: Any
+        self,
+        label: str,
+        method: str,
+        url: str,
+        status: int,
+        client: httpx.Client | None = None,
+        **kw: Any,
     ) -> httpx.Response:
-        r = rec(label, client.request(method, url, **kw))
+        r = self.run.record(label, (client or self.api).request(method, url, **kw))
         assert r.status_code == status, (label, r.status_code, r.text)
         return r
 
-    body = {"available": [[0, 3]], "if_needed": [[4, 6]]}
+
+def _create_and_join(s: Story) -> None:
+    """Three events (A is the user's, C gets deleted); four people join."""
+    run, c, gw = s.run, s.api, s.gateway
+    for name, client in (("A", c), ("B", gw), ("C", c)):
+        r = s.call(f"create {name}", "POST", "/api/events", 201, client, json=EVENT, headers=s.user)
+        s.created[name] = r.json()
+        run.secrets[f"admin_{name}"] = s.created[name]["admin_key"]
+        run.handed_out[f"admin_{name}"] = f"create {name}"
+        run.tokens[name] = s.created[name]["token"]
+    a, b, cc = s.paths
+    for who, path, client in (("alice", a, c), ("bob", a, gw), ("carol", b, c), ("dave", cc, c)):
+        r = s.call(f"join {who}", "POST", f"{path}/participants", 201, client, json={"name": who})
+        s.joined[who] = r.json()
+        run.secrets[f"key_{who}"] = s.joined[who]["participant_key"]
+        run.handed_out[f"key_{who}"] = f"join {who}"
+
+
+def _paint_and_read(s: Story) -> None:
+    """Availability written, the view, best times and oneself read."""
+    call, gw, me = s.call, s.gateway, s.me
+    a, _, _ = s.paths
     call(
-        "put alice", "PUT", f"{a}/participants/me/availability", 200, json=body, headers=me["alice"]
+        "put alice", "PUT", f"{a}/participants/me/availability", 200, json=BODY, headers=me["alice"]
     )
     patch = {"set_available": [[2, 5]]}
     call(
@@ -198,6 +222,12 @@ def _scenario(stack: Stack) -> Run:  # one long story, told in order
     call("best A", "GET", f"{a}/best-times", 200, params={"min_minutes": 30})
     call("me alice", "GET", f"{a}/participants/me", 200, headers=me["alice"])
     call("me alice again", "GET", f"{a}/participants/me", 200, headers=me["alice"])
+
+
+def _edit_and_finalize(s: Story) -> None:
+    """A rename, the organiser's edits (one stale), the final time, calendars."""
+    call, gw, admin, me = s.call, s.gateway, s.admin, s.me
+    a, b, _ = s.paths
     renamed = call(
         "rename alice",
         "PATCH",
@@ -228,10 +258,14 @@ def _scenario(stack: Stack) -> Run:  # one long story, told in order
     )
     call("ics A", "GET", f"{a}/calendar.ics", 200)
     call("ics B", "GET", f"{b}/calendar.ics", 409)
-    call("my events", "GET", "/api/me/events", 200, headers=user)
-    call("my events via gateway", "GET", "/api/me/events", 200, gw, headers=user)
+    call("my events", "GET", "/api/me/events", 200, headers=s.user)
+    call("my events via gateway", "GET", "/api/me/events", 200, gw, headers=s.user)
 
-    # Wrong, foreign, missing and malformed keys.
+
+def _wrong_keys(s: Story) -> None:
+    """Wrong, foreign, missing and malformed keys."""
+    call, gw, run, admin, me = s.call, s.gateway, s.run, s.admin, s.me
+    a, b, _ = s.paths
     call("foreign admin key", "PATCH", a, 403, json={"title": "x"}, headers=admin["B"])
     call(
         "participant key as admin key",
@@ -251,17 +285,22 @@ def _scenario(stack: Stack) -> Run:  # one long story, told in order
         "PUT",
         f"{a}/participants/me/availability",
         403,
-        json=body,
+        json=BODY,
         headers={"X-Participant-Key": run.secrets["admin_A"]},
     )
     call(
         "foreign participant leaves", "DELETE", f"{b}/participants/me", 403, gw, headers=me["alice"]
     )
     call("no participant key", "GET", f"{a}/participants/me", 401)
-    bob_id = joined["bob"]["participant"]["id"]
+    bob_id = s.joined["bob"]["participant"]["id"]
     call(
         "foreign admin removes bob", "DELETE", f"{a}/participants/{bob_id}", 403, headers=admin["B"]
     )
+
+
+def _unknown_events_and_bearers(s: Story) -> None:
+    """Events that do not exist; bearer tokens that do not hold."""
+    call, admin, me = s.call, s.admin, s.me
     call("no such event", "GET", "/api/events/" + "A" * 24, 404, headers=admin["A"])
     call("no such event, admin", "DELETE", "/api/events/" + "A" * 24, 404, headers=admin["A"])
     call("bad token", "GET", "/api/events/not a token", 422, headers=me["alice"])
@@ -282,7 +321,11 @@ def _scenario(stack: Stack) -> Run:  # one long story, told in order
     call("garbage bearer", "GET", "/api/me/events", 401, headers={"Authorization": "Bearer x.y.z"})
     call("no bearer", "GET", "/api/me/events", 401)
 
-    # Validation errors with keys in the input (an unknown field, a bad value).
+
+def _bad_input(s: Story) -> None:
+    """Validation errors with keys in the input (an unknown field, a bad value)."""
+    call, run, me = s.call, s.run, s.me
+    a, _, _ = s.paths
     leaky = {**EVENT, "admin_key": run.secrets["admin_A"]}
     call("unknown field with a key", "POST", "/api/events", 422, json=leaky)
     call(
@@ -310,8 +353,11 @@ def _scenario(stack: Stack) -> Run:  # one long story, told in order
     )
     call("taken name", "POST", f"{a}/participants", 409, json={"name": "alice"})
 
-    # Realtime: Pusher signatures are made with PUSHER_SECRET, never showing it.
-    event_a = created["A"]["event"]["id"]
+
+def _realtime(s: Story) -> None:
+    """Pusher signatures are made with PUSHER_SECRET, never showing it."""
+    call, gw, run, me = s.call, s.gateway, s.run, s.me
+    event_a = s.created["A"]["event"]["id"]
     call("realtime config", "GET", "/api/realtime/config", 200)
     form = {"socket_id": "123.456", "channel_name": f"private-event-{event_a}"}
     call(
@@ -349,7 +395,12 @@ def _scenario(stack: Stack) -> Run:  # one long story, told in order
         headers={"X-Participant-Key": run.secrets["admin_A"]},
     )
 
-    # Keys in a query string by mistake (the API reads keys only from headers).
+
+def _operations(s: Story) -> None:
+    """Keys in a query string by mistake (the API reads keys only from headers); the
+    operator's routes."""
+    call, gw, run = s.call, s.gateway, s.run
+    a, _, _ = s.paths
     call(
         "key in query",
         "GET",
@@ -359,7 +410,6 @@ def _scenario(stack: Stack) -> Run:  # one long story, told in order
         params={"admin_key": run.secrets["admin_A"], "key": run.secrets["key_alice"]},
     )
 
-    # Operations.
     call("monitor without key", "GET", "/api/performance/monitor", 401)
     call(
         "monitor with admin key",
@@ -382,9 +432,20 @@ def _scenario(stack: Stack) -> Run:  # one long story, told in order
     call("metrics", "GET", "/metrics", 200)
     call("healthz", "GET", "/api/healthz", 200)
 
-    # Leaving, removal, deletion.
+
+def _leave_and_delete(s: Story) -> None:
+    """Leaving, removal, deletion; the last reads."""
+    call, gw, admin, me = s.call, s.gateway, s.admin, s.me
+    a, _, cc = s.paths
     call("dave leaves", "DELETE", f"{cc}/participants/me", 204, headers=me["dave"])
-    call("admin removes bob", "DELETE", f"{a}/participants/{bob_id}", 204, gw, headers=admin["A"])
+    call(
+        "admin removes bob",
+        "DELETE",
+        f"{a}/participants/{s.joined['bob']['participant']['id']}",
+        204,
+        gw,
+        headers=admin["A"],
+    )
     call("delete C", "DELETE", cc, 204, headers=admin["C"])
     call("C is gone", "GET", cc, 404)
     call("me alice at the end", "GET", f"{a}/participants/me", 200, headers=me["alice"])
@@ -396,8 +457,34 @@ def _scenario(stack: Stack) -> Run:  # one long story, told in order
         200,
         headers={"X-Operator-Key": OPERATOR_KEY},
     )
-    c.close()
-    gw.close()
+
+
+CHAPTERS = (
+    _create_and_join,
+    _paint_and_read,
+    _edit_and_finalize,
+    _wrong_keys,
+    _unknown_events_and_bearers,
+    _bad_input,
+    _realtime,
+    _operations,
+    _leave_and_delete,
+)
+
+
+def _scenario(stack: Stack) -> Run:  # one long story, told in order
+    run = Run()
+    run.secrets.update(OPERATOR_KEY=OPERATOR_KEY, JWT_SECRET=JWT_SECRET)
+    run.secrets["PUSHER_SECRET"] = PUSHER_SECRET
+    user_jwt = _bearer("user-secrets-test")
+    run.secrets["bearer"] = user_jwt
+    with (
+        httpx.Client(base_url=stack.api, timeout=10) as c,
+        httpx.Client(base_url=stack.gateway, timeout=10) as gw,
+    ):
+        story = Story(run, c, gw, {"Authorization": f"Bearer {user_jwt}"})
+        for chapter in CHAPTERS:
+            chapter(story)
     return run
 
 

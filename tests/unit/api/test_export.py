@@ -2,49 +2,11 @@
 
 import csv
 import io
-import uuid
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date
 
 from overlap_api.events.export import FIXED_COLUMNS, export_csv
-from overlap_shared.bitmaps import ranges_to_bits, to_bytes
-from overlap_shared.view import EventSnapshot, ParticipantSnapshot
 
-AT = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
-
-
-def event(**changes: Any) -> EventSnapshot:
-    fields: dict[str, Any] = {
-        "id": uuid.UUID(int=1),
-        "token": "tok",
-        "title": "Planning",
-        "description": "",
-        "timezone": "America/New_York",
-        "kind": "dates",
-        "dates": (date(2026, 3, 7), date(2026, 3, 8)),
-        "weekdays": None,
-        "day_start": 60,
-        "day_end": 240,
-        "slot_minutes": 30,
-        "status": "open",
-        "final_start": None,
-        "final_end": None,
-        "version": 3,
-        "created_at": AT,
-        "updated_at": AT,
-    }
-    return EventSnapshot(**{**fields, **changes})
-
-
-def person(
-    k: int, name: str, n: int, available: list[list[int]], if_needed: list[list[int]]
-) -> ParticipantSnapshot:
-    return ParticipantSnapshot(
-        uuid.UUID(int=100 + k),
-        name,
-        to_bytes(ranges_to_bits(available, n), n),
-        to_bytes(ranges_to_bits(if_needed, n), n),
-    )
+from tests.unit.snapshots import event_snapshot, participant
 
 
 def parse(text: str) -> list[list[str]]:
@@ -53,10 +15,10 @@ def parse(text: str) -> list[list[str]]:
 
 def test_spring_forward_rows_skip_the_missing_hour_and_keep_local_times() -> None:
     people = [
-        person(0, "Ana", 12, [[0, 6]], [[6, 8]]),
-        person(1, "Bo", 12, [[2, 4], [10, 12]], [[0, 2]]),
+        participant(0, [[0, 6]], [[6, 8]], 12, name="Ana"),
+        participant(1, [[2, 4], [10, 12]], [[0, 2]], 12, name="Bo"),
     ]
-    rows = parse(export_csv(event(), people))
+    rows = parse(export_csv(event_snapshot(), people))
     assert rows[0] == [*FIXED_COLUMNS, "Ana", "Bo"]
     assert len(rows) == 1 + 10  # 12 slots, 02:00 and 02:30 on 2026-03-08 do not exist
     assert rows[1] == [
@@ -92,10 +54,10 @@ def test_spring_forward_rows_skip_the_missing_hour_and_keep_local_times() -> Non
 
 
 def test_fall_back_keeps_one_row_per_slot_at_the_first_occurrence() -> None:
-    autumn = event(
+    autumn = event_snapshot(
         timezone="Europe/Berlin", dates=(date(2026, 10, 25),), day_start=60, slot_minutes=60
     )
-    rows = parse(export_csv(autumn, [person(0, "Cy", 3, [[1, 2]], [])]))
+    rows = parse(export_csv(autumn, [participant(0, [[1, 2]], [], 3, name="Cy")]))
     assert [r[:4] for r in rows[1:]] == [
         ["2026-10-25", "01:00", "02:00", "2026-10-24T23:00:00Z"],
         ["2026-10-25", "02:00", "03:00", "2026-10-25T00:00:00Z"],  # CEST, the first 02:00
@@ -105,7 +67,7 @@ def test_fall_back_keeps_one_row_per_slot_at_the_first_occurrence() -> None:
 
 
 def test_weekday_events_name_the_day_and_have_no_instants() -> None:
-    weekly = event(kind="weekdays", dates=None, weekdays=("mon", "fri"), day_end=120)
+    weekly = event_snapshot(kind="weekdays", dates=None, weekdays=("mon", "fri"), day_end=120)
     rows = parse(export_csv(weekly, []))
     assert rows[0] == list(FIXED_COLUMNS)
     assert [r[0] for r in rows[1:]] == ["mon", "mon", "fri", "fri"]
@@ -114,12 +76,12 @@ def test_weekday_events_name_the_day_and_have_no_instants() -> None:
 
 
 def test_a_name_a_spreadsheet_would_run_is_quoted_as_text() -> None:
-    rows = parse(export_csv(event(), [person(0, "=HYPERLINK(1)", 12, [], [])]))
+    rows = parse(export_csv(event_snapshot(), [participant(0, [], [], 12, name="=HYPERLINK(1)")]))
     assert rows[0][-1] == "'=HYPERLINK(1)"
     assert {r[-1] for r in rows[1:]} == {""}
 
 
 def test_a_slot_marked_at_both_levels_counts_as_available_only() -> None:
-    rows = parse(export_csv(event(), [person(0, "Di", 12, [[0, 1]], [[0, 2]])]))
+    rows = parse(export_csv(event_snapshot(), [participant(0, [[0, 1]], [[0, 2]], 12, name="Di")]))
     assert rows[1][4:] == ["1", "0", "yes"]
     assert rows[2][4:] == ["0", "1", "if needed"]

@@ -4,6 +4,9 @@ import re
 import subprocess
 from pathlib import Path
 
+from launcher.local import APP_PORT_VARS
+from launcher.services import stack_apps
+
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "deploy/gateway/overlap.conf.template"
 
@@ -100,10 +103,18 @@ def test_the_error_log_filter_cuts_every_query_string_and_keeps_the_paths() -> N
     assert len(out.splitlines()) == len(ERROR_LINES)
 
 
+STACK_PORTS = dict.fromkeys(APP_PORT_VARS, "20000")
+
+
 def test_the_gateway_runs_with_its_error_log_through_the_filter() -> None:
     """nginx logs to stderr (the conf says so and -e overrides the built-in path), piped
     through the filter: nothing reaches a file unfiltered."""
     text = APPS_SH.read_text()
     assert "error_log stderr warn;" in text
     assert re.search(r'nginx -e stderr [^\n]*2>&1 \\\n\s*\| sed -u -E "\$QUERY_FILTER"', text)
-    assert "start_bg gateway" in text and 'apps.sh" gateway' in text
+    # apps.sh up starts the gateway through the launcher, as `apps.sh gateway` (the pipeline).
+    assert '"$VENV_BIN/python" -m launcher up' in text
+    (gateway,) = [
+        a for a in stack_apps(STACK_PORTS, Path("home"), api_processes=1) if a.name == "gateway"
+    ]
+    assert gateway.argv == [str(APPS_SH), "gateway"]

@@ -21,7 +21,7 @@ from overlap_api.settings import Settings as ApiSettings
 from overlap_availability.settings import Settings as AvailabilitySettings
 from overlap_invalidator.settings import Settings as InvalidatorSettings
 from overlap_notifier.settings import Settings as NotifierSettings
-from overlap_shared.settings import PusherSettings
+from overlap_shared.settings import PusherSettings, ServiceSettings, WorkerSettings
 from overlap_shared.topics import GROUPS
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
@@ -29,12 +29,26 @@ from pydantic_settings import BaseSettings
 ROOT = Path(__file__).resolve().parents[3]
 BASE = ROOT / "deploy" / "k8s" / "base"
 ENV_SH = ROOT / "deploy" / "local" / "env.sh"
-API_PORT = 8000
-# Deployment -> (settings class, health port, consumer group, topics it consumes)
-WORKERS: dict[str, tuple[type[BaseSettings], int, str, set[str]]] = {
-    "availability": (AvailabilitySettings, 8101, "availability", {"overlap.domain.v1"}),
-    "cache-invalidator": (InvalidatorSettings, 8102, "cache-invalidator", {"overlap.domain.v1"}),
-    "notifier": (NotifierSettings, 8103, "notifier", {"overlap.domain.v1", "overlap.views.v1"}),
+API_PORT = ApiSettings.model_fields["api_port"].default
+# What the settings say when nothing overrides them (model_construct reads no environment).
+DEFAULTS = ServiceSettings.model_construct()
+DOMAIN, VIEWS = DEFAULTS.domain_topic, DEFAULTS.views_topic
+
+
+def worker(
+    settings: type[WorkerSettings], group: str, topics: set[str]
+) -> tuple[type[BaseSettings], int, str, set[str]]:
+    """(settings class, health port, consumer group, topics it consumes) of one worker, its
+    port and group as its settings default them."""
+    port = settings.model_fields["health_port"].default
+    return settings, port, DEFAULTS.consumer_groups()[group], topics
+
+
+# Deployment -> the worker it runs
+WORKERS = {
+    "availability": worker(AvailabilitySettings, "availability", {DOMAIN}),
+    "cache-invalidator": worker(InvalidatorSettings, "invalidator", {DOMAIN}),
+    "notifier": worker(NotifierSettings, "notifier", {DOMAIN, VIEWS}),
 }
 API_PATHS = {"readinessProbe": "/api/readyz", "livenessProbe": "/api/healthz"}
 

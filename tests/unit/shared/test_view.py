@@ -3,8 +3,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, timedelta
 
 import orjson
 import pytest
@@ -12,14 +11,14 @@ from overlap_shared.bitmaps import ranges_to_bits, to_bytes
 from overlap_shared.oracle.scoring import best_times
 from overlap_shared.slots import SlotGridError
 from overlap_shared.view import (
-    EventSnapshot,
     ParticipantSnapshot,
     build_view,
     event_public,
     serialize_view,
 )
 
-CREATED = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+from tests.unit.snapshots import event_snapshot, participant
+
 RETENTION_DAYS = 90
 EVENT_KEYS = [
     "id",
@@ -43,53 +42,14 @@ EVENT_KEYS = [
 ]
 
 
-def make_event(**changes: Any) -> EventSnapshot:
-    fields: dict[str, Any] = {
-        "id": uuid.UUID(int=1),
-        "token": "tok",
-        "title": "Planning",
-        "description": "",
-        "timezone": "America/New_York",
-        "kind": "dates",
-        "dates": (date(2026, 3, 7), date(2026, 3, 8)),
-        "weekdays": None,
-        "day_start": 60,
-        "day_end": 240,
-        "slot_minutes": 30,
-        "status": "open",
-        "final_start": None,
-        "final_end": None,
-        "version": 7,
-        "created_at": CREATED,
-        "updated_at": CREATED + timedelta(seconds=1, microseconds=250_000),
-    }
-    fields.update(changes)
-    return EventSnapshot(**fields)
-
-
-def person(
-    k: int,
-    available: list[list[int]],
-    if_needed: list[list[int]],
-    n: int,
-    missing: tuple[int, ...] = (),
-) -> ParticipantSnapshot:
-    return ParticipantSnapshot(
-        id=uuid.UUID(int=100 + k),
-        name=f"person {k}",
-        available=to_bytes(ranges_to_bits(available, n, missing), n),
-        if_needed=to_bytes(ranges_to_bits(if_needed, n, missing), n),
-    )
-
-
 def test_view_document_shape() -> None:
-    event = make_event()
+    event = event_snapshot()
     grid = event.grid
     assert grid.missing() == (8, 9)  # 2026-03-08 02:00 and 02:30 in New York
     n = grid.slot_count
     people = [
-        person(0, [[0, 6]], [[6, 8]], n, grid.missing()),
-        person(1, [[2, 4], [10, 12]], [[0, 2]], n, grid.missing()),
+        participant(0, [[0, 6]], [[6, 8]], n, grid.missing()),
+        participant(1, [[2, 4], [10, 12]], [[0, 2]], n, grid.missing()),
     ]
     view = build_view(event, people, retention_days=RETENTION_DAYS)
     assert list(view) == ["version", "event", "slots", "participants", "heatmap", "best"]
@@ -139,7 +99,7 @@ def test_view_document_shape() -> None:
 
 
 def test_weekdays_and_final() -> None:
-    event = make_event(
+    event = event_snapshot(
         kind="weekdays",
         dates=None,
         weekdays=("mon", "fri"),
@@ -160,11 +120,11 @@ def test_weekdays_and_final() -> None:
 
 def test_invalid_event_grid() -> None:
     with pytest.raises(SlotGridError):
-        _ = make_event(timezone="Nowhere/Special").grid
+        _ = event_snapshot(timezone="Nowhere/Special").grid
 
 
 def test_stored_bits_are_read_defensively() -> None:
-    event = make_event()
+    event = event_snapshot()
     n = event.grid.slot_count
     # Bits on missing slots (8, 9), beyond the grid (12..15), and on both levels (slot 0).
     raw = ParticipantSnapshot(uuid.UUID(int=5), "raw", to_bytes(0xF301, 16), to_bytes(0b11, 16))
@@ -199,7 +159,7 @@ def random_people(
 
 def test_heatmap_and_best_agree_with_bitmaps() -> None:
     rng = random.Random(11)
-    event = make_event(
+    event = event_snapshot(
         day_start=0,
         day_end=1440,
         slot_minutes=15,
@@ -227,7 +187,7 @@ def test_heatmap_and_best_agree_with_bitmaps() -> None:
 
 def test_big_view_is_deterministic_and_fast() -> None:
     rng = random.Random(5)
-    event = make_event(
+    event = event_snapshot(
         day_start=0,
         day_end=1440,
         slot_minutes=15,
@@ -247,7 +207,7 @@ def test_big_view_is_deterministic_and_fast() -> None:
         timings.append(time.perf_counter() - t0)
         assert data == first
     t0 = time.perf_counter()
-    cold_event = make_event(
+    cold_event = event_snapshot(
         day_start=0,
         day_end=1440,
         slot_minutes=15,

@@ -102,30 +102,45 @@ def best_times(
     if limit <= 0 or not participants or min_slots > grid_slots_per_day:
         return []
     ids = [p[0] for p in participants]
+    required_mask = _required_mask(ids, required)
+    if required_mask is None:
+        return []
+    cols_a, cols_n = slot_masks(participants, slot_count)
+    missing_set, candidates = frozenset(missing), list[_Candidate]()
+    for day_start in range(0, slot_count, grid_slots_per_day):
+        day = range(day_start, day_start + grid_slots_per_day)
+        for stretch in _stretches(day, missing_set):
+            _stretch_candidates(stretch, cols_a, cols_n, min_slots, required_mask, candidates)
+    return _keep_best(sorted(candidates), ids, limit)
+
+
+def _required_mask(ids: Sequence[str], required: Collection[str]) -> int | None:
+    """The mask of the required participants; None when one of them is not a participant."""
     position = {pid: index for index, pid in enumerate(ids)}
-    required_mask = 0
+    mask = 0
     for pid in required:
         if pid not in position:
-            return []
-        required_mask |= 1 << position[pid]
+            return None
+        mask |= 1 << position[pid]
+    return mask
 
-    cols_a, cols_n = slot_masks(participants, slot_count)
-    missing_set = frozenset(missing)
-    candidates: list[_Candidate] = []
-    for day_start in range(0, slot_count, grid_slots_per_day):
-        stretch: list[int] = []
-        for i in range(day_start, day_start + grid_slots_per_day):
-            if i in missing_set:
-                _stretch_candidates(stretch, cols_a, cols_n, min_slots, required_mask, candidates)
-                stretch = []
-            else:
-                stretch.append(i)
-        _stretch_candidates(stretch, cols_a, cols_n, min_slots, required_mask, candidates)
 
-    candidates.sort()
+def _stretches(day: range, missing: frozenset[int]) -> list[list[int]]:
+    """The day's runs of existing slots, cut at its missing ones (empty runs included)."""
+    out: list[list[int]] = [[]]
+    for i in day:
+        if i in missing:
+            out.append([])
+        else:
+            out[-1].append(i)
+    return out
+
+
+def _keep_best(ranked: list[_Candidate], ids: Sequence[str], limit: int) -> list[dict[str, Any]]:
+    """Greedily keep the ranked candidates that overlap no kept one, up to ``limit``."""
     taken = 0
     best: list[dict[str, Any]] = []
-    for neg_score, _, start, end, avail, if_needed in candidates:
+    for neg_score, _, start, end, avail, if_needed in ranked:
         span = ((1 << (end - start)) - 1) << start
         if span & taken:
             continue

@@ -17,7 +17,7 @@ from overlap_api.calendar_import.busy import (
     check_window,
 )
 from overlap_api.events.grid import Zone
-from overlap_api.http.errors import OverlapError
+from overlap_api.http.errors import UnsupportedMediaType
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])
 ICS_TYPES = {"text/calendar", "application/octet-stream"}
@@ -25,10 +25,6 @@ ICS_BODY = {
     "required": True,
     "content": {"text/calendar": {"schema": {"type": "string", "maxLength": 262144}}},
 }
-
-
-class NotACalendarUpload(OverlapError):
-    status, title = 415, "Unsupported media type"
 
 
 class BusyInterval(BaseModel):
@@ -62,7 +58,7 @@ async def read_busy_times(
 ) -> BusyAnswer:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ICS_TYPES:
-        raise NotACalendarUpload("send the .ics file as text/calendar")
+        raise UnsupportedMediaType("send the .ics file as text/calendar")
     check_window(start, end)
     data = await request.body()
     busy = await to_thread.run_sync(busy_times, data, start, end, ZoneInfo(zone))
