@@ -4,8 +4,8 @@
 # Kafka jars. `go install` fails on compose's exclude directives, so the module is
 # downloaded, then built in place with its own go.mod (fetching only the modules the build
 # needs). One import is left out: buildx's Kubernetes build driver, which alone brings
-# Kubernetes' client libraries, a third of the packages to compile; builds here go to the
-# local engine.
+# Kubernetes' client libraries: 340 of the 1,312 packages, half of the source to compile
+# (24 of 47 MB); the binary is 34 MB instead of 67. Builds here go to the local engine.
 set -euo pipefail
 COMPOSE_VERSION=${COMPOSE_VERSION:-v2.40.3}
 OVERLAP_CACHE=${OVERLAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/overlap}
