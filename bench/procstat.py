@@ -1,5 +1,6 @@
-"""CPU time of the stack's processes, read from /proc: which process listens on a port, and
-how many CPU seconds it (with its children, for PostgreSQL's backends) has used so far.
+"""CPU time of the stack's processes, read from /proc: which process listens on a port (or,
+for a service in a container, runs it), and how many CPU seconds it (with its children, for
+PostgreSQL's backends) has used so far.
 
 The write-capacity scenario samples these before and after a fixed number of writes, so a
 write's cost is charged to the process that spent it, whatever else shares the machine.
@@ -8,6 +9,8 @@ write's cost is charged to the process that spent it, whatever else shares the m
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from bench import container_pids
 
 PROC = Path("/proc")
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -90,8 +93,16 @@ def sample(pids: Mapping[str, int | None], proc: Path = PROC) -> dict[str, float
 
 
 def find(ports: Mapping[str, int | None]) -> dict[str, int | None]:
-    """Name → pid of the listener on its port (None when nothing listens)."""
-    return {name: (pid_listening(port) if port else None) for name, port in ports.items()}
+    """Name → pid of the listener on its port (None when nothing listens); for a port that
+    Docker publishes, the main process of the container behind it (bench.container_pids)."""
+    return {name: (service_pid(port) if port else None) for name, port in ports.items()}
+
+
+def service_pid(port: int, proc: Path = PROC) -> int | None:
+    pid = pid_listening(port, proc)
+    if pid is not None and container_pids.is_port_proxy(pid, proc):
+        return container_pids.container_pid(port)
+    return pid
 
 
 def per_write_ms(

@@ -79,18 +79,26 @@ def log(msg: str) -> None:
 
 
 def stack_ports(api: str, env: dict[str, str]) -> dict[str, int | None]:
+    """The port of each process of the stack. PostgreSQL, Redis and Kafka: those of the URLs
+    the bench writes through (a stack in containers publishes other ports than PG_PORT...)."""
+
     def port(name: str) -> int | None:
         return int(env[name]) if env.get(name) else None
+
+    def url_port(name: str, fallback: str) -> int | None:
+        first = env.get(name, "").split(",")[0]
+        found = urlsplit(first if "://" in first else f"//{first}").port if first else None
+        return found or port(fallback)
 
     return {
         "api": urlsplit(api).port,
         "availability": port("AVAILABILITY_HEALTH_PORT"),
         "invalidator": port("INVALIDATOR_HEALTH_PORT"),
         "notifier": port("NOTIFIER_HEALTH_PORT"),
-        "kafka": port("KAFKA_PORT"),
-        "postgres": port("PG_PORT"),
-        "redis": port("REDIS_PORT"),
-        "soketi": port("SOKETI_PORT"),
+        "kafka": url_port("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PORT"),
+        "postgres": url_port("DATABASE_URL", "PG_PORT"),
+        "redis": url_port("REDIS_URL", "REDIS_PORT"),
+        "soketi": port("PUSHER_PORT") or port("SOKETI_PORT"),
     }
 
 

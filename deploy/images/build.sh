@@ -18,10 +18,10 @@ have_image() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 
 # build IMAGE DOCKERFILE [--build-arg ...]: context is the repository root.
 build() {
-  local image=$1 file=$2; shift 2
-  log "image $image"
+  local image=$1 file=$2 started=$SECONDS; shift 2
   "$DOCKER" build -q --network host -f "$file" -t "$image" \
-    --build-arg "BASE_IMAGE=$BASE_IMAGE" "$@" . >/dev/null
+    --build-arg "BASE_IMAGE=$BASE_IMAGE" "$@" . >/dev/null || die "image $image did not build"
+  log "image $image ($((SECONDS - started)) s)"
 }
 
 # worker NAME DIR HEALTH_PORT [--build-arg ...]: one of the three workers, from the one
@@ -59,7 +59,7 @@ base() {
   context=$(mktemp -d)
   mkdir "$context/certs"
   cp /usr/local/share/ca-certificates/*.crt "$context/certs/" 2>/dev/null || true
-  log "image $BASE_IMAGE"
+  log "image $BASE_IMAGE (from $ROOTFS_IMAGE)"
   "$DOCKER" build -q --network host -f deploy/images/base.Dockerfile -t "$BASE_IMAGE" \
     --build-arg "ROOTFS_IMAGE=$ROOTFS_IMAGE" "$context" >/dev/null
   rm -rf "$context"
@@ -81,23 +81,40 @@ open(sys.argv[2], "wb").write(z.read(next(n for n in z.namelist() if n.endswith(
   "$DOCKER" build -q --network host -f deploy/images/uv.Dockerfile -t "$UV_IMAGE" "$dir" >/dev/null
 }
 
-main() {
-  mkdir -p "$OVERLAP_HOME/log"
-  deploy/images/engine.sh up
-  local started=$SECONDS
-  base
+# Three lanes at once after the base (each build mostly waits on apt, Maven, npm or PyPI):
+# the service images on the Python one, Kafka and Redis, soketi, PostgreSQL and the gateway.
+services() {
   build "$PYTHON_IMAGE" deploy/images/python.Dockerfile
   uv_image
-  build "$POSTGRES_IMAGE" deploy/images/postgres.Dockerfile
-  build "$REDIS_IMAGE" deploy/images/redis.Dockerfile
-  build "$KAFKA_IMAGE" deploy/images/kafka.Dockerfile
-  build "$SOKETI_IMAGE" deploy/images/soketi.Dockerfile
-  build "$GATEWAY_IMAGE" deploy/images/gateway.Dockerfile
   local bases=(--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --build-arg "UV_IMAGE=$UV_IMAGE")
   build "overlap-api:${OVERLAP_TAG:-latest}" services/api/Dockerfile "${bases[@]}"
   worker availability availability 8101 "${bases[@]}"
   worker invalidator cache-invalidator 8102 "${bases[@]}"
   worker notifier notifier 8103 "${bases[@]}"
+}
+
+infrastructure_a() {
+  build "$KAFKA_IMAGE" deploy/images/kafka.Dockerfile
+  build "$REDIS_IMAGE" deploy/images/redis.Dockerfile
+}
+
+infrastructure_b() {
+  build "$SOKETI_IMAGE" deploy/images/soketi.Dockerfile
+  build "$POSTGRES_IMAGE" deploy/images/postgres.Dockerfile
+  build "$GATEWAY_IMAGE" deploy/images/gateway.Dockerfile
+}
+
+main() {
+  mkdir -p "$OVERLAP_HOME/log"
+  deploy/images/engine.sh up
+  local started=$SECONDS lane failed=0 pids=()
+  base
+  for lane in services infrastructure_a infrastructure_b; do
+    "$lane" &
+    pids+=("$!")
+  done
+  for lane in "${pids[@]}"; do wait "$lane" || failed=1; done
+  ((failed == 0)) || die "some images did not build (see above)"
   log "images built in $((SECONDS - started))s"
   "$DOCKER" image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep '^overlap-' | sort
 }

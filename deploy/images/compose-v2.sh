@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Compose v2, built from the Go module proxy (no image registry or GitHub release here).
-# Prints the path of the binary; builds it once (~6 min on one core) and caches it outside
-# the clone, like the Kafka jars. `go install` fails on compose's exclude directives, so
-# the module is downloaded, then built in place with its own go.mod.
+# Prints the path of the binary; builds it once and caches it outside the clone, like the
+# Kafka jars. `go install` fails on compose's exclude directives, so the module is
+# downloaded, then built in place with its own go.mod (fetching only the modules the build
+# needs). One import is left out: buildx's Kubernetes build driver, which alone brings
+# Kubernetes' client libraries: 340 of the 1,312 packages, half of the source to compile
+# (24 of 47 MB); the binary is 34 MB instead of 67. Builds here go to the local engine.
 set -euo pipefail
 COMPOSE_VERSION=${COMPOSE_VERSION:-v2.40.3}
 OVERLAP_CACHE=${OVERLAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/overlap}
@@ -17,8 +20,9 @@ if [[ ! -x $bin ]]; then
   work=$(mktemp -d)
   trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
   cp -r "$src/." "$work/" && chmod -R u+w "$work"
+  sed -i '\#"github.com/docker/buildx/driver/kubernetes"#d' "$work/pkg/compose/build_buildkit.go"
   mkdir -p "$dir"
-  (cd "$work" && go mod download && CGO_ENABLED=0 go build -trimpath \
+  (cd "$work" && CGO_ENABLED=0 go build -trimpath \
     -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
     -o "$bin.tmp" ./cmd) >&2
   mv "$bin.tmp" "$bin"

@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../local/env.sh"
 cd "$OVERLAP_ROOT"
 set -a; source deploy/images/images.env; set +a
 export TESTCONTAINERS_RYUK_DISABLED=true
-DOCKER=${DOCKER:-/usr/bin/docker}
+export DOCKER=${DOCKER:-/usr/bin/docker}  # also for the bench smoke test (bench/container_pids.py)
 deploy/images/engine.sh up
 
 remove_leftovers() {

@@ -2,10 +2,11 @@
 
 import asyncio
 import hmac
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, OffsetAndMetadata, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Header
 from overlap_shared.cache_keys import notifier_stats_key
 from sqlalchemy import text
@@ -29,23 +30,53 @@ async def _outbox(resources: Resources) -> dict[str, float]:
 
 async def _consumer_lag(resources: Resources) -> dict[str, dict[str, Any]]:
     settings = resources.settings
+    topics = {settings.domain_topic, settings.views_topic}
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     try:
-        lags: dict[str, dict[str, Any]] = {}
-        topics = {settings.domain_topic, settings.views_topic}
-        for group in settings.consumer_groups().values():
-            offsets = {
-                tp: meta
-                for tp, meta in (await admin.list_consumer_group_offsets(group)).items()
-                if tp.topic in topics
-            }
-            ends = await _end_offsets(resources, list(offsets))
-            lag = sum(max(0, ends.get(tp, 0) - meta.offset) for tp, meta in offsets.items())
-            lags[group] = {"lag": lag, "partitions": len(offsets)}
-        return lags
+        committed = {
+            group: await committed_offsets(admin, group, topics)
+            for group in settings.consumer_groups().values()
+        }
     finally:
         await admin.close()
+    ends = await _end_offsets(resources, [tp for c in committed.values() for tp in c])
+    return {group: group_lag(offsets, ends) for group, offsets in committed.items()}
+
+
+def group_lag(
+    committed: dict[TopicPartition, int], ends: dict[TopicPartition, int]
+) -> dict[str, int]:
+    """A group's lag: records past its committed offset, summed over its partitions (pure)."""
+    lag = sum(max(0, ends.get(tp, 0) - offset) for tp, offset in committed.items())
+    return {"lag": lag, "partitions": len(committed)}
+
+
+class OffsetsAdmin(Protocol):
+    """What :func:`committed_offsets` needs of Kafka's admin client."""
+
+    async def list_consumer_group_offsets(
+        self, group_id: str
+    ) -> dict[TopicPartition, OffsetAndMetadata]: ...
+
+
+async def committed_offsets(
+    admin: OffsetsAdmin, group: str, topics: set[str]
+) -> dict[TopicPartition, int]:
+    """The group's committed offsets on ``topics``. A retriable answer is asked again (the
+    caller bounds the time): a fresh broker creates its offsets topic on the first
+    FindCoordinator and answers COORDINATOR_NOT_AVAILABLE until it has."""
+    backoff_s = 0.05
+    while True:
+        try:
+            offsets = await admin.list_consumer_group_offsets(group)
+        except KafkaError as exc:
+            if not exc.retriable:
+                raise
+            await asyncio.sleep(backoff_s)
+            backoff_s = min(backoff_s * 2, 0.5)
+            continue
+        return {tp: meta.offset for tp, meta in offsets.items() if tp.topic in topics}
 
 
 async def _end_offsets(
