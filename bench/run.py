@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from bench import (
+    capacity,
     cpu_cost,
     large,
     probes,
@@ -290,7 +291,7 @@ def run(cfg: Config, api: str, out_dir: Path, *, start_stack: bool = True) -> Pa
     plots = write_plots(results, prefix)
     results["meta"]["plots"] = [p.name for p in plots]
     prefix.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str))
-    write_section = render_section(sc.get("write_capacity"))
+    write_section = render_section(sc.get("write_capacity")) + capacity.printed(results)
     prefix.with_suffix(".md").write_text(render(results) + "\n".join(write_section) + "\n")
     log(f"wrote {prefix}.json, {prefix}.md and {len(plots)} plot(s)")
     return prefix.with_suffix(".json")
