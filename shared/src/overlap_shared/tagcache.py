@@ -99,12 +99,11 @@ def _name(member: bytes | str) -> str:
 
 
 async def unlink_all(redis: RedisClient, names: list[str]) -> int:
+    """UNLINK ``names``, a batch per command (a cluster client splits each batch by slot
+    and pipelines the parts per node); returns how many existed."""
     removed = 0
     for start in range(0, len(names), UNLINK_BATCH):
-        async with redis.pipeline(transaction=False) as pipe:
-            for name in names[start : start + UNLINK_BATCH]:
-                pipe.unlink(name)
-            removed += sum(await pipe.execute())
+        removed += await redis.unlink(*names[start : start + UNLINK_BATCH])
     return removed
 
 

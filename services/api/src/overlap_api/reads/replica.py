@@ -41,7 +41,7 @@ LAG_SECONDS = Gauge(
 )
 _PRIMARY_LSN = text("select pg_current_wal_lsn()::text")
 _REPLICA_LAG = text(
-    "select pg_wal_lsn_diff(cast(:primary as pg_lsn), pg_last_wal_replay_lsn()),"
+    "select pg_wal_lsn_diff(cast(cast(:primary as text) as pg_lsn), pg_last_wal_replay_lsn()),"
     " coalesce(extract(epoch from now() - pg_last_xact_replay_timestamp()), 0)"
 )
 
