@@ -122,17 +122,17 @@ async def invalidate_many(
     redis: RedisClient, work: dict[str, tuple[int, list[str]]], floor_ttl_ms: int
 ) -> int:
     """:meth:`TagCache.invalidate` for many events at once, ``token -> (version, tags)``:
-    one pipelined round trip raises the floors and reads the tags, a second unlinks."""
+    one pipelined round trip raises the floors and reads the tags, a second unlinks. Each
+    command names one key (a cluster pipeline refuses multi-key ones such as SUNION)."""
     if not work:
         return 0
-    tagged = {token: [tag_key(token, t) for t in tags] for token, (_, tags) in work.items()}
+    sets = [tag_key(token, t) for token, (_, tags) in work.items() for t in tags]
     async with redis.pipeline(transaction=False) as pipe:
         for token, (version, _) in work.items():  # EVAL: no SCRIPT EXISTS round trip
             pipe.eval(_RAISE_FLOOR, 1, floor_key(token), version, floor_ttl_ms)
-        for sets in tagged.values():
-            if sets:
-                pipe.sunion(sets)
+        for tag in sets:
+            pipe.smembers(tag)
         replies = await pipe.execute()
-    members = [m for found in replies[len(work) :] for m in found]
-    names = [_name(m) for m in members] + [s for sets in tagged.values() for s in sets]
+    members = {_name(m) for found in replies[len(work) :] for m in found}
+    names = [*members, *sets]
     return await unlink_all(redis, names) if names else 0
