@@ -137,15 +137,19 @@ def plan(figures: dict[str, float | None], load: Load) -> dict[str, Any]:
     ]
     api = None if None in api_parts else sum(p for p in api_parts if p is not None)
     need: dict[str, Any] = {"api": processes(api)}
-    for part in ("relay", "availability", "invalidator", "notifier"):
+    for part in ("relay", "invalidator", "notifier"):
         need[part] = processes(cores(load.writes_per_s, figures[part]))
-    need["availability_at_backlog_rate"] = processes(
-        cores(load.writes_per_s, figures["availability_backlog"])
+    # Under load the availability worker drains batches: its backlog figure when measured.
+    drain = figures["availability_backlog"] or figures["availability"]
+    need["availability"] = processes(cores(load.writes_per_s, drain))
+    need["availability_one_at_a_time"] = processes(
+        cores(load.writes_per_s, figures["availability"])
     )
     workers = [n for p in ("availability", "invalidator", "notifier") if (n := need[p])]
     need["kafka_partitions"] = 2 ** math.ceil(math.log2(max([8, *workers]) * 2))
-    for part in ("postgres", "redis", "kafka"):
-        need[f"{part}_cores"] = cores(load.writes_per_s, figures[part])
+    for part in ("postgres", "redis", "kafka"):  # cores at UTILIZATION, not processes
+        used = cores(load.writes_per_s, figures[part])
+        need[f"{part}_cores"] = None if used is None else used / UTILIZATION
     need["redis_memory_gb"] = load.events * load.view_redis_bytes / 1e9
     need["misses_per_s"] = load.misses_per_s
     need["reads_per_s"] = load.reads_per_s

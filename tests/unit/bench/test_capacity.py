@@ -53,9 +53,11 @@ def test_the_plan_counts_processes_at_the_planned_utilization() -> None:
     # hits 44,000/4,000 + misses 1,000/100 + writes 5,000/1,000 = 26 cores, at 60%: 44
     assert need["api"] == 44
     assert need["relay"] == 3  # 1.25 cores: more than the one relay that runs today
-    assert need["availability"] == 5  # 2.5 cores
-    assert need["availability_at_backlog_rate"] == 3  # 1.25 cores
+    assert need["availability"] == 3  # 1.25 cores at the backlog rate
+    assert need["availability_one_at_a_time"] == 5  # 2.5 cores
+    assert need["notifier"] == 4  # 2 cores
     assert need["kafka_partitions"] == 16  # twice the most consumers of one group, power of 2
+    assert need["postgres_cores"] == 5_000 / 1_250 / 0.6
     assert need["redis_memory_gb"] == 100_000 * 20_000 / 1e9
 
 
