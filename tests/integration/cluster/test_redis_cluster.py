@@ -136,7 +136,7 @@ async def test_a_lost_primary_costs_reads_postgresql_and_loses_nothing(
     api.sql.reset()
     for token in lost:  # the lost primary's events come from PostgreSQL
         assert (await view(api, token))["version"] == events[token][1]
-    assert api.sql.statements, "reads of the lost primary's events went to PostgreSQL"
+    assert len(api.sql.statements) >= len(lost), "each read of them is rebuilt from SQL"
 
     await scale_out("start", lost_primary["node"])
     del lost_primary["node"]
