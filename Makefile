@@ -67,7 +67,7 @@ test: install infra browser  ## all tests on the real services (starts them firs
 test-cluster: install infra  ## the cache and read paths on a 3-primary Redis Cluster and a PostgreSQL replica
 	@$(LOCAL)/scale-out.sh up
 	@$(ENV); export DATABASE_URL="postgresql+asyncpg://$$PG_USER:$$PG_PASSWORD@127.0.0.1:$$PG_PORT/$${PG_DB}_test"; \
-	 export DATABASE_REPLICA_URL="postgresql+asyncpg://$$PG_USER:$$PG_PASSWORD@127.0.0.1:$$PG_REPLICA_PORT/$${PG_DB}_test"; \
+	 export REPLICA_DATABASE_URL="postgresql+asyncpg://$$PG_USER:$$PG_PASSWORD@127.0.0.1:$$PG_REPLICA_PORT/$${PG_DB}_test"; \
 	 export OVERLAP_SERVICES=local REDIS_CLUSTER=true REDIS_URL="redis://127.0.0.1:$$REDIS_CLUSTER_PORT/0"; \
 	 export DOMAIN_TOPIC=overlap.test.domain.v1 VIEWS_TOPIC=overlap.test.views.v1; \
 	 .venv/bin/python -m overlap_shared.topics; \

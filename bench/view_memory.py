@@ -4,6 +4,9 @@ shapes are seeded through an in-process API on the services the environment name
 ``MEMORY USAGE`` of every key the event holds is summed.
 
     .venv/bin/python -m bench.view_memory      # with deploy/local/env.sh sourced
+
+It writes real events (and their outbox rows, for DOMAIN_TOPIC): run it against a
+``make run`` stack, whose relay sends them on, never against the tests' database.
 """
 
 import asyncio

@@ -1,18 +1,45 @@
 """The PostgreSQL streaming replica of ``make test-cluster`` (DATABASE_REPLICA_URL): cache
 misses read it, a reader's own write (``min_version``) is read from the primary while the
 replica is behind, and the lag shows in the monitor and ``/metrics``. The replica's replay is
-paused (``pg_wal_replay_pause``) to hold it behind for certain."""
+paused (``pg_wal_replay_pause``) to hold it behind for certain. These tests run an API of
+their own with ``DATABASE_REPLICA_URL`` (``make test-cluster`` passes the replica's URL as
+REPLICA_DATABASE_URL): the other tests keep reading the primary, as their plain reads right
+after a write expect."""
 
 import asyncio
 import os
 from collections.abc import AsyncIterator
 
 import asyncpg
+import httpx
 import pytest
+from overlap_api.app import create_app
+from overlap_api.settings import Settings
+from overlap_api.wiring import wire
 from overlap_shared.cache_keys import view_key
 from prometheus_client import REGISTRY
 
-from tests.integration.conftest import Api
+from tests.conftest import Services
+from tests.integration.conftest import Api, SqlCounter
+
+
+@pytest.fixture(scope="module")
+async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
+    """An API whose misses read the replica."""
+    settings = Settings(
+        database_url=services.database_url,
+        database_replica_url=os.environ["REPLICA_DATABASE_URL"],
+        redis_url=services.redis_url,
+        kafka_bootstrap_servers=services.kafka_bootstrap_servers,
+        environment="test",
+        rate_limits_enabled=False,
+        relay_enabled=False,
+    )
+    app = create_app(settings)
+    async with wire(app, settings) as wiring:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://overlap.test") as c:
+            yield Api(c, wiring, SqlCounter(), app)
 
 
 async def superuser_on_replica() -> asyncpg.Connection:
@@ -65,7 +92,7 @@ async def lag(api: Api) -> dict[str, float]:
 async def test_misses_read_the_replica_and_own_writes_the_primary(
     api: Api, paused_replica: asyncpg.Connection
 ) -> None:
-    assert api.resources.replica is not None, "make test-cluster sets DATABASE_REPLICA_URL"
+    assert api.resources.replica is not None
     created = await api.create_event(title="Replica")
     token = created["token"]
     key = (await api.join(token, "Ada"))["participant_key"]
