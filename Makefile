@@ -6,8 +6,15 @@ UV_VERSION := 0.13.9
 LOCAL := deploy/local
 ENV := source $(LOCAL)/env.sh
 PYTEST_ARGS ?=
+# What `make test-cluster` runs on the Redis Cluster: the cache, invalidation and read paths.
+CLUSTER_TESTS ?= tests/integration/cluster tests/integration/test_view_cache.py \
+	tests/integration/test_invalidation.py tests/integration/test_view_engine.py \
+	tests/integration/api/test_hot_reads.py tests/integration/api/test_view_engine_reads.py \
+	tests/integration/api/test_one_query.py tests/integration/api/test_rate_limits.py \
+	tests/integration/api/test_monitor_and_warm.py tests/integration/api/test_events.py \
+	tests/integration/api/test_participants.py
 
-.PHONY: help install infra browser topics run stop status test test-unit lint fmt asyncapi bench \
+.PHONY: help install infra browser topics run stop status test test-cluster test-unit lint fmt asyncapi bench \
 	chaos soak audit images test-containers test-compose expire backup restore replay
 
 help:  ## list the targets
@@ -36,6 +43,7 @@ run: install infra  ## the whole stack: services, workers, gateway, a demo event
 
 stop:  ## stop everything that `make run` / `make test` / `make chaos` started
 	@$(LOCAL)/apps.sh down
+	@$(LOCAL)/scale-out.sh down
 	@$(LOCAL)/infra.sh down
 	@for home in .local/chaos .local/soak; do \
 	  [[ ! -d $$home/run ]] || OVERLAP_HOME=$$PWD/$$home $(LOCAL)/infra.sh down; done
@@ -55,6 +63,15 @@ test: install infra browser  ## all tests on the real services (starts them firs
 	 export DOMAIN_TOPIC=overlap.test.domain.v1 VIEWS_TOPIC=overlap.test.views.v1; \
 	 .venv/bin/python -m overlap_shared.topics; \
 	 .venv/bin/pytest $(PYTEST_ARGS)
+
+test-cluster: install infra  ## the cache and read paths on a 3-primary Redis Cluster and a PostgreSQL replica
+	@$(LOCAL)/scale-out.sh up
+	@$(ENV); export DATABASE_URL="postgresql+asyncpg://$$PG_USER:$$PG_PASSWORD@127.0.0.1:$$PG_PORT/$${PG_DB}_test"; \
+	 export REPLICA_DATABASE_URL="postgresql+asyncpg://$$PG_USER:$$PG_PASSWORD@127.0.0.1:$$PG_REPLICA_PORT/$${PG_DB}_test"; \
+	 export OVERLAP_SERVICES=local REDIS_CLUSTER=true REDIS_URL="redis://127.0.0.1:$$REDIS_CLUSTER_PORT/0"; \
+	 export DOMAIN_TOPIC=overlap.test.domain.v1 VIEWS_TOPIC=overlap.test.views.v1; \
+	 .venv/bin/python -m overlap_shared.topics; \
+	 .venv/bin/pytest $(CLUSTER_TESTS) $(PYTEST_ARGS)
 
 test-unit: install  ## the tests that need no service
 	@.venv/bin/pytest tests/unit $(PYTEST_ARGS)

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from bench import scenarios, stack
+from bench import capacity, scenarios, stack
 from bench.config import Config
 from bench.goals import evaluate_all
 from bench.log import log
@@ -94,7 +94,7 @@ def write_results(r: Run, meta: dict[str, Any], prefix: Path) -> Path:
     plots = write_plots(results, prefix)
     results["meta"]["plots"] = [p.name for p in plots]
     prefix.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str))
-    write_section = render_section(r.sc.get("write_capacity"))
+    write_section = render_section(r.sc.get("write_capacity")) + capacity.printed(results)
     prefix.with_suffix(".md").write_text(render(results) + "\n".join(write_section) + "\n")
     log(f"wrote {prefix}.json, {prefix}.md and {len(plots)} plot(s)")
     return prefix.with_suffix(".json")

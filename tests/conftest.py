@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # tests/compose brings up deploy/compose.yaml from the images of `make images`: only
 # `make test-compose` (OVERLAP_SERVICES=compose) collects it.
 collect_ignore = [] if os.environ.get("OVERLAP_SERVICES") == "compose" else ["compose"]
+# tests/integration/cluster needs the Redis Cluster and the replica of `make test-cluster`.
+if os.environ.get("REDIS_CLUSTER", "").lower() not in ("1", "true", "yes"):
+    collect_ignore.append("integration/cluster")
 
 ENV_HINT = (
     "integration tests need PostgreSQL, Redis, Kafka and soketi: run `make test` "

@@ -15,6 +15,10 @@ export API_PORT=${API_PORT:-8000}
 export AVAILABILITY_HEALTH_PORT=${AVAILABILITY_HEALTH_PORT:-8101}
 export INVALIDATOR_HEALTH_PORT=${INVALIDATOR_HEALTH_PORT:-8102}
 export NOTIFIER_HEALTH_PORT=${NOTIFIER_HEALTH_PORT:-8103}
+# Beyond one machine (deploy/local/scale-out.sh, make test-cluster): next to the ports above.
+export REDIS_CLUSTER_PORT=${REDIS_CLUSTER_PORT:-$((REDIS_PORT + 30))}          # nodes 1..3
+export REDIS_CLUSTER_BUS_PORT=${REDIS_CLUSTER_BUS_PORT:-$((REDIS_PORT + 50))}  # their buses
+export PG_REPLICA_PORT=${PG_REPLICA_PORT:-$((PG_PORT + 40))}
 
 export PG_DB=${PG_DB:-overlap}
 export PG_USER=${PG_USER:-overlap}

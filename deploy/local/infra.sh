@@ -244,6 +244,7 @@ status() {
   done
 }
 
+[[ ${BASH_SOURCE[0]} == "$0" ]] || return 0  # sourced (scale-out.sh): the functions only
 case ${1:-} in
   up) up ;;
   down) down ;;

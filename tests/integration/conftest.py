@@ -77,9 +77,12 @@ async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
     counter = SqlCounter()
     async with wire(app, settings) as wiring:
 
-        @event.listens_for(wiring.resources.engine.sync_engine, "before_cursor_execute")
         def _count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
             counter.statements.append(statement)
+
+        for engine in (wiring.resources.engine, wiring.resources.replica):  # replica: misses
+            if engine is not None:
+                event.listen(engine.sync_engine, "before_cursor_execute", _count)
 
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://overlap.test") as c:

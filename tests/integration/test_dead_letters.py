@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from overlap_notifier.payloads import private_channel
 from overlap_shared import events
 from overlap_shared.cache_keys import floor_key, meta_key
-from overlap_shared.redis_client import create_redis
+from overlap_shared.redis_client import RedisClient, create_redis
 from overlap_shared.tagcache import TagCache
 from overlap_shared.topics import (
     AVAILABILITY_GROUP,
@@ -38,7 +38,6 @@ from overlap_shared.topics import (
     ensure_topics,
 )
 from overlap_shared.viewcache import ViewCache, is_tombstone, version_of
-from redis.asyncio import Redis
 
 from tests.conftest import Services
 from tests.pusher_client import Socket, socket
@@ -174,7 +173,7 @@ class Sent:
 
 @dataclass
 class Run:
-    redis: Redis
+    redis: RedisClient
     socket: Socket
     health: dict[str, str]  # group -> health URL
     sent: dict[str, list[Sent]]  # topic -> bad records, each with the valid one after it

@@ -20,13 +20,12 @@ import orjson
 import pytest
 from faststream.kafka import KafkaBroker
 from overlap_shared import events
-from overlap_shared.redis_client import create_redis
+from overlap_shared.redis_client import RedisClient, create_redis
 from overlap_shared.settings import ServiceSettings
 from overlap_shared.topics import dead_letter_topic, ensure_topics
 from overlap_shared.viewcache import ViewCache
 from overlap_shared.worker import create_broker
 from prometheus_client.parser import text_string_to_metric_families
-from redis.asyncio import Redis
 
 from tests.conftest import Services
 from tests.integration.conftest import Api
@@ -101,7 +100,7 @@ async def producer(services: Services) -> AsyncIterator[KafkaBroker]:
 
 
 @pytest.fixture(scope="module")
-async def redis(services: Services) -> AsyncIterator[Redis]:
+async def redis(services: Services) -> AsyncIterator[RedisClient]:
     client = create_redis(services.redis_url)
     yield client
     await client.aclose()
@@ -234,7 +233,7 @@ async def test_view_and_event_changes_reach_a_subscribed_client(
     services: Services,
     notifier: Notifier,
     producer: KafkaBroker,
-    redis: Redis,
+    redis: RedisClient,
 ) -> None:
     event = await api.create_event()
     event_id, token = uuid.UUID(event["event"]["id"]), event["token"]
@@ -313,7 +312,7 @@ async def test_a_burst_of_100_updates_costs_few_pusher_calls(
     services: Services,
     notifier: Notifier,
     producer: KafkaBroker,
-    redis: Redis,
+    redis: RedisClient,
 ) -> None:
     event = await api.create_event()
     cache = ViewCache(redis, 60_000)
@@ -349,7 +348,7 @@ async def test_write_to_client_latency(
     services: Services,
     notifier: Notifier,
     producer: KafkaBroker,
-    redis: Redis,
+    redis: RedisClient,
 ) -> None:
     """200 updates over 20 events at 50/s (each channel every 400 ms, so none coalesce):
     from the message's occurred_at to its arrival on the websocket."""
@@ -391,7 +390,7 @@ async def test_soketi_outage_the_notifier_stays_up_and_delivers_after_recovery(
     services: Services,
     notifier: Notifier,
     producer: KafkaBroker,
-    redis: Redis,
+    redis: RedisClient,
 ) -> None:
     cache = ViewCache(redis, 60_000)
     event = await api.create_event()

@@ -1,6 +1,7 @@
 """Operator command: clear every cache Overlap owns (the user's rollback step "clear all
 caches"). ``python -m overlap_shared.clear_caches``: SCAN + pipelined UNLINK of ``ov:*``
-keys only; other keys in the same Redis are left alone, and ``KEYS`` is never issued."""
+keys only (on a Redis Cluster: on every primary); other keys in the same Redis are left
+alone, and ``KEYS`` is never issued."""
 
 import asyncio
 
@@ -10,7 +11,8 @@ from overlap_shared.tagcache import clear_all
 
 
 async def main_async() -> int:
-    redis = create_redis(ServiceSettings().redis_url, timeout_s=10)
+    settings = ServiceSettings()
+    redis = create_redis(settings.redis_url, cluster=settings.redis_cluster, timeout_s=10)
     try:
         return await clear_all(redis)
     finally:

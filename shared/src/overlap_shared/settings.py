@@ -48,6 +48,8 @@ class ServiceSettings(MaskedSettings):
 
     database_url: str = "postgresql+asyncpg://overlap:overlap@127.0.0.1:5432/overlap"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # REDIS_URL names one node of a Redis Cluster (database 0) and the client finds the rest.
+    redis_cluster: bool = False
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
 
     domain_topic: str = "overlap.domain.v1"

@@ -4,13 +4,14 @@ Every entry belongs to one event (hash tag ``{token}``) and carries the event ve
 was read at. Invalidating a tag raises the event's *floor* version and UNLINKs the tag's
 members in pipelined batches; a writer holding data older than the floor (a read that
 raced the change) is refused, so caches converge on PostgreSQL. ``KEYS`` is never used:
-tags list their members, and clearing everything walks ``SCAN``.
+tags list their members, and clearing everything walks ``SCAN`` (every primary of a Redis
+Cluster). Each script and multi-key command touches one event's keys (or one user's), so
+one Cluster slot; work over many events or users is pipelined one command per slot.
 """
 
 from collections.abc import Iterable
 
 import orjson
-from redis.asyncio import Redis
 
 from overlap_shared.cache_keys import (
     ALL_KEYS_PATTERN,
@@ -19,6 +20,7 @@ from overlap_shared.cache_keys import (
     user_page_key,
     user_tag_key,
 )
+from overlap_shared.redis_client import RedisClient
 
 UNLINK_BATCH = 500
 
@@ -42,7 +44,7 @@ return 1
 
 
 class TagCache:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self.redis = redis
         self._put = redis.register_script(_PUT)
         self._raise_floor = redis.register_script(_RAISE_FLOOR)
@@ -73,7 +75,11 @@ class TagCache:
         sets = [user_tag_key(u) for u in user_ids]
         if not sets:
             return 0
-        members = await self.redis.sunion(sets)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for tag in sets:  # one user per slot: no SUNION across them
+                pipe.smembers(tag)
+            found = await pipe.execute()
+        members = [m for pages in found for m in pages]
         return await unlink_all(self.redis, [_name(m) for m in members] + sets)
 
     async def invalidate(
@@ -92,17 +98,16 @@ def _name(member: bytes | str) -> str:
     return member.decode() if isinstance(member, bytes) else member
 
 
-async def unlink_all(redis: Redis, names: list[str]) -> int:
+async def unlink_all(redis: RedisClient, names: list[str]) -> int:
+    """UNLINK ``names``, a batch per command (a cluster client splits each batch by slot
+    and pipelines the parts per node); returns how many existed."""
     removed = 0
     for start in range(0, len(names), UNLINK_BATCH):
-        async with redis.pipeline(transaction=False) as pipe:
-            for name in names[start : start + UNLINK_BATCH]:
-                pipe.unlink(name)
-            removed += sum(await pipe.execute())
+        removed += await redis.unlink(*names[start : start + UNLINK_BATCH])
     return removed
 
 
-async def clear_all(redis: Redis, pattern: str = ALL_KEYS_PATTERN) -> int:
+async def clear_all(redis: RedisClient, pattern: str = ALL_KEYS_PATTERN) -> int:
     """Remove every key Overlap owns (SCAN + pipelined UNLINK), leaving other keys alone."""
     removed, batch = 0, []
     async for name in redis.scan_iter(match=pattern, count=1000):
@@ -114,20 +119,20 @@ async def clear_all(redis: Redis, pattern: str = ALL_KEYS_PATTERN) -> int:
 
 
 async def invalidate_many(
-    redis: Redis, work: dict[str, tuple[int, list[str]]], floor_ttl_ms: int
+    redis: RedisClient, work: dict[str, tuple[int, list[str]]], floor_ttl_ms: int
 ) -> int:
     """:meth:`TagCache.invalidate` for many events at once, ``token -> (version, tags)``:
-    one pipelined round trip raises the floors and reads the tags, a second unlinks."""
+    one pipelined round trip raises the floors and reads the tags, a second unlinks. Each
+    command names one key (a cluster pipeline refuses multi-key ones such as SUNION)."""
     if not work:
         return 0
-    tagged = {token: [tag_key(token, t) for t in tags] for token, (_, tags) in work.items()}
+    sets = [tag_key(token, t) for token, (_, tags) in work.items() for t in tags]
     async with redis.pipeline(transaction=False) as pipe:
         for token, (version, _) in work.items():  # EVAL: no SCRIPT EXISTS round trip
             pipe.eval(_RAISE_FLOOR, 1, floor_key(token), version, floor_ttl_ms)
-        for sets in tagged.values():
-            if sets:
-                pipe.sunion(sets)
+        for tag in sets:
+            pipe.smembers(tag)
         replies = await pipe.execute()
-    members = [m for found in replies[len(work) :] for m in found]
-    names = [_name(m) for m in members] + [s for sets in tagged.values() for s in sets]
+    members = {_name(m) for found in replies[len(work) :] for m in found}
+    names = [*members, *sets]
     return await unlink_all(redis, names) if names else 0

@@ -8,9 +8,8 @@ the view back. Writes go through one Lua script: set only if the stored version 
 
 import re
 
-from redis.asyncio import Redis
-
 from overlap_shared.cache_keys import view_key
+from overlap_shared.redis_client import RedisClient
 
 _VERSION = re.compile(rb'^\{"version":(\d+)')
 TOMBSTONE = b'{"version":%d,"deleted":true}'
@@ -37,7 +36,7 @@ def is_tombstone(data: bytes) -> bool:
 
 
 class ViewCache:
-    def __init__(self, redis: Redis, ttl_ms: int) -> None:
+    def __init__(self, redis: RedisClient, ttl_ms: int) -> None:
         self.redis, self.ttl_ms = redis, ttl_ms
         self._cas = redis.register_script(_CAS)
 

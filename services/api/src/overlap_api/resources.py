@@ -1,4 +1,10 @@
-"""Process-wide resources, opened in the lifespan and closed on shutdown."""
+"""Process-wide resources, opened in the lifespan and closed on shutdown.
+
+With ``DATABASE_REPLICA_URL`` the API also holds an engine on a PostgreSQL streaming
+replica: :meth:`Resources.replica_reading` is where a cache miss rebuilds a view (the
+view reader goes back to the primary when the replica's copy is older than the reader's
+``min_version``). Every other read and every write uses the primary.
+"""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -6,9 +12,8 @@ from dataclasses import dataclass, field
 
 from faststream.kafka import KafkaBroker
 from overlap_shared.db import create_engine
-from overlap_shared.redis_client import create_redis
+from overlap_shared.redis_client import RedisClient, create_redis
 from overlap_shared.worker import create_broker
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from overlap_api.http.monitoring import count_sql
@@ -20,8 +25,9 @@ from overlap_api.writes.availability import GridCache
 class Resources:
     settings: Settings
     engine: AsyncEngine
-    redis: Redis
+    redis: RedisClient
     broker: KafkaBroker
+    replica: AsyncEngine | None = None  # DATABASE_REPLICA_URL's, when set
     grids: GridCache = field(default_factory=GridCache)  # slot grids of the PUT path
 
     @classmethod
@@ -29,12 +35,18 @@ class Resources:
         broker = create_broker(settings, "api")
         await broker.connect()
         engine = create_engine(settings.database_url, "overlap-api")
-        count_sql(engine)
+        replica = None
+        if settings.database_replica_url:
+            replica = create_engine(settings.database_replica_url, "overlap-api-replica")
+        for counted in (engine, replica):
+            if counted is not None:
+                count_sql(counted)
         return cls(
             settings=settings,
             engine=engine,
-            redis=create_redis(settings.redis_url),
+            redis=create_redis(settings.redis_url, cluster=settings.redis_cluster),
             broker=broker,
+            replica=replica,
         )
 
     @asynccontextmanager
@@ -56,7 +68,15 @@ class Resources:
         async with self.engine.connect() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def replica_reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection to the replica, or to the primary when there is none."""
+        async with (self.replica or self.engine).connect() as conn:
+            yield conn
+
     async def close(self) -> None:
         await self.broker.stop()
         await self.redis.aclose()
         await self.engine.dispose()
+        if self.replica is not None:
+            await self.replica.dispose()

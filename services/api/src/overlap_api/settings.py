@@ -12,6 +12,9 @@ ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 class Settings(ServiceSettings):
     api_host: str = "127.0.0.1"
+    # A PostgreSQL streaming replica that cache-miss view rebuilds read (resources.py);
+    # unset: the primary (DATABASE_URL) serves them.
+    database_replica_url: str | None = None
     api_port: int = 8000
     enable_performance_monitoring: bool = True
     operator_key: str = Field(default="overlap-dev-operator-key-not-for-production", repr=False)

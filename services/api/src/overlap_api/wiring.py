@@ -1,7 +1,8 @@
 """The one function that wires the app's resources: it opens the process-wide resources,
 builds the read wing on them (one Redis gate, the two L1s, the view reader and the
-caches), starts the background tasks (the L1 listener, and the outbox relay when
-``RELAY_ENABLED``), and closes it all again. The lifespan and the tests both use it; routes
+caches), starts the background tasks (the L1 listener, the replica lag gauge when
+``DATABASE_REPLICA_URL`` is set, and the outbox relay when ``RELAY_ENABLED``), and closes it
+all again. The lifespan and the tests both use it; routes
 reach the parts through the typed dependencies of ``http.deps``."""
 
 import asyncio
@@ -17,6 +18,7 @@ from overlap_api.reads.caches import Caches
 from overlap_api.reads.l1 import META_L1_TTL_S, VIEW_L1_TTL_S, VersionedL1
 from overlap_api.reads.l1_channel import LocalCaches, listen
 from overlap_api.reads.redis_gate import RedisGate
+from overlap_api.reads.replica import track_lag
 from overlap_api.reads.views import ViewReader
 from overlap_api.resources import Resources
 from overlap_api.settings import Settings
@@ -51,17 +53,19 @@ async def wire(app: Starlette, settings: Settings) -> AsyncIterator[Wiring]:
     """Open, build and start all of it for ``app``; close it on leaving."""
     wiring = Wiring.build(await Resources.open(settings), PusherSettings())
     attach(app, wiring)
-    tasks = [asyncio.create_task(listen(wiring.resources.redis, wiring.local), name="l1")]
+    watchers = [asyncio.create_task(listen(wiring.resources.redis, wiring.local), name="l1")]
+    if wiring.resources.replica is not None:
+        watchers.append(asyncio.create_task(track_lag(wiring.resources), name="replica-lag"))
     relay = make_relay(settings, settings.relay_batch_size) if settings.relay_enabled else None
-    if relay is not None:
-        tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+    relay_task = asyncio.create_task(relay.run(), name="outbox-relay") if relay else None
     try:
         yield wiring
     finally:
-        tasks[0].cancel()
-        if relay is not None:
+        for task in watchers:
+            task.cancel()
+        if relay is not None and relay_task is not None:
             relay.stop()
-            await asyncio.wait_for(tasks[1], 10)
+            await asyncio.wait_for(relay_task, 10)
         await wiring.resources.close()
 
 

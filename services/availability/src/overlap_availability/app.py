@@ -26,12 +26,12 @@ from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from overlap_shared import codec, events
 from overlap_shared.aggregate import ViewAggregate
-from overlap_shared.cache_keys import L1_CHANNEL
 from overlap_shared.consumer import Consumer, PoisonRule
 from overlap_shared.db import create_engine
+from overlap_shared.eviction_channel import announce
 from overlap_shared.intake import Inbound, Intake, Interest
 from overlap_shared.queries import load_participants_by_id, load_snapshot_by_id
-from overlap_shared.redis_client import create_redis
+from overlap_shared.redis_client import create_redis, ping_every_node
 from overlap_shared.viewcache import ViewCache
 from overlap_shared.worker import asgi_worker, consume_batches, create_broker
 from prometheus_client import Counter, Histogram
@@ -71,7 +71,7 @@ class ViewWorker:
 
     async def open(self) -> None:
         self.engine = create_engine(self.settings.database_url, "overlap-availability")
-        self.redis = create_redis(self.settings.redis_url)
+        self.redis = create_redis(self.settings.redis_url, cluster=self.settings.redis_cluster)
         self.cache = ViewCache(self.redis, self.settings.cache_ttl_availability)
         self.limit = asyncio.Semaphore(self.settings.recompute_concurrency)
         self.aggregates = Aggregates(self.settings.aggregate_memory_mb * 2**20)
@@ -81,7 +81,7 @@ class ViewWorker:
         await self.engine.dispose()
 
     async def probe(self) -> None:
-        await self.redis.ping()
+        await ping_every_node(self.redis)
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
@@ -107,7 +107,7 @@ class ViewWorker:
                 version, data = view
                 await self.cache.put(changes.token, version, data)
                 size = len(data)
-            await self.redis.publish(L1_CHANNEL, f"{changes.token}:{version}")  # API L1s
+            await announce(self.redis, f"{changes.token}:{version}")  # API L1s
             RECOMPUTE.observe(time.perf_counter() - started)
             RECOMPUTES.inc()
         refreshed = events.ViewRefreshed(

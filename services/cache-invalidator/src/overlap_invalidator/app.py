@@ -16,10 +16,10 @@ from collections.abc import Sequence
 
 from faststream.asgi import AsgiFastStream
 from overlap_shared import codec, events
-from overlap_shared.cache_keys import L1_CHANNEL
 from overlap_shared.consumer import Consumer, PoisonRule
+from overlap_shared.eviction_channel import queue_announce
 from overlap_shared.intake import Inbound, Intake, Interest
-from overlap_shared.redis_client import create_redis
+from overlap_shared.redis_client import create_redis, ping_every_node
 from overlap_shared.tagcache import TagCache, invalidate_many
 from overlap_shared.worker import asgi_worker, consume_batches, create_broker
 from prometheus_client import Counter, Histogram
@@ -45,14 +45,14 @@ class Invalidator:
         self.settings = settings
 
     async def open(self) -> None:
-        self.redis = create_redis(self.settings.redis_url)
+        self.redis = create_redis(self.settings.redis_url, cluster=self.settings.redis_cluster)
         self.tags = TagCache(self.redis)
 
     async def close(self) -> None:
         await self.redis.aclose()
 
     async def probe(self) -> None:
-        await self.redis.ping()
+        await ping_every_node(self.redis)
 
     def plan(self, inbound: Sequence[Inbound[events.DomainEvent]]) -> Plan:
         return plan_batch(inbound)
@@ -64,7 +64,7 @@ class Invalidator:
         if plan.meta_changed:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for token in plan.meta_changed:
-                    pipe.publish(L1_CHANNEL, token)
+                    queue_announce(pipe, token)
                 await pipe.execute()
         KEYS_CLEARED.inc(cleared)
         now = time.time()

@@ -49,7 +49,7 @@ class Notifier:
 
     async def open(self) -> None:
         s = self.settings
-        self.redis = create_redis(s.redis_url)
+        self.redis = create_redis(s.redis_url, cluster=s.redis_cluster)
         self.sender = PusherSender(self.pusher, s.notifier_http_timeout_s, s.notifier_concurrency)
         config = DeliveryConfig.from_settings(s)
         self.dispatcher = Dispatcher(config, self.sender, self.redis, self.dead_letter)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from overlap_shared.cache_keys import notifier_stats_key, view_key
-from redis.asyncio import Redis
+from overlap_shared.redis_client import RedisClient
 
 from overlap_notifier import metrics
 from overlap_notifier.backoff import backoff_delay
@@ -82,7 +82,7 @@ class Dispatcher:
         self,
         config: DeliveryConfig,
         sender: Sender,
-        redis: Redis,
+        redis: RedisClient,
         dead_letter: DeadLetter,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -23,8 +23,8 @@ from enum import StrEnum
 from typing import Any
 
 from fastapi import Depends, Request
+from overlap_shared.redis_client import RedisClient
 from prometheus_client import Counter
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from overlap_api.http.deps import ResourcesDep, Token
@@ -83,7 +83,7 @@ def limit_of(settings: Settings, route_class: RouteClass) -> int:
     }[route_class]
 
 
-async def count_hit(redis: Redis, key: str) -> tuple[int, int]:
+async def count_hit(redis: RedisClient, key: str) -> tuple[int, int]:
     """Count one request in ``key``'s window: (requests so far, milliseconds left)."""
     async with redis.pipeline(transaction=True) as pipe:
         pipe.set(key, 0, ex=WINDOW_S, nx=True)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from overlap_api.http.deps import MonitorDep, ResourcesDep
 from overlap_api.http.errors import Forbidden, KeyRequired
 from overlap_api.reads.metrics import cache_figures
+from overlap_api.reads.replica import replica_lag
 from overlap_api.resources import Resources
 
 router = APIRouter(tags=["operations"])
@@ -126,10 +127,11 @@ async def monitor(
         raise KeyRequired("this route needs the X-Operator-Key header")
     if not hmac.compare_digest(x_operator_key.encode(), resources.settings.operator_key.encode()):
         raise Forbidden("X-Operator-Key is not the operator key")
-    outbox, consumers, notifier = await asyncio.gather(
+    outbox, consumers, notifier, replica = await asyncio.gather(
         _safely("outbox", _outbox(resources)),
         _safely("consumers", _consumer_lag(resources)),
         _safely("notifier", _notifier(resources)),
+        _safely("replica", replica_lag(resources)),
     )
     return {
         "monitoring_enabled": resources.settings.enable_performance_monitoring,
@@ -139,4 +141,5 @@ async def monitor(
         "outbox": outbox,
         "consumers": consumers,
         "notifier": notifier,
+        "replica": replica,
     }

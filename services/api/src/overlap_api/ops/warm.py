@@ -29,7 +29,7 @@ MAX_LIMIT = 100_000
 async def warm(settings: Settings, limit: int, rate: float) -> int:
     """Warm up to ``limit`` views at most ``rate`` per second; returns how many were written."""
     engine = create_engine(settings.database_url, "overlap-warm")
-    redis = create_redis(settings.redis_url)
+    redis = create_redis(settings.redis_url, cluster=settings.redis_cluster)
     cache = ViewCache(redis, settings.cache_ttl_availability)
     written = 0
     try:

@@ -1,17 +1,17 @@
 """Keeps this process's two L1s honest: the views and the event metadata. Writers and the
-availability worker announce on Redis pub/sub (``L1_CHANNEL``) ``<token>`` (the event's
+availability worker announce on the eviction channel (``overlap_shared.eviction_channel``:
+Redis pub/sub, sharded on a Redis Cluster) ``<token>`` (the event's
 metadata changed) or ``<token>:<version>`` (a newer view exists); this listener forgets
 what they name, for the app's life. While the channel is lost both L1s are emptied (their
 TTLs bound staleness until it is back)."""
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
-from overlap_shared.cache_keys import L1_CHANNEL
+from overlap_shared.eviction_channel import messages
+from overlap_shared.redis_client import RedisClient
 from overlap_shared.view import EventSnapshot
-from redis.asyncio import Redis
 
 from overlap_api.reads.l1 import VersionedL1
 
@@ -36,21 +36,15 @@ class LocalCaches:
         self.meta.clear()
 
 
-async def listen(redis: Redis, local: LocalCaches) -> None:
+async def listen(redis: RedisClient, local: LocalCaches) -> None:
     """Apply every message of the L1 channel to ``local``; reconnect when it is lost."""
     while True:
         try:
-            pubsub = redis.pubsub()
-            await pubsub.subscribe(L1_CHANNEL)
-            async for message in pubsub.listen():
-                if message["type"] == "message":
-                    local.on_message(message["data"])
+            async for data in messages(redis):
+                local.on_message(data)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # reconnect; L1 entries expire on their own meanwhile
             local.clear()
             log.warning("L1 invalidation channel lost, retrying: %s", exc)
             await asyncio.sleep(1)
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()

@@ -4,6 +4,8 @@ A hit is one Redis GET whose bytes are returned as they are. A miss (or a view o
 the reader's ``min_version``) is one SQL statement, a build, a compare-and-set write, then
 the answer. Concurrent misses for one token share one recompute in this process (single
 flight) and, across processes, wait briefly for the holder of a Redis lease to publish.
+A miss reads the PostgreSQL replica when there is one, the primary when the reader's
+``min_version`` needs a newer copy than the replica's (``replica``).
 The Redis part of one read shares one deadline (``redis_gate``): when Redis fails or is
 slow, the read is served from PostgreSQL and Redis is skipped for a moment.
 """
@@ -11,15 +13,16 @@ slow, the read is served from PostgreSQL and Redis is skipped for a moment.
 import asyncio
 import time
 
-from overlap_shared.cache_keys import L1_CHANNEL, view_lease_key
+from overlap_shared.cache_keys import view_lease_key
+from overlap_shared.eviction_channel import announce
 from overlap_shared.view import render_view
 from overlap_shared.viewcache import ViewCache, is_tombstone, version_of
 
 from overlap_api.http.errors import EventNotFound
 from overlap_api.reads.l1 import VersionedL1
 from overlap_api.reads.metrics import L1_HITS, RECOMPUTES, count_lookup
-from overlap_api.reads.queries import snapshot
 from overlap_api.reads.redis_gate import RedisBudget, RedisGate
+from overlap_api.reads.replica import miss_snapshot
 from overlap_api.resources import Resources
 
 LEASE_MS = 2_000
@@ -62,7 +65,8 @@ class ViewReader:
         count_lookup("view", found=False)
         view = await self._shared_recompute(token, budget)
         if min_version is not None and (version_of(view) or 0) < min_version:
-            view = await self._recompute(token, budget)  # the shared flight began before
+            # the shared flight began before the write, or read a replica behind it
+            view = await self._recompute(token, budget, primary=True)
         return self._remember(token, view)
 
     async def bury(self, token: str, version: int) -> None:
@@ -70,7 +74,7 @@ class ViewReader:
         (the availability worker buries it too, once the domain event reaches it)."""
         self._l1.forget(token, version)
         await self.gate.call(self.cache.bury(token, version))
-        await self.gate.call(self.resources.redis.publish(L1_CHANNEL, f"{token}:{version}"))
+        await self.gate.call(announce(self.resources.redis, f"{token}:{version}"))
 
     def _remember(self, token: str, data: bytes) -> bytes:
         self._l1.put(token, version_of(data) or 0, data)
@@ -113,10 +117,9 @@ class ViewReader:
                 return data
         return await self._recompute(token, budget)
 
-    async def _recompute(self, token: str, budget: RedisBudget) -> bytes:
+    async def _recompute(self, token: str, budget: RedisBudget, *, primary: bool = False) -> bytes:
         RECOMPUTES.inc()
-        async with self.resources.reading() as conn:
-            event, people = await snapshot(conn, token)
+        event, people = await miss_snapshot(self.resources, token, primary=primary)
         data = render_view(event, people, retention_days=self.resources.settings.retention_days)
         await self.gate.call(self.cache.put(token, event.version, data), budget)
         return data
