@@ -52,7 +52,9 @@ async def wire(app: Starlette, settings: Settings) -> AsyncIterator[Wiring]:
     wiring = Wiring.build(await Resources.open(settings), PusherSettings())
     attach(app, wiring)
     tasks = [asyncio.create_task(listen(wiring.resources.redis, wiring.local), name="l1")]
-    relay = make_relay(settings, settings.relay_batch_size) if settings.relay_enabled else None
+    relay = None
+    if settings.relay_enabled:
+        relay = make_relay(settings, settings.relay_batch_size, settings.relay_coalesce_ms)
     if relay is not None:
         tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
     try:
