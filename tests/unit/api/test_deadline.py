@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 from overlap_api.http.deadline import Deadline
 from overlap_api.http.errors import install_error_handlers
+from starlette.types import Receive, Scope, Send
 
 
 async def test_a_request_past_the_deadline_is_a_503_and_its_work_is_cancelled() -> None:
@@ -36,3 +37,39 @@ async def test_a_request_past_the_deadline_is_a_503_and_its_work_is_cancelled() 
         assert "no answer within 0.2 s" in r.json()["detail"]
         await asyncio.wait_for(cancelled.wait(), 5)  # the work was cancelled (in the background)
         assert (await client.get("/fast")).json() == {"ok": "yes"}
+
+
+async def test_work_that_swallows_its_cancellation_cannot_answer_after_the_503() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+    app.add_middleware(Deadline, seconds=0.2)
+    finished = asyncio.Event()
+
+    @app.get("/stubborn")
+    async def stubborn() -> dict[str, str]:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.1)  # a slow clean-up, then an answer nobody may see
+        finished.set()
+        return {"late": "answer"}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=30) as client:
+        r = await client.get("/stubborn")
+    assert r.status_code == 503, r.text
+    assert finished.is_set()
+    current = asyncio.current_task()
+    assert current is not None and current.cancelling() == 0  # no cancellation left over
+
+
+async def test_an_answer_already_started_at_the_deadline_is_finished() -> None:
+    async def streaming(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await asyncio.sleep(0.3)  # past the deadline, mid-answer
+        await send({"type": "http.response.body", "body": b"whole", "more_body": False})
+
+    transport = httpx.ASGITransport(app=Deadline(streaming, seconds=0.1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=30) as client:
+        r = await client.get("/")
+    assert (r.status_code, r.content) == (200, b"whole")
