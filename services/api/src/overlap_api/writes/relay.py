@@ -2,16 +2,16 @@
 
 One relay is active at a time: it holds a session advisory lock on a dedicated connection,
 which also LISTENs for the outbox trigger's NOTIFY (with a polling fallback). A relay that
-dies loses the lock with its connection and a waiting relay takes over. A batch is two
-statements on that connection, each its own transaction: it reads the oldest rows (``seq``
-order), sends them in that order through the idempotent producer (``acks=all``) and, once
-Kafka acknowledged every one of them, deletes them. A failure before the delete leaves the
-rows for the next attempt (or the next relay), so delivery is at least once; per-event
-order holds because writes to one event serialize on its row, so their outbox rows are
-numbered in commit order. No lock is needed on the rows: only the lock holder reads or
-deletes them. A wake-up waits ``RELAY_COALESCE_MS`` before it reads, so the NOTIFYs of a
-burst of writes cost one batch (two round trips and one Kafka request), not one each. The
-backlog gauges are read at most once a second, not per batch.
+dies loses the lock with its connection and a waiting relay takes over. A batch is one
+transaction on that connection with one statement: it deletes the oldest rows (``seq``
+order, ``FOR UPDATE SKIP LOCKED``) returning them; they are sent in ``seq`` order through
+the idempotent producer (``acks=all``) and the transaction commits only after Kafka
+acknowledged every one of them (a failure rolls it back: the rows are back), so delivery
+is at least once and per-event order holds (writes to one event serialize on its row, so
+their outbox rows are numbered in commit order). The backlog gauges are read at most once
+a second, not per batch. A wake-up waits ``RELAY_COALESCE_MS`` before it claims, so the
+NOTIFYs of a burst of writes cost one batch (three round trips and one Kafka request),
+not one each.
 
 Run it inside the API process (``RELAY_ENABLED``, default on) or alone: ``overlap-relay``.
 """
@@ -50,10 +50,10 @@ COMMIT_TO_ACK = Histogram(
 )
 
 CLAIM = (
-    "select seq, topic, key, payload, headers ->> 'type', extract(epoch from created_at) "
-    "from outbox order by seq limit $1"
+    "delete from outbox where seq in "
+    "(select seq from outbox order by seq limit $1 for update skip locked) "
+    "returning seq, topic, key, payload, headers ->> 'type', extract(epoch from created_at)"
 )
-SENT = "delete from outbox where seq = any($1::bigint[])"
 STATS = "select count(*), extract(epoch from now() - min(created_at)) from outbox"
 
 
@@ -200,17 +200,18 @@ class OutboxRelay:
 
     async def relay_once(self, conn: asyncpg.Connection) -> int:
         """Publish one batch of outbox rows; returns how many were acknowledged."""
-        self._wake.clear()  # the NOTIFYs of the rows this batch reads wake no other one
-        rows = await conn.fetch(CLAIM, self.config.batch_size)
+        self._wake.clear()  # the NOTIFYs of the rows this batch claims wake no other one
+        async with conn.transaction():
+            rows = sorted(await conn.fetch(CLAIM, self.config.batch_size))
+            if rows:
+                publisher = await self._publisher()
+                futures = [
+                    await publisher.publish(payload, topic, key, message_type or "")
+                    for _, topic, key, payload, message_type, _ in rows
+                ]
+                await asyncio.wait_for(asyncio.gather(*futures), 30)
         if rows:
-            publisher = await self._publisher()
-            futures = [
-                await publisher.publish(payload, topic, key, message_type or "")
-                for _, topic, key, payload, message_type, _ in rows
-            ]
-            await asyncio.wait_for(asyncio.gather(*futures), 30)
             acked = time.time()
-            await conn.execute(SENT, [row[0] for row in rows])
             PUBLISHED.inc(len(rows))
             for row in rows:
                 COMMIT_TO_ACK.observe(max(0.0, acked - float(row[5])))
