@@ -102,6 +102,12 @@ class WorkerSettings(ServiceSettings):
     # Backoff between those attempts: doubles from the first, up to the longest.
     worker_retry_first_ms: int = Field(default=100, ge=1, le=60_000)
     worker_retry_longest_ms: int = Field(default=2_000, ge=1, le=600_000)
+    # A consumer's fetch: Kafka answers once it holds this many bytes for it, or after this
+    # long. Raising both makes a busy topic come in bigger batches (one plan, one Redis round
+    # trip, one recompute per event for many records) at the cost of that wait and of more
+    # idle fetches; the defaults are aiokafka's (README, "The write path").
+    consumer_fetch_min_bytes: int = Field(default=1, ge=1, le=50 * 2**20)
+    consumer_fetch_wait_ms: int = Field(default=500, ge=0, le=5_000)
 
 
 class PusherSettings(MaskedSettings):

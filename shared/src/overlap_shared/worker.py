@@ -10,6 +10,7 @@ import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import uvicorn
@@ -23,11 +24,24 @@ from prometheus_client import make_asgi_app
 from overlap_shared.consumer import Consumer
 from overlap_shared.dead_letters import RAW_RECORDS, records
 from overlap_shared.logs import setup_logging
-from overlap_shared.settings import ServiceSettings
+from overlap_shared.settings import ServiceSettings, WorkerSettings
 
 # FastStream's batch subscriber polls with this timeout and, after an empty poll, sleeps
 # for it again: a message arriving then waits up to this long. Keep it short.
 BATCH_TIMEOUT_MS = 10
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """How a consumer fetches: Kafka answers a fetch once it holds ``min_bytes`` for it or
+    after ``wait_ms``."""
+
+    min_bytes: int = 1
+    wait_ms: int = 500
+
+    @classmethod
+    def from_settings(cls, s: WorkerSettings) -> "Fetch":
+        return cls(s.consumer_fetch_min_bytes, s.consumer_fetch_wait_ms)
 
 
 class RetryPause:
@@ -76,6 +90,7 @@ def batch_subscriber(
     *,
     max_records: int,
     description: str,
+    fetch: Fetch,
     ack_policy: AckPolicy = AckPolicy.NACK_ON_ERROR,
 ) -> Any:
     """The subscriber decorator every worker uses: batches of raw records (bodies
@@ -86,6 +101,8 @@ def batch_subscriber(
         batch=True,
         max_records=max_records,
         batch_timeout_ms=BATCH_TIMEOUT_MS,
+        fetch_min_bytes=fetch.min_bytes,
+        fetch_max_wait_ms=fetch.wait_ms,
         auto_offset_reset="earliest",
         ack_policy=ack_policy,
         title=f"{group} <- {topic}",
@@ -101,6 +118,7 @@ def consume_batches(
     *,
     max_records: int,
     description: str,
+    fetch: Fetch,
 ) -> None:
     """Subscribe ``consumer`` to ``topic`` as its group: offsets are committed once a batch
     is processed; a batch that fails (an outage, see ``consumer``) is consumed again after
@@ -108,7 +126,9 @@ def consume_batches(
     pause = RetryPause()
     group = consumer.intake.group
 
-    @batch_subscriber(broker, topic, group, max_records=max_records, description=description)
+    @batch_subscriber(
+        broker, topic, group, max_records=max_records, description=description, fetch=fetch
+    )
     async def on_batch(message: KafkaMessage) -> None:
         async with pause.around():
             await consumer.process(records(message))

@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 from overlap_api.http.deadline import Deadline
 from overlap_api.http.errors import install_error_handlers
+from starlette.types import Receive, Scope, Send
 
 
 async def test_a_request_past_the_deadline_is_a_503_and_its_work_is_cancelled() -> None:
@@ -36,3 +37,15 @@ async def test_a_request_past_the_deadline_is_a_503_and_its_work_is_cancelled() 
         assert "no answer within 0.2 s" in r.json()["detail"]
         await asyncio.wait_for(cancelled.wait(), 5)  # the work was cancelled (in the background)
         assert (await client.get("/fast")).json() == {"ok": "yes"}
+
+
+async def test_an_answer_already_started_at_the_deadline_is_finished() -> None:
+    async def streaming(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await asyncio.sleep(0.3)  # past the deadline, mid-answer
+        await send({"type": "http.response.body", "body": b"whole", "more_body": False})
+
+    transport = httpx.ASGITransport(app=Deadline(streaming, seconds=0.1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=30) as client:
+        r = await client.get("/")
+    assert (r.status_code, r.content) == (200, b"whole")

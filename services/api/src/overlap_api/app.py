@@ -14,6 +14,7 @@ from overlap_api.events import routes as events
 from overlap_api.http.admission import Admission
 from overlap_api.http.deadline import Deadline
 from overlap_api.http.errors import BodyLimit, install_error_handlers
+from overlap_api.http.fast_put import FastAvailabilityPut
 from overlap_api.http.hot_reads import HotViewReads
 from overlap_api.http.monitoring import MetricsMiddleware, Monitor
 from overlap_api.http.openapi import install_openapi
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """The layers around the routes, innermost first (each ``add_middleware`` wraps the rest)."""
     app.add_middleware(BodyLimit)
+    app.add_middleware(FastAvailabilityPut)  # the plain PUT availability, before the framework
     app.state.monitor = monitor = Monitor()  # the monitor route reads it (``MonitorDep``)
     if settings.enable_performance_monitoring:
         app.add_middleware(MetricsMiddleware, monitor=monitor)

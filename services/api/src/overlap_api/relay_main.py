@@ -10,9 +10,8 @@ from overlap_api.writes.relay import make_relay
 
 
 async def run(settings: Settings) -> None:
-    relay = make_relay(
-        settings, settings.relay_batch_size
-    )  # its own database connection and Kafka producer
+    # its own database connection and Kafka producer
+    relay = make_relay(settings, settings.relay_batch_size, settings.relay_coalesce_ms)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, relay.stop)

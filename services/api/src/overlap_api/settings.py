@@ -32,6 +32,8 @@ class Settings(ServiceSettings):
     public_url: str = "http://127.0.0.1:8080"
     relay_enabled: bool = True  # run the outbox relay inside this API process
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # After a NOTIFY the relay waits this long before it claims: a burst's rows in one batch.
+    relay_coalesce_ms: int = Field(default=10, ge=0, le=1_000)
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
     # Every request is answered within this (503 + Retry-After past it); see http/deadline.py.
     request_timeout_s: float = Field(default=5.0, gt=0, le=120)

@@ -56,7 +56,9 @@ async def wire(app: Starlette, settings: Settings) -> AsyncIterator[Wiring]:
     watchers = [asyncio.create_task(listen(wiring.resources.redis, wiring.local), name="l1")]
     if wiring.resources.replica is not None:
         watchers.append(asyncio.create_task(track_lag(wiring.resources), name="replica-lag"))
-    relay = make_relay(settings, settings.relay_batch_size) if settings.relay_enabled else None
+    relay = None
+    if settings.relay_enabled:
+        relay = make_relay(settings, settings.relay_batch_size, settings.relay_coalesce_ms)
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay") if relay else None
     try:
         yield wiring

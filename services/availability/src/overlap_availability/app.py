@@ -33,7 +33,7 @@ from overlap_shared.intake import Inbound, Intake, Interest
 from overlap_shared.queries import load_participants_by_id, load_snapshot_by_id
 from overlap_shared.redis_client import create_redis, ping_every_node
 from overlap_shared.viewcache import ViewCache
-from overlap_shared.worker import asgi_worker, consume_batches, create_broker
+from overlap_shared.worker import Fetch, asgi_worker, consume_batches, create_broker
 from prometheus_client import Counter, Histogram
 from sqlalchemy import text
 
@@ -184,6 +184,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         Consumer(Intake(broker, group, ViewWorker.interest), worker, rule),
         max_records=settings.batch_max_records,
         description="Coalesces each event's changes and refreshes its view in Redis",
+        fetch=Fetch.from_settings(settings),
     )
     about = "Precomputes event views into Redis"
     return asgi_worker(broker, "overlap-availability", about, worker)

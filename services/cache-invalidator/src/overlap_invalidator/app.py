@@ -21,7 +21,7 @@ from overlap_shared.eviction_channel import queue_announce
 from overlap_shared.intake import Inbound, Intake, Interest
 from overlap_shared.redis_client import create_redis, ping_every_node
 from overlap_shared.tagcache import TagCache, invalidate_many
-from overlap_shared.worker import asgi_worker, consume_batches, create_broker
+from overlap_shared.worker import Fetch, asgi_worker, consume_batches, create_broker
 from prometheus_client import Counter, Histogram
 
 from overlap_invalidator.plan import Plan, plan_batch
@@ -87,6 +87,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         consumer,
         max_records=500,
         description="Clears the cache tags each domain event dirties",
+        fetch=Fetch.from_settings(settings),
     )
     title, about = "overlap-cache-invalidator", "Clears the cache tags events dirty"
     return asgi_worker(broker, title, about, invalidator)

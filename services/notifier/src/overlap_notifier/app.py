@@ -29,7 +29,7 @@ from overlap_shared.intake import DEAD_LETTERED, Inbound, Intake, Interest
 from overlap_shared.redis_client import create_redis
 from overlap_shared.settings import PusherSettings
 from overlap_shared.topics import dead_letter_topic
-from overlap_shared.worker import asgi_worker, batch_subscriber, create_broker
+from overlap_shared.worker import Fetch, asgi_worker, batch_subscriber, create_broker
 
 from overlap_notifier.commits import Tracker, commit_loop
 from overlap_notifier.dispatcher import DeliveryConfig, Dispatcher, Pending
@@ -122,6 +122,7 @@ def subscribe(broker: KafkaBroker, topic: str, feed: Feed, description: str) -> 
         notifier.group,
         max_records=max_records,
         description=description,
+        fetch=Fetch.from_settings(notifier.settings),
         ack_policy=manual,
     )
     async def on_batch(msg: KafkaMessage) -> None:

@@ -182,12 +182,57 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors[:50]
 
 
+# What a database that is down, paused or out of connections raises (a fast 503).
+DATABASE_UNAVAILABLE = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeout,
+    OSError,
+    TimeoutError,
+)
+
+
+def overlap_problem(exc: OverlapError) -> Response:
+    response = problem(exc.status, exc.title, exc.detail)
+    response.headers.update(exc.response_headers())
+    return response
+
+
+def database_went_away(exc: DBAPIError) -> bool:
+    cause = getattr(exc.orig, "__cause__", None)
+    return bool(exc.connection_invalidated) or isinstance(cause, CONNECTION_LOST)
+
+
+def answer_for(exc: Exception) -> Response:
+    """The one mapping of a failure to its problem answer: the app's exception handlers
+    and the PUT fast path (``http.fast_put``), which answers before the framework, use it."""
+    if isinstance(exc, OverlapError):
+        return overlap_problem(exc)
+    if isinstance(exc, DATABASE_UNAVAILABLE) or (
+        isinstance(exc, DBAPIError) and database_went_away(exc)
+    ):  # PostgreSQL down, paused or out of connections: a fast 503 the client may retry
+        log.warning("database unavailable: %s: %s", type(exc).__name__, str(exc)[:200])
+        return unavailable("the database is unavailable; retry soon")
+    if isinstance(exc, HTTPException):
+        return _http_problem(exc)
+    log.exception("unhandled error", exc_info=exc)
+    return problem(500, "Internal server error", "something went wrong on our side")
+
+
+def _http_problem(exc: HTTPException) -> Response:
+    if exc.status_code == 400:  # FastAPI could not decode the body (not UTF-8, ...)
+        error = {"loc": ["body"], "msg": str(exc.detail), "type": "body_invalid"}
+        return problem(422, "Invalid input", f"body: {exc.detail}", errors=[error])
+    title = "Payload too large" if exc.status_code == 413 else str(exc.detail)
+    response = problem(exc.status_code, title, str(exc.detail))
+    response.headers.update(exc.headers or {})
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(OverlapError)
-    async def on_overlap_error(_: Request, exc: OverlapError) -> Response:
-        response = problem(exc.status, exc.title, exc.detail)
-        response.headers.update(exc.response_headers())
-        return response
+    async def on_failure(_: Request, exc: Exception) -> Response:
+        return answer_for(exc)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_: Request, exc: RequestValidationError) -> Response:
@@ -196,35 +241,5 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = f"{'.'.join(first['loc'])}: {first['msg']}"
         return problem(422, "Invalid input", detail, errors=errors)
 
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(InterfaceError)
-    @app.exception_handler(DisconnectionError)
-    @app.exception_handler(PoolTimeout)
-    @app.exception_handler(OSError)
-    @app.exception_handler(TimeoutError)
-    async def on_database_unavailable(_: Request, exc: Exception) -> Response:
-        """PostgreSQL down, paused or out of connections: a fast 503 the client may retry."""
-        log.warning("database unavailable: %s: %s", type(exc).__name__, str(exc)[:200])
-        return unavailable("the database is unavailable; retry soon")
-
-    @app.exception_handler(DBAPIError)
-    async def on_database_error(request: Request, exc: DBAPIError) -> Response:
-        cause = getattr(exc.orig, "__cause__", None)
-        if exc.connection_invalidated or isinstance(cause, CONNECTION_LOST):
-            return await on_database_unavailable(request, exc)
-        return await on_bug(request, exc)
-
-    @app.exception_handler(Exception)
-    async def on_bug(_: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", exc_info=exc)
-        return problem(500, "Internal server error", "something went wrong on our side")
-
-    @app.exception_handler(HTTPException)
-    async def on_http(_: Request, exc: HTTPException) -> Response:
-        if exc.status_code == 400:  # FastAPI could not decode the body (not UTF-8, ...)
-            error = {"loc": ["body"], "msg": str(exc.detail), "type": "body_invalid"}
-            return problem(422, "Invalid input", f"body: {exc.detail}", errors=[error])
-        title = "Payload too large" if exc.status_code == 413 else str(exc.detail)
-        response = problem(exc.status_code, title, str(exc.detail))
-        response.headers.update(exc.headers or {})
-        return response
+    for kind in (OverlapError, *DATABASE_UNAVAILABLE, DBAPIError, HTTPException, Exception):
+        app.add_exception_handler(kind, on_failure)

@@ -4,8 +4,6 @@ import uuid
 
 import orjson
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
-from overlap_shared.bitmaps import bits_to_ranges
 
 from overlap_api.http.deps import (
     AdminKey,
@@ -31,7 +29,7 @@ from overlap_api.participants.schemas import (
     ParticipantRename,
 )
 from overlap_api.resources import Resources
-from overlap_api.writes.availability import put_availability as fast_put
+from overlap_api.writes.availability import availability_answer, replace_availability
 
 router = APIRouter(prefix="/api/events/{token}/participants", tags=["participants"])
 
@@ -130,14 +128,6 @@ async def _availability(
     return availability_answer(locked.version, available, if_needed)
 
 
-def availability_answer(version: int, available: int, if_needed: int) -> dict:
-    return {
-        "version": version,
-        "available": bits_to_ranges(available),
-        "if_needed": bits_to_ranges(if_needed),
-    }
-
-
 @router.put(
     "/me/availability",
     response_model=AvailabilityAnswer,
@@ -150,12 +140,11 @@ async def put_availability(
     resources: ResourcesDep,
     participant_key: ParticipantKey = None,
 ) -> Response:
-    topic = resources.settings.domain_topic
-    async with resources.statement() as conn:
-        done = await fast_put(conn, resources.grids, token, participant_key, body, topic)
-    if done is None:  # not a plain valid PUT: the transactional path gives the right error
-        return JSONResponse(await _availability(token, body, resources, participant_key))
-    return Response(orjson.dumps(availability_answer(*done)), media_type="application/json")
+    """The plain form of this request is answered before the framework (``http.fast_put``),
+    by the same function."""
+    ranges = body.available, body.if_needed
+    answer = await replace_availability(resources, token, participant_key, ranges)
+    return Response(orjson.dumps(answer), media_type="application/json")
 
 
 @router.patch(

@@ -16,11 +16,12 @@ with the new version and the participant's id spliced in by the statement.
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from overlap_shared import events
 from overlap_shared.bitmaps import (
     RangeError,
+    bits_to_ranges,
     check_disjoint,
     check_range_budget,
     ranges_to_bits,
@@ -32,8 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from overlap_api.http.errors import EventNotFound, Forbidden
 from overlap_api.keys import MAX_KEY_LENGTH, key_hash
+from overlap_api.participants import service
 from overlap_api.participants.lookup import NOT_A_PARTICIPANT
 from overlap_api.participants.schemas import AvailabilityPut
+
+if TYPE_CHECKING:  # resources.py imports this module (its GridCache)
+    from overlap_api.resources import Resources
 
 GRID = (
     "md5(concat_ws('|', {t}.timezone, {t}.kind, {t}.dates::text, {t}.weekdays::text, "
@@ -70,6 +75,7 @@ select cur.id as event_id, cur.grid, cur.timezone, cur.kind, cur.dates, cur.week
        (select count(*) from ob) as queued
 from cur
 """)
+Ranges = tuple[list[list[int]], list[list[int]]]  # a PUT's (available, if_needed)
 VERSION_MARK = 987_654_321_987  # placeholders rendered by events.encode, then cut out
 PERSON_MARK = uuid.UUID(int=0xC0FFEE)
 
@@ -104,13 +110,14 @@ class GridCache:
             self._known.popitem(last=False)
 
 
-def bitmaps(body: AvailabilityPut, known: KnownGrid) -> tuple[int, int] | None:
-    """The two bitsets of a PUT body on this grid; None when a range does not fit or there
-    are too many (the transactional path then answers, with its order of errors) (pure)."""
+def bitmaps(ranges: Ranges, known: KnownGrid) -> tuple[int, int] | None:
+    """The two bitsets of a PUT's (available, if-needed) ranges on this grid; None when a
+    range does not fit or there are too many (the transactional path then answers, with its
+    order of errors) (pure)."""
     n = known.grid.slot_count
     try:
-        available = ranges_to_bits(body.available, n, known.missing)
-        if_needed = ranges_to_bits(body.if_needed, n, known.missing)
+        available = ranges_to_bits(ranges[0], n, known.missing)
+        if_needed = ranges_to_bits(ranges[1], n, known.missing)
         check_disjoint(available, if_needed)
         check_range_budget(available, if_needed)  # bounds the view (README, "View engine")
     except RangeError:
@@ -149,12 +156,38 @@ def known_grid(row: Any) -> KnownGrid:
     return KnownGrid(row.event_id, row.grid, grid, grid.missing())
 
 
+async def replace_availability(
+    resources: "Resources", token: str, participant_key: str | None, ranges: Ranges
+) -> dict[str, Any]:
+    """PUT availability: the one statement when it can answer, else the transactional path
+    (no key, ranges off the grid: its errors, in its order); the answer's body."""
+    topic = resources.settings.domain_topic
+    async with resources.statement() as conn:
+        done = await put_availability(conn, resources.grids, token, participant_key, ranges, topic)
+    if done is None:
+        body = AvailabilityPut(available=ranges[0], if_needed=ranges[1])
+        async with resources.transaction() as conn:
+            locked, available, if_needed = await service.set_availability(
+                conn, token, participant_key, body, topic
+            )
+        done = locked.version, available, if_needed
+    return availability_answer(*done)
+
+
+def availability_answer(version: int, available: int, if_needed: int) -> dict[str, Any]:
+    return {
+        "version": version,
+        "available": bits_to_ranges(available),
+        "if_needed": bits_to_ranges(if_needed),
+    }
+
+
 async def put_availability(
     conn: AsyncConnection,
     grids: GridCache,
     token: str,
     participant_key: str | None,
-    body: AvailabilityPut,
+    ranges: Ranges,
     topic: str,
 ) -> tuple[int, int, int] | None:
     """Replace the caller's availability: (new version, available bits, if-needed bits).
@@ -165,7 +198,7 @@ async def put_availability(
     digest = key_hash(participant_key)
     known = grids.get(token)
     for _ in range(2):
-        bits = bitmaps(body, known) if known is not None else None
+        bits = bitmaps(ranges, known) if known is not None else None
         params = {"token": token, "key_hash": digest, "topic": topic}
         row = (
             await conn.execute(PUT_STATEMENT, params | _write_params(token, known, bits))
