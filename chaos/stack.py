@@ -66,7 +66,7 @@ def stack_env(base_port: int, home: Path) -> dict[str, str]:
         "API_PROCESSES": "2",  # the gateway's upstreams (apps.sh gateway-conf)
         "GATEWAY_RATE": "100000",  # the same: one client
         "KAFKA_HEAP": "384m",
-        "KAFKA_NICE": "10",  # brokers stand in for machines of their own (deploy/local/infra.sh)
+        "KAFKA_NICE": "19",  # brokers stand in for machines of their own (deploy/local/infra.sh)
     }
 
 
