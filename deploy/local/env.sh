@@ -78,6 +78,16 @@ start_bg() {
   echo $! >"$OVERLAP_HOME/run/$name.pid"
 }
 
+# lower_priority NAME NICE: run the session of a process started with start_bg at priority
+# NICE. `nice` alone does nothing here: start_bg's setsid gives each process a scheduling
+# autogroup of its own (Linux's sched_autogroup, on by default), groups share the CPU evenly
+# whatever their members' nice, and only the group's own nice weighs against other groups.
+lower_priority() {
+  local group
+  group=/proc/$(cat "$OVERLAP_HOME/run/$1.pid")/autogroup
+  [[ $2 == 0 || ! -w $group ]] || echo "$2" >"$group" 2>/dev/null || true
+}
+
 # stop_pid NAME: stop a process started with start_bg (TERM, then KILL after 10 s).
 stop_pid() {
   local f=$OVERLAP_HOME/run/$1.pid pid

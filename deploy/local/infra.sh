@@ -174,6 +174,7 @@ kafka_start() {  # kafka_start LIBS NODE
   # brokers on machines of their own (a restarted JVM's start-up would take both cores).
   start_bg "$2" nice -n "${KAFKA_NICE:-0}" java -Xms256m -Xmx${KAFKA_HEAP:-512m} -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" -cp "$1/*" kafka.Kafka "$(kafka_dir "$2")/server.properties"
+  lower_priority "$2" "${KAFKA_NICE:-0}"
 }
 kafka_wait() {  # kafka_wait NODE TIMEOUT_S: started (0), or exited / out of time (1)
   local deadline=$((SECONDS + $2))
