@@ -90,16 +90,18 @@ async def test_a_burst_of_100_writes_costs_at_most_20_pusher_calls(
 
         async def write(i: int) -> int:
             await asyncio.sleep(i / 100)  # 100 writes spread over one second
-            r = await api.client.patch(
+            r = await api.client.put(
                 f"/api/events/{token}/participants/me/availability",
-                json={"set_available": [[i % 32, i % 32 + 1]]},
+                json={"available": [[i % 32, i % 32 + 1]], "if_needed": []},
                 headers=key,
             )
             assert r.status_code == 200, r.text
             return int(r.json()["version"])
 
         final = max(await asyncio.gather(*(write(i) for i in range(100))))
-        assert time.monotonic() - started < 3  # the burst really was a burst
+        # The notifier calls a channel at most once a window (NOTIFIER_WINDOW_MS, 100 ms): 20
+        # calls for a one-second burst, and 10 more for each second a busy machine adds to it.
+        allowed = 20 + int(10 * max(0.0, time.monotonic() - started - 1))
 
         def last(m: dict) -> bool:
             return (
@@ -113,5 +115,5 @@ async def test_a_burst_of_100_writes_costs_at_most_20_pusher_calls(
         calls = int(await redis.hget(notifier_stats_key(), "calls") or 0) - calls_before
         received = client.received(channel, "view.updated")
     assert received[-1]["version"] == final
-    assert calls <= 20, calls
+    assert calls <= allowed, (calls, allowed)
     print(f"100 writes in 1 s: {calls} Pusher calls, {len(received)} view.updated received")
