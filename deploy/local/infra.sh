@@ -132,12 +132,13 @@ kafka_conf() {  # kafka_conf NODE: render its server.properties, print its path
 kafka_format() {  # kafka_format LIBS NODE CONF: format its storage once, with the cluster's id
   local libs=$1 node=$2 conf=$3 id_file=$OVERLAP_HOME/kafka/cluster.id
   [[ -f $(kafka_dir "$node")/data/meta.properties ]] && return 0
-  # A cluster id is 16 random bytes, URL-safe base64 without padding (coreutils only).
+  # A cluster id is 16 random bytes, URL-safe base64 without padding (coreutils only). It is
+  # passed as --cluster-id=ID: one in 64 starts with "-", which the tool would read as a flag.
   [[ -s $id_file ]] || head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$id_file"
   # The format tool is a short-lived JVM: a small heap, so it starts under tight limits.
   java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$libs/*" \
     -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
-    kafka.tools.StorageTool format -t "$(cat "$id_file")" -c "$conf" --ignore-formatted \
+    kafka.tools.StorageTool format --cluster-id="$(cat "$id_file")" -c "$conf" --ignore-formatted \
     >>"$OVERLAP_HOME/log/$node.log" 2>&1 || die_log "$OVERLAP_HOME/log/$node.log" "Kafka storage format failed ($node)"
 }
 kafka_up() {

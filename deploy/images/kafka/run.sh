@@ -27,7 +27,7 @@ if [[ ! -f ${log_dir%%,*}/meta.properties ]]; then
   # A short-lived JVM: a small heap and no optimising JIT, so it starts on a busy machine.
   java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
     "-Dlog4j2.configurationFile=$home/defaults/log4j2.properties" -cp "$home/libs/*" \
-    kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" --ignore-formatted >/dev/null
+    kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$conf" --ignore-formatted >/dev/null
 fi
 # shellcheck disable=SC2086  # the KAFKA_*_OPTS are word lists
 exec java ${KAFKA_HEAP_OPTS:-} ${KAFKA_JVM_PERFORMANCE_OPTS:-} ${KAFKA_OPTS:-} "${java_opts[@]}" \
