@@ -187,7 +187,7 @@ class AvailabilityChanged(Envelope):
     data: AvailabilityChangedData
 
 
-DomainEvent: TypeAlias = Annotated[
+_DomainEvents: TypeAlias = (
     EventCreated
     | EventUpdated
     | EventFinalized
@@ -195,9 +195,9 @@ DomainEvent: TypeAlias = Annotated[
     | ParticipantJoined
     | ParticipantRenamed
     | ParticipantLeft
-    | AvailabilityChanged,
-    Field(discriminator="type"),
-]
+    | AvailabilityChanged
+)
+DomainEvent: TypeAlias = Annotated[_DomainEvents, Field(discriminator="type")]
 
 # ------------------------------------------------------------------- view messages
 
@@ -212,17 +212,7 @@ class ViewRefreshed(Envelope):
 # A union of one for now; new view-topic types join it with Field(discriminator="type").
 ViewMessage: TypeAlias = ViewRefreshed
 
-Message: TypeAlias = (
-    EventCreated
-    | EventUpdated
-    | EventFinalized
-    | EventDeleted
-    | ParticipantJoined
-    | ParticipantRenamed
-    | ParticipantLeft
-    | AvailabilityChanged
-    | ViewRefreshed
-)
+Message: TypeAlias = _DomainEvents | ViewRefreshed
 """Anything :func:`encode` accepts."""
 
 domain_event_adapter: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)

@@ -1,4 +1,5 @@
-"""Database tables (SQLAlchemy 2, typed). Shared so the API and the workers read one schema.
+"""Database tables (SQLAlchemy 2, typed) and the outbox row of a message. Shared so the API and
+the workers read one schema.
 
 Availability is two bitmaps per participant row (``bitmaps`` module layout), so one
 participant's update is one row write. Relationships are ``lazy="raise"``: an accidental
@@ -6,6 +7,7 @@ lazy load (the N+1 the user suffered from) fails loudly instead of querying.
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -24,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from overlap_shared import events
 
 
 class Base(DeclarativeBase):
@@ -103,3 +107,18 @@ class OutboxMessage(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     headers: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def outbox_rows(topic: str, messages: Sequence[events.Message]) -> list[dict[str, object]]:
+    """The outbox rows of ``messages``: the one shape the API's writes and the restore epoch
+    insert, and the relay reads back."""
+    return [
+        {
+            "message_id": m.id,
+            "topic": topic,
+            "key": events.kafka_key(m),
+            "payload": events.encode(m),
+            "headers": {"type": m.type},
+        }
+        for m in messages
+    ]

@@ -19,14 +19,14 @@ the cache-invalidator clears the event's cached metadata, the notifier tells ope
 import argparse
 import asyncio
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from overlap_shared import events
 from overlap_shared.db import create_engine
-from overlap_shared.models import Event, OutboxMessage
+from overlap_shared.models import Event, OutboxMessage, outbox_rows
 from overlap_shared.settings import ServiceSettings
 
 # More writes than one event can take between a backup and its restore: a row lock passes
@@ -43,20 +43,6 @@ def announcements(
     return [
         events.EventUpdated(event_id=event_id, token=token, version=version, data=restored)
         for event_id, token, version in bumped
-    ]
-
-
-def outbox_rows(topic: str, messages: Sequence[events.Message]) -> list[dict[str, object]]:
-    """The outbox rows of ``messages`` (the same shape the API's writes enqueue)."""
-    return [
-        {
-            "message_id": m.id,
-            "topic": topic,
-            "key": events.kafka_key(m),
-            "payload": events.encode(m),
-            "headers": {"type": m.type},
-        }
-        for m in messages
     ]
 
 

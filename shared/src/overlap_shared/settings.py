@@ -128,15 +128,9 @@ class PusherSettings(MaskedSettings):
 
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments of ``pusher.Pusher`` for this server (API and notifier)."""
-        return {
-            "app_id": self.app_id,
-            "key": self.key,
-            "secret": self.secret,
-            "cluster": self.cluster,
-            "host": self.host,
-            "port": self.port,
-            "ssl": self.ssl,
-        }
+        return self.model_dump(
+            include={"app_id", "key", "secret", "cluster", "host", "port", "ssl"}
+        )
 
     @model_validator(mode="after")
     def _numeric_app_id(self) -> "PusherSettings":

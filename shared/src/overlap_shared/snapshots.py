@@ -13,7 +13,7 @@ from typing import Any, cast
 from overlap_shared.retention import expires_at
 from overlap_shared.slots import Kind, SlotGrid, format_hhmm, utc_iso
 
-__all__ = ["EventSnapshot", "ParticipantSnapshot", "event_public"]
+__all__ = ["EventSnapshot", "ParticipantSnapshot", "event_public", "grid_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +39,7 @@ class EventSnapshot:
     @property
     def grid(self) -> SlotGrid:
         """The event's slot grid (raises ``SlotGridError`` if the fields are invalid)."""
-        return _grid(
-            self.kind,
-            tuple(self.dates) if self.dates is not None else None,
-            tuple(self.weekdays) if self.weekdays is not None else None,
-            self.day_start,
-            self.day_end,
-            self.slot_minutes,
-            self.timezone,
-        )
+        return grid_of(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +50,20 @@ class ParticipantSnapshot:
     if_needed: bytes
     # When the participant joined: with the id, the order of the view's participants.
     created_at: datetime | None = None
+
+
+def grid_of(event: Any) -> SlotGrid:
+    """The slot grid of anything with an event's grid fields (a snapshot, a row of the events
+    table); raises ``SlotGridError`` if they are invalid."""
+    return _grid(
+        event.kind,
+        tuple(event.dates) if event.dates is not None else None,
+        tuple(event.weekdays) if event.weekdays is not None else None,
+        event.day_start,
+        event.day_end,
+        event.slot_minutes,
+        event.timezone,
+    )
 
 
 @lru_cache(maxsize=1024)

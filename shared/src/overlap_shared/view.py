@@ -24,7 +24,6 @@ from overlap_shared.snapshots import EventSnapshot, ParticipantSnapshot, event_p
 __all__ = [
     "EventSnapshot",
     "ParticipantSnapshot",
-    "build_view",
     "event_public",
     "render_view",
     "serialize_view",
@@ -43,20 +42,6 @@ def render_view(
     return ViewAggregate.build(event, participants, retention_days=retention_days).render(
         best_limit
     )
-
-
-def build_view(
-    event: EventSnapshot,
-    participants: Sequence[ParticipantSnapshot],
-    best_limit: int = 10,
-    *,
-    retention_days: int,
-) -> dict[str, Any]:
-    """The view as a dict (for callers that inspect it; services store :func:`render_view`)."""
-    view: dict[str, Any] = orjson.loads(
-        render_view(event, participants, best_limit, retention_days=retention_days)
-    )
-    return view
 
 
 def serialize_view(view: dict[str, Any]) -> bytes:

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.api.bodies import MINIMAL_EVENT
 from tests.integration.conftest import Api
 
 
@@ -97,16 +98,6 @@ async def test_unknown_and_malformed_tokens(api: Api) -> None:
     assert (await api.client.get("/api/events/has%20space%20in%20it%20yes")).status_code == 422
 
 
-BASE = {
-    "title": "T",
-    "timezone": "UTC",
-    "dates": ["2026-12-01"],
-    "day_start": "09:00",
-    "day_end": "17:00",
-    "slot_minutes": 30,
-}
-
-
 @pytest.mark.parametrize(
     ("change", "needle"),
     [
@@ -130,7 +121,7 @@ BASE = {
 async def test_invalid_event_input_is_422_with_a_message(
     api: Api, change: dict, needle: str
 ) -> None:
-    r = await api.client.post("/api/events", json={**BASE, **change})
+    r = await api.client.post("/api/events", json={**MINIMAL_EVENT, **change})
     assert r.status_code == 422, r.text
     problem = r.json()
     assert r.headers["content-type"] == "application/problem+json"

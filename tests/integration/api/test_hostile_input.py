@@ -13,6 +13,7 @@ import httpx
 import jwt
 import pytest
 
+from tests.integration.api.bodies import MINIMAL_EVENT
 from tests.integration.conftest import Api
 
 EV = "/api/events/{t}"
@@ -274,14 +275,6 @@ async def test_bad_pagination_cursors_are_422(api: Api, world: dict) -> None:
 
 # --- bodies, ranges, names, zones ---------------------------------------------------------
 
-BASE: dict[str, Any] = {
-    "title": "T",
-    "timezone": "UTC",
-    "dates": ["2026-12-01"],
-    "day_start": "09:00",
-    "day_end": "17:00",
-    "slot_minutes": 30,
-}
 JSON = {"content-type": "application/json"}
 
 
@@ -292,7 +285,7 @@ def raw(body: Any) -> bytes:
 
 async def test_oversized_and_undecodable_bodies(api: Api, world: dict) -> None:
     token = world["a"]["token"]
-    big = raw({**BASE, "description": "x" * 300_000})
+    big = raw({**MINIMAL_EVENT, "description": "x" * 300_000})
 
     async def stream() -> AsyncIterator[bytes]:  # no Content-Length: counted as it comes
         for _ in range(30):
@@ -323,10 +316,10 @@ async def test_huge_ranges(api: Api, world: dict) -> None:
         {"dates": ["9999-12-31"], "timezone": "America/Los_Angeles", "day_end": "24:00"},
     ]
     for change in changes:
-        r = await api.client.post("/api/events", json={**BASE, **change})
+        r = await api.client.post("/api/events", json={**MINIMAL_EVENT, **change})
         assert_problem(r, 422, world, change)
     # the largest grid: 62 days x 96 slots
-    full = {**BASE, "dates": days[:62], "day_start": "00:00", "day_end": "24:00"}
+    full = {**MINIMAL_EVENT, "dates": days[:62], "day_start": "00:00", "day_end": "24:00"}
     created = await api.create_event(**{**full, "slot_minutes": 15})
     token, admin = created["token"], _akey(created)
     key = _pkey(await api.join(token, "Marathon"))
@@ -460,7 +453,7 @@ async def test_unicode_names(
 async def test_odd_titles_descriptions_and_zones(
     api: Api, world: dict, change: dict, expected: int
 ) -> None:
-    r = await api.client.post("/api/events", content=raw({**BASE, **change}), headers=JSON)
+    r = await api.client.post("/api/events", content=raw({**MINIMAL_EVENT, **change}), headers=JSON)
     if expected == 201:
         assert r.status_code == 201, r.text
         field, value = next(iter(change.items()))

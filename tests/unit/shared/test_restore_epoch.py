@@ -5,7 +5,8 @@ through the real consumers: tests/integration/test_restore_drill.py)."""
 import uuid
 
 from overlap_shared import events
-from overlap_shared.restore_epoch import DEFAULT_GAP, announcements, outbox_rows
+from overlap_shared.models import outbox_rows
+from overlap_shared.restore_epoch import DEFAULT_GAP, announcements
 
 EVENT = uuid.uuid4()
 TOKEN = "t" * 22

@@ -4,22 +4,26 @@ import random
 import time
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 import orjson
 import pytest
 from overlap_shared.bitmaps import ranges_to_bits, to_bytes
 from overlap_shared.oracle.scoring import best_times
 from overlap_shared.slots import SlotGridError
-from overlap_shared.view import (
-    ParticipantSnapshot,
-    build_view,
-    event_public,
-    serialize_view,
-)
+from overlap_shared.view import ParticipantSnapshot, event_public, render_view, serialize_view
 
 from tests.unit.snapshots import event_snapshot, participant
 
 RETENTION_DAYS = 90
+
+
+def build_view(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The engine's view (``render_view``'s bytes) as a dict, to inspect."""
+    view: dict[str, Any] = orjson.loads(render_view(*args, **kwargs))
+    return view
+
+
 EVENT_KEYS = [
     "id",
     "token",

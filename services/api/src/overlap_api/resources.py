@@ -63,16 +63,13 @@ class Resources:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
-    @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            yield conn
+    def reading(self) -> AsyncConnection:
+        """A connection to the primary, for ``async with`` (closed on leaving the block)."""
+        return self.engine.connect()
 
-    @asynccontextmanager
-    async def replica_reading(self) -> AsyncIterator[AsyncConnection]:
-        """A connection to the replica, or to the primary when there is none."""
-        async with (self.replica or self.engine).connect() as conn:
-            yield conn
+    def replica_reading(self) -> AsyncConnection:
+        """The same to the replica, or to the primary when there is none."""
+        return (self.replica or self.engine).connect()
 
     async def close(self) -> None:
         await self.broker.stop()

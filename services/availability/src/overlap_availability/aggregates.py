@@ -13,11 +13,11 @@ the views alone; an aggregate is only ever trusted at its own version:
 A restart starts cold, so the first change of each event after it is a full rebuild.
 """
 
-from collections import OrderedDict
 from collections.abc import Collection
 from uuid import UUID
 
 from overlap_shared.aggregate import GridChanged, ViewAggregate
+from overlap_shared.lru import Lru
 from overlap_shared.view import EventSnapshot, ParticipantSnapshot
 
 from overlap_availability.batch import EventChanges
@@ -28,25 +28,21 @@ class Aggregates:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._held: OrderedDict[UUID, ViewAggregate] = OrderedDict()
+        self._held: Lru[UUID, ViewAggregate] = Lru()
         self._sizes: dict[UUID, int] = {}
 
     def get(self, event_id: UUID) -> ViewAggregate | None:
-        agg = self._held.get(event_id)
-        if agg is not None:
-            self._held.move_to_end(event_id)
-        return agg
+        return self._held.get(event_id)
 
     def put(self, event_id: UUID, agg: ViewAggregate) -> None:
         """Hold ``agg`` (again, after a change: its size is measured here)."""
-        self._held[event_id] = agg
-        self._held.move_to_end(event_id)
+        self._held.put(event_id, agg)
         self._sizes[event_id] = agg.nbytes
         while self.held_bytes > self.max_bytes and len(self._held) > 1:
-            self.drop(next(iter(self._held)))
+            self.drop(self._held.oldest())
 
     def drop(self, event_id: UUID) -> None:
-        self._held.pop(event_id, None)
+        self._held.pop(event_id)
         self._sizes.pop(event_id, None)
 
     @property

@@ -21,7 +21,15 @@ from overlap_api.events.schemas import (
     SlotRange,
     View,
 )
-from overlap_api.http.deps import AdminKey, CachesDep, OptionalUser, ResourcesDep, Token, ViewsDep
+from overlap_api.http.deps import (
+    Admin,
+    CachesDep,
+    EntityTags,
+    OptionalUser,
+    ResourcesDep,
+    Token,
+    ViewsDep,
+)
 from overlap_api.http.errors import KEYED_PROBLEMS, Conflict
 from overlap_api.http.hot_reads import view_response
 from overlap_api.http.rate_limits import RATE_LIMITED, CostlyReadLimit, CreateEventLimit
@@ -67,7 +75,7 @@ def public(locked: Locked, resources: Resources) -> dict:
 async def get_view(
     token: Token,
     views: ViewsDep,
-    if_none_match: Annotated[str | None, Header(max_length=200)] = None,
+    if_none_match: EntityTags = None,
     min_version: Annotated[int | None, Query(ge=0, le=2**53)] = None,
     x_min_version: Annotated[int | None, Header(ge=0, le=2**53)] = None,
 ) -> Response:
@@ -89,15 +97,11 @@ async def get_view(
     },
 )
 async def update_event(
-    token: Token,
-    body: EventUpdate,
-    resources: ResourcesDep,
-    admin_key: AdminKey = None,
-    if_match: Annotated[str | None, Header(max_length=200)] = None,
+    admin: Admin, body: EventUpdate, resources: ResourcesDep, if_match: EntityTags = None
 ) -> dict:
     async with resources.transaction() as conn:
         locked = await event_service.update_event(
-            conn, token, admin_key, body, if_match, resources.settings.domain_topic
+            conn, admin.token, admin.key, body, if_match, resources.settings.domain_topic
         )
     return {"version": locked.version, "event": public(locked, resources)}
 
@@ -105,14 +109,12 @@ async def update_event(
 @router.delete(
     "/{token}", status_code=204, summary="Delete the event (admin)", responses=KEYED_PROBLEMS
 )
-async def delete_event(
-    token: Token, resources: ResourcesDep, caches: CachesDep, admin_key: AdminKey = None
-) -> Response:
+async def delete_event(admin: Admin, resources: ResourcesDep, caches: CachesDep) -> Response:
     async with resources.transaction() as conn:
         locked = await event_service.delete_event(
-            conn, token, admin_key, resources.settings.domain_topic
+            conn, admin.token, admin.key, resources.settings.domain_topic
         )
-    await caches.event_deleted(token, locked.version)
+    await caches.event_deleted(admin.token, locked.version)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -122,12 +124,10 @@ async def delete_event(
     summary="Choose the final time (admin)",
     responses=KEYED_PROBLEMS,
 )
-async def finalize_event(
-    token: Token, body: SlotRange, resources: ResourcesDep, admin_key: AdminKey = None
-) -> dict:
+async def finalize_event(admin: Admin, body: SlotRange, resources: ResourcesDep) -> dict:
     async with resources.transaction() as conn:
         locked = await event_service.finalize_event(
-            conn, token, admin_key, body.start, body.end, resources.settings.domain_topic
+            conn, admin.token, admin.key, body.start, body.end, resources.settings.domain_topic
         )
     return {"version": locked.version, "event": public(locked, resources)}
 
@@ -138,10 +138,10 @@ async def finalize_event(
     summary="Undo the final time: the event is open again (admin)",
     responses={**KEYED_PROBLEMS, 409: {"description": "not finalized"}},
 )
-async def reopen_event(token: Token, resources: ResourcesDep, admin_key: AdminKey = None) -> dict:
+async def reopen_event(admin: Admin, resources: ResourcesDep) -> dict:
     async with resources.transaction() as conn:
         locked = await event_service.reopen_event(
-            conn, token, admin_key, resources.settings.domain_topic
+            conn, admin.token, admin.key, resources.settings.domain_topic
         )
     return {"version": locked.version, "event": public(locked, resources)}
 
@@ -206,9 +206,9 @@ async def calendar_file(token: Token, resources: ResourcesDep) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}, **KEYED_PROBLEMS},
 )
-async def export(token: Token, resources: ResourcesDep, admin_key: AdminKey = None) -> Response:
+async def export(admin: Admin, resources: ResourcesDep) -> Response:
     async with resources.reading() as conn:
-        event, people = await queries.snapshot_for_admin(conn, token, admin_key)
+        event, people = await queries.snapshot_for_admin(conn, admin.token, admin.key)
     text = await run_in_threadpool(export_csv, event, people)  # up to 5,952 x 1,000 cells
     return Response(
         text,

@@ -1,8 +1,10 @@
-"""FastAPI dependencies, typed: the wired parts of the app (``wiring``), keys from headers,
-the optional user. The only place that looks into ``app.state``. Every one is ``async``:
-FastAPI runs a plain function dependency in its thread pool, a thread hand-off per
-dependency per request (a fifth of the API's CPU on a PUT, by py-spy)."""
+"""FastAPI dependencies, typed: the wired parts of the app (``wiring``), who a request acts
+as on an event (its token and the admin or participant key it gave), the optional user. The
+only place that looks into ``app.state``. Every one is ``async``: FastAPI runs a plain
+function dependency in its thread pool, a thread hand-off per dependency per request (a fifth
+of the API's CPU on a PUT, by py-spy)."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
@@ -58,6 +60,8 @@ Token = Annotated[str, Path(pattern=TOKEN_PATTERN, description="The event's link
 AdminKey = Annotated[str | None, Header(alias="X-Admin-Key", max_length=128)]
 ParticipantKey = Annotated[str | None, Header(alias="X-Participant-Key", max_length=128)]
 Authorization = Annotated[str | None, Header(max_length=4096)]
+# If-Match or If-None-Match: the header is named after the parameter (if_match: If-Match).
+EntityTags = Annotated[str | None, Header(max_length=200)]
 
 
 async def optional_user(resources: ResourcesDep, authorization: Authorization = None) -> str | None:
@@ -72,3 +76,24 @@ async def required_user(resources: ResourcesDep, authorization: Authorization = 
 
 OptionalUser = Annotated[str | None, Depends(optional_user)]
 RequiredUser = Annotated[str, Depends(required_user)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request acts as on one event: the event's link token and the key it gave (None
+    when it gave none: the service answers 401 where the route needs one)."""
+
+    token: str
+    key: str | None
+
+
+async def as_participant(token: Token, participant_key: ParticipantKey = None) -> Caller:
+    return Caller(token, participant_key)
+
+
+async def as_admin(token: Token, admin_key: AdminKey = None) -> Caller:
+    return Caller(token, admin_key)
+
+
+Me = Annotated[Caller, Depends(as_participant)]  # the participant's own routes
+Admin = Annotated[Caller, Depends(as_admin)]  # the organiser's routes

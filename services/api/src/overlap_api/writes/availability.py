@@ -14,7 +14,6 @@ with the new version and the participant's id spliced in by the statement.
 """
 
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,9 @@ from overlap_shared.bitmaps import (
     ranges_to_bits,
     to_bytes,
 )
+from overlap_shared.lru import Lru
 from overlap_shared.slots import SlotGrid
+from overlap_shared.snapshots import grid_of
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -90,24 +91,11 @@ class KnownGrid:
     missing: tuple[int, ...]
 
 
-class GridCache:
-    """Token → :class:`KnownGrid`, the most recently used ``size`` events (per process)."""
+class GridCache(Lru[str, KnownGrid]):
+    """Token → :class:`KnownGrid`, the most recently used ``max_items`` events (per process)."""
 
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._known: OrderedDict[str, KnownGrid] = OrderedDict()
-
-    def get(self, token: str) -> KnownGrid | None:
-        known = self._known.get(token)
-        if known is not None:
-            self._known.move_to_end(token)
-        return known
-
-    def put(self, token: str, known: KnownGrid) -> None:
-        self._known[token] = known
-        self._known.move_to_end(token)
-        while len(self._known) > self.size:
-            self._known.popitem(last=False)
+    def __init__(self, max_items: int = 4096) -> None:
+        super().__init__(max_items)
 
 
 def bitmaps(ranges: Ranges, known: KnownGrid) -> tuple[int, int] | None:
@@ -144,15 +132,7 @@ def payload_parts(
 
 
 def known_grid(row: Any) -> KnownGrid:
-    grid = SlotGrid(
-        row.kind,
-        tuple(row.dates) if row.dates is not None else None,
-        tuple(row.weekdays) if row.weekdays is not None else None,
-        row.day_start,
-        row.day_end,
-        row.slot_minutes,
-        row.timezone,
-    )
+    grid = grid_of(row)
     return KnownGrid(row.event_id, row.grid, grid, grid.missing())
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from overlap_shared import events
-from overlap_shared.models import Event, OutboxMessage
+from overlap_shared.models import Event, OutboxMessage, outbox_rows
 from overlap_shared.queries import SNAPSHOT_COLUMNS, event_snapshot
 from overlap_shared.view import EventSnapshot
 from sqlalchemy import Update, func, insert, update
@@ -62,16 +62,4 @@ def require_admin(locked: Locked, admin_key: str | None) -> None:
 
 async def enqueue(conn: AsyncConnection, topic: str, *messages: events.Message) -> None:
     """Add domain events to the outbox, in this transaction (the relay publishes them)."""
-    await conn.execute(
-        insert(OutboxMessage),
-        [
-            {
-                "message_id": m.id,
-                "topic": topic,
-                "key": events.kafka_key(m),
-                "payload": events.encode(m),
-                "headers": {"type": m.type},
-            }
-            for m in messages
-        ],
-    )
+    await conn.execute(insert(OutboxMessage), outbox_rows(topic, messages))
