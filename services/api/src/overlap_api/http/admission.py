@@ -5,14 +5,16 @@ a pool connection, for the event's row lock, for the event loop) and the answers
 seconds late (the bench measured an accepted p99 of 2.4 s at 450 writes/s) or end at the
 request deadline as 503s. With them:
 
-* **Writes** (every method but GET, HEAD and OPTIONS) go through a :class:`WriteQueue`: at
-  most ``WRITE_CONCURRENCY`` are worked on at once and the others wait their turn in
-  arrival order, but never longer than ``WRITE_QUEUE_MS``. A write that arrives behind a
-  queue that would take longer than that to drain, at the pace writes have been finishing,
-  is refused on arrival; one that waited that long all the same (the pace fell, or
-  PostgreSQL stopped answering) is refused then. So an admitted write waits at most
-  ``WRITE_QUEUE_MS`` for its turn, a refusal costs no database work, and most refusals are
-  answered in well under a millisecond of work.
+* **Writes** to events (every method but GET, HEAD and OPTIONS under ``/api/events``: the
+  requests that write to PostgreSQL) go through a :class:`WriteQueue`: at most
+  ``WRITE_CONCURRENCY`` are worked on at once and the others wait their turn in arrival
+  order, but never longer than ``WRITE_QUEUE_MS``. A write that arrives behind a queue
+  that would take longer than that to drain, at the pace writes have been finishing, is
+  refused on arrival; one that waited that long all the same (the pace fell, or PostgreSQL
+  stopped answering) is refused then. So an admitted write waits at most
+  ``WRITE_QUEUE_MS`` for its turn, a refusal costs no database work, and most refusals
+  are answered in well under a millisecond of work. (A slot is held while the body is
+  read: behind the gateway, which buffers bodies, that is no time.)
 * Past ``MAX_WRITES_IN_FLIGHT`` writes (waiting or worked on) or ``MAX_READS_IN_FLIGHT``
   reads a request is refused at once: a write burst cannot lock readers out.
 
@@ -33,6 +35,7 @@ from overlap_api.http.errors import unavailable
 
 NEVER_REFUSED = frozenset({"/api/healthz", "/api/readyz", "/metrics"})
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+QUEUED = "/api/events"  # the writes that queue (not realtime auth, not calendar parsing)
 REFUSED = Counter(
     "http_requests_refused_total", "Requests refused at the admission bound", ["kind"]
 )  # kind: read | write (over the in-flight bound) | write_queue (the queue's rule)
@@ -135,10 +138,10 @@ class Admission:
             return await unavailable(f"{busy}; retry soon")(scope, receive, send)
         self.in_flight[kind] += 1
         try:
-            if kind == "read":
-                await self.app(scope, receive, send)
-            else:
+            if kind == "write" and scope["path"].startswith(QUEUED):
                 await self._write(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
         finally:
             self.in_flight[kind] -= 1
 
