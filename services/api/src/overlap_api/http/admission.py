@@ -40,6 +40,9 @@ REFUSED = Counter(
     "http_requests_refused_total", "Requests refused at the admission bound", ["kind"]
 )  # kind: read | write (over the in-flight bound) | write_queue (the queue's rule)
 SMOOTHING = 0.1  # weight of the newest service time in the running mean
+# A write is queued only when the pace says it starts within this share of the patience:
+# the pace lags when writes slow down, and a wait that runs out is a late refusal.
+ADMIT_WITHIN = 0.5
 
 
 class WriteQueue:
@@ -49,8 +52,9 @@ class WriteQueue:
     The pace is Little's law over the slots: ``working`` slots, each held for the running
     mean of the time a write keeps its slot (:attr:`service_s`), finish ``working /
     service_s`` writes a second; the ``n``-th waiter starts about ``n * service_s /
-    working`` seconds from now. Before any write finished the pace is unknown and only
-    the patience applies.
+    working`` seconds from now, and a write is refused on arrival when that is more than
+    ``ADMIT_WITHIN`` of the patience. Before any write finished the pace is unknown and
+    only the patience applies.
     """
 
     def __init__(
@@ -76,7 +80,7 @@ class WriteQueue:
         if expected == 0.0:
             self.busy += 1
             return self.clock()
-        if expected is not None and expected > self.patience_s:
+        if expected is not None and expected > ADMIT_WITHIN * self.patience_s:
             return None
         turn = asyncio.get_running_loop().create_future()
         self.waiting.append(turn)
