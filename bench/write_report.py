@@ -22,6 +22,8 @@ TARGETS = (
     ("PUT p99 at 50 req/s", "put_latency.50.latency_ms.p99", 10.0, True, "ms"),
     ("PUT p99 at 100 req/s", "put_latency.100.latency_ms.p99", 20.0, True, "ms"),
     ("overload at 3x: refusals answered (p99)", "overload.refused_p99_ms", 100.0, True, "ms"),
+    ("overload at 3x: accepted PUTs (p99, as a sustained rate's)", "overload.accepted_p99_ms",
+     50.0, True, "ms"),
 )  # fmt: skip
 
 

@@ -71,6 +71,7 @@ async def api(services: Services, migrated: str) -> AsyncIterator[Api]:
         kafka_bootstrap_servers=services.kafka_bootstrap_servers,
         environment="test",
         rate_limits_enabled=False,  # one client creates and joins a lot (limits: own tests)
+        write_queue_ms=10_000,  # tests write in bursts to one event (the queue: own tests)
         relay_enabled=False,  # the `relay` fixture runs it where a test needs it
     )
     app = create_app(settings)

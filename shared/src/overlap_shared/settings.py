@@ -108,6 +108,10 @@ class WorkerSettings(ServiceSettings):
     # idle fetches; the defaults are aiokafka's (README, "The write path").
     consumer_fetch_min_bytes: int = Field(default=1, ge=1, le=50 * 2**20)
     consumer_fetch_wait_ms: int = Field(default=500, ge=0, le=5_000)
+    # Processed offsets are committed together this long after the first of them (and
+    # before a rebalance or a stop takes the partitions), not after every batch: at a low
+    # rate every message is a batch. 0: after each batch. Still at least once.
+    consumer_commit_interval_ms: int = Field(default=200, ge=0, le=10_000)
 
 
 class PusherSettings(MaskedSettings):

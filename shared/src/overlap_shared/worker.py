@@ -8,12 +8,13 @@ consumes Kafka answers ``/healthz`` (broker reachable), ``/metrics`` (Prometheus
 import asyncio
 import os
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import uvicorn
+from aiokafka.abc import ConsumerRebalanceListener
 from faststream.asgi import AsgiFastStream, AsyncAPIRoute, make_ping_asgi
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -24,6 +25,7 @@ from prometheus_client import make_asgi_app
 from overlap_shared.consumer import Consumer
 from overlap_shared.dead_letters import RAW_RECORDS, records
 from overlap_shared.logs import setup_logging
+from overlap_shared.offset_commits import OffsetCommits
 from overlap_shared.settings import ServiceSettings, WorkerSettings
 
 # FastStream's batch subscriber polls with this timeout and, after an empty poll, sleeps
@@ -33,15 +35,18 @@ BATCH_TIMEOUT_MS = 10
 
 @dataclass(frozen=True)
 class Fetch:
-    """How a consumer fetches: Kafka answers a fetch once it holds ``min_bytes`` for it or
-    after ``wait_ms``."""
+    """How a consumer fetches and commits: Kafka answers a fetch once it holds
+    ``min_bytes`` for it or after ``wait_ms``; processed offsets are committed together
+    every ``commit_interval_ms`` (``offset_commits``; 0: after each batch)."""
 
     min_bytes: int = 1
     wait_ms: int = 500
+    commit_interval_ms: int = 0
 
     @classmethod
     def from_settings(cls, s: WorkerSettings) -> "Fetch":
-        return cls(s.consumer_fetch_min_bytes, s.consumer_fetch_wait_ms)
+        wait, every = s.consumer_fetch_wait_ms, s.consumer_commit_interval_ms
+        return cls(s.consumer_fetch_min_bytes, wait, every)
 
 
 class RetryPause:
@@ -92,6 +97,7 @@ def batch_subscriber(
     description: str,
     fetch: Fetch,
     ack_policy: AckPolicy = AckPolicy.NACK_ON_ERROR,
+    listener: ConsumerRebalanceListener | None = None,
 ) -> Any:
     """The subscriber decorator every worker uses: batches of raw records (bodies
     undecoded, see ``dead_letters``), read from the earliest offset for a new group."""
@@ -105,6 +111,7 @@ def batch_subscriber(
         fetch_max_wait_ms=fetch.wait_ms,
         auto_offset_reset="earliest",
         ack_policy=ack_policy,
+        listener=listener,
         title=f"{group} <- {topic}",
         description=description,
         **RAW_RECORDS,
@@ -119,19 +126,30 @@ def consume_batches(
     max_records: int,
     description: str,
     fetch: Fetch,
-) -> None:
-    """Subscribe ``consumer`` to ``topic`` as its group: offsets are committed once a batch
-    is processed; a batch that fails (an outage, see ``consumer``) is consumed again after
-    a :class:`RetryPause`."""
+) -> OffsetCommits:
+    """Subscribe ``consumer`` to ``topic`` as its group: a processed batch's offsets are
+    committed with the others of ``fetch.commit_interval_ms`` (the returned
+    :class:`OffsetCommits`: give it to :func:`asgi_worker`); a batch that fails (an
+    outage, see ``consumer``) is consumed again after a :class:`RetryPause`."""
     pause = RetryPause()
     group = consumer.intake.group
+    commits = OffsetCommits(group, fetch.commit_interval_ms / 1000)
 
     @batch_subscriber(
-        broker, topic, group, max_records=max_records, description=description, fetch=fetch
-    )
+        broker, topic, group, max_records=max_records, description=description, fetch=fetch,
+        ack_policy=AckPolicy.MANUAL, listener=commits,
+    )  # fmt: skip
     async def on_batch(message: KafkaMessage) -> None:
+        batch = records(message)
         async with pause.around():
-            await consumer.process(records(message))
+            try:
+                await consumer.process(batch)
+            except Exception:
+                await message.nack()  # back to the batch's first records
+                raise
+        await commits.processed(getattr(message, "consumer", None), batch)
+
+    return commits
 
 
 class Resources(Protocol):
@@ -140,11 +158,16 @@ class Resources(Protocol):
 
 
 def asgi_worker(
-    broker: KafkaBroker, title: str, description: str, resources: Resources
+    broker: KafkaBroker,
+    title: str,
+    description: str,
+    resources: Resources,
+    commits: Sequence[OffsetCommits] = (),
 ) -> AsgiFastStream:
     """Wrap ``broker`` with the probe, metrics and AsyncAPI routes; ``resources`` are
     opened before the subscribers start (FastStream's ``on_startup``) and closed after
-    they have stopped (``after_shutdown``)."""
+    they have stopped (``after_shutdown``); ``commits`` commit what they hold when the
+    worker starts stopping (``on_shutdown``, before the subscribers stop)."""
     app = AsgiFastStream(
         broker,
         asgi_routes=[
@@ -155,6 +178,8 @@ def asgi_worker(
         specification=AsyncAPI(broker, title=title, description=description),
     )
     app.on_startup(resources.open)
+    for held in commits:
+        app.on_shutdown(held.close)
     app.after_shutdown(resources.close)
     return app
 

@@ -60,3 +60,62 @@ async def test_a_burst_over_the_bound_is_refused_and_nothing_acknowledged_is_los
     assert after - before == len(versions) == codes.count(200)  # each 200 committed once
     assert versions == list(range(before + 1, after + 1))
     assert int(queued or 0) == len(versions)  # no relay runs here: every row still queued
+
+
+async def test_writes_that_cannot_start_in_time_are_refused_without_waiting_for_the_database(
+    api: Api,
+) -> None:
+    """One write slot, held by a PUT that waits on the event's row lock: the writes queued
+    behind it are refused (503, Retry-After) while the lock is still held, so a refusal
+    never waits for PostgreSQL; once the lock goes, the held write is acknowledged and it
+    alone is committed."""
+    settings = api.resources.settings.model_copy(
+        update={"write_concurrency": 1, "write_queue_ms": 200, "request_timeout_s": 60.0}
+    )
+    app = create_app(settings)
+    api.share_with(app, settings)
+    token = (await api.create_event())["token"]
+    keys = [(await api.join(token, f"q{i}"))["participant_key"] for i in range(6)]
+    version = text("select version from events where token = :t")
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://overlap.test") as client,
+        api.resources.engine.connect() as blocker,
+    ):
+
+        def put(i: int) -> asyncio.Task[httpx.Response]:
+            body = {"available": [[i, i + 1]]}
+            key = {"X-Participant-Key": keys[i]}
+            return asyncio.create_task(client.put(PUT.format(token=token), json=body, headers=key))
+
+        async with blocker.begin():
+            before = int(await blocker.scalar(version, {"t": token}) or 0)
+            lock = text("select 1 from events where token = :t for update")
+            await blocker.execute(lock, {"t": token})
+            held = put(0)
+            while not await _waits_on_a_lock(api):
+                await asyncio.sleep(0.02)
+            queued = [put(i) for i in range(1, 6)]
+            refused = await asyncio.gather(*queued)
+            assert not held.done()  # still waiting on the lock the blocker holds
+        acknowledged = await held
+
+    assert [r.status_code for r in refused] == [503] * 5
+    assert all(r.headers.get("retry-after") for r in refused)
+    assert all("writes are queueing" in r.json()["detail"] for r in refused)
+    assert acknowledged.status_code == 200, acknowledged.text
+    async with api.resources.reading() as conn:
+        after = int(await conn.scalar(version, {"t": token}) or 0)
+    assert acknowledged.json()["version"] == after == before + 1  # the refused did nothing
+
+
+async def _waits_on_a_lock(api: Api) -> bool:
+    """True once some backend of this database waits on a row lock."""
+    async with api.resources.reading() as conn:
+        waiting = await conn.scalar(
+            text(
+                "select count(*) from pg_stat_activity where datname = current_database() "
+                "and wait_event_type = 'Lock'"
+            )
+        )
+    return bool(waiting)

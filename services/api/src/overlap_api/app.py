@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from overlap_api.calendar_import import router as calendar_import
 from overlap_api.events import routes as events
-from overlap_api.http.admission import Admission
+from overlap_api.http.admission import Admission, WriteQueue
 from overlap_api.http.deadline import Deadline
 from overlap_api.http.errors import BodyLimit, install_error_handlers
 from overlap_api.http.fast_put import FastAvailabilityPut
@@ -87,6 +87,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         Admission,
         max_writes=settings.max_writes_in_flight,
         max_reads=settings.max_reads_in_flight,
+        writes=WriteQueue(settings.write_concurrency, settings.write_queue_ms / 1000),
     )
     timed = monitor if settings.enable_performance_monitoring else None
     app.add_middleware(HotViewReads, monitor=timed)  # a hit does no I/O

@@ -43,6 +43,10 @@ class Settings(ServiceSettings):
     # Requests one process works on at once; past it: 503 + Retry-After at once (http/admission.py).
     max_writes_in_flight: int = Field(default=256, ge=1, le=10_000)
     max_reads_in_flight: int = Field(default=512, ge=1, le=100_000)
+    # Writes worked on at once; the others wait their turn for at most WRITE_QUEUE_MS, and
+    # one the queue could not start within that is refused on arrival (http/admission.py).
+    write_concurrency: int = Field(default=8, ge=1, le=1_000)
+    write_queue_ms: int = Field(default=100, ge=1, le=60_000)
     # Where `overlap-expire` pushes its metrics (a Prometheus Pushgateway); unset: not pushed.
     pushgateway_url: str | None = None
 

@@ -178,7 +178,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
     worker = ViewWorker(settings, broker)
     group = settings.consumer_groups()["availability"]
     rule = PoisonRule.from_settings(settings)
-    consume_batches(
+    commits = consume_batches(
         broker,
         settings.domain_topic,
         Consumer(Intake(broker, group, ViewWorker.interest), worker, rule),
@@ -187,4 +187,4 @@ def create_app(settings: Settings) -> AsgiFastStream:
         fetch=Fetch.from_settings(settings),
     )
     about = "Precomputes event views into Redis"
-    return asgi_worker(broker, "overlap-availability", about, worker)
+    return asgi_worker(broker, "overlap-availability", about, worker, [commits])

@@ -81,7 +81,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         invalidator,
         PoisonRule.from_settings(settings),
     )
-    consume_batches(
+    commits = consume_batches(
         broker,
         settings.domain_topic,
         consumer,
@@ -90,4 +90,4 @@ def create_app(settings: Settings) -> AsgiFastStream:
         fetch=Fetch.from_settings(settings),
     )
     title, about = "overlap-cache-invalidator", "Clears the cache tags events dirty"
-    return asgi_worker(broker, title, about, invalidator)
+    return asgi_worker(broker, title, about, invalidator, [commits])
