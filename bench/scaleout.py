@@ -3,7 +3,8 @@ processes draining it (bench/workers.py), unconstrained and each held to a CPU q
 (bench/quota.py), and the notes that say how it was measured.
 
 Also alone, on the stack at ``API_PORT`` (started when it does not answer):
-``python -m bench.scaleout [--runs N] [--out DIR]`` measures both ways and prints them.
+``python -m bench.scaleout [--runs N] [--out DIR] [--only free|quota]`` measures both
+ways (or one) and prints them.
 """
 
 import argparse
@@ -177,6 +178,7 @@ def main() -> None:
     p.add_argument("--api", default=f"http://127.0.0.1:{os.environ.get('API_PORT', '8000')}")
     p.add_argument("--runs", type=int, default=FULL.scale_runs)
     p.add_argument("--out", type=Path, default=Path("results"))
+    p.add_argument("--only", choices=("free", "quota"), help="one of the two ways")
     a = p.parse_args()
     cfg = dataclasses.replace(FULL, scale_runs=a.runs)
     env = stack.local_env()
@@ -186,8 +188,9 @@ def main() -> None:
     kafka = env["KAFKA_BOOTSTRAP_SERVERS"]
     sc: dict[str, Any] = {}
     raw: dict[str, Any] = {}
-    sc["worker_scaling"], raw["workers"] = worker_scaling(cfg, env, kafka, targets)
-    if quota.unavailable() is None:
+    if a.only != "quota":
+        sc["worker_scaling"], raw["workers"] = worker_scaling(cfg, env, kafka, targets)
+    if a.only != "free" and quota.unavailable() is None:
         sc["worker_scaling_quota"], raw["workers_quota"] = worker_scaling(
             cfg, env, kafka, targets, cfg.quota_cpus
         )
@@ -201,7 +204,9 @@ def main() -> None:
             print(f"{label}: {fmt_spread(sc.get(name, {}).get(key), unit)}")
     for name, res in sc.items():
         print(f"{name}: ratio {fmt_spread(res['ratio'], 'x')}, settled {res['settled']}")
-    print(*scale_notes(cfg, sc["worker_scaling"]), quota_note(cfg, quota.unavailable()), sep="\n")
+    print(
+        *scale_notes(cfg, next(iter(sc.values()))), quota_note(cfg, quota.unavailable()), sep="\n"
+    )
     print(f"wrote {path}; load average {os.getloadavg()}")
 
 
