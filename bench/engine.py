@@ -4,10 +4,9 @@
 it times ``overlap_shared``'s engine alone with ``time.process_time`` (CPU of this
 process, so not the wait for a CPU on a shared machine). Each figure runs once untimed
 (warm-up), then ``--reps`` times (21; the incremental rows 5x that), each timed rep after a
-``gc.collect()`` and with the cyclic collector off; the figures' reps are interleaved, so
-a burst of load elsewhere touches a few reps of each figure, not most of one. Each figure
-is reported as median [min-max]: with 7 reps in a row, no warm-up and no GC control, the
-medians of one commit moved 30-46 ms between runs.
+``gc.collect()`` and with the cyclic collector off, and is reported as median [min-max]:
+without the warm-up and the GC control the medians of one commit moved 30-46 ms between
+runs, so runs could not be compared.
 
 * the largest event the API allows: 1,000 participants x 62 days x 96 slots (5,952),
   America/New_York across the March DST change, realistic blocks (1-2 a day, some
@@ -45,9 +44,6 @@ JOINED = datetime(2026, 2, 1, tzinfo=UTC)
 REPS = 21  # timed reps of a full rebuild (the incremental rows: INCREMENTAL_FACTOR x)
 INCREMENTAL_FACTOR = 5
 WARMUP = 1  # untimed reps first: imports, caches and allocator warm
-Call = Callable[[], object]
-REALISTIC = "realistic blocks"
-WORST = f"worst accepted ({MAX_RANGES_PER_PARTICIPANT} ranges each)"
 
 
 def big_event() -> EventSnapshot:
@@ -111,34 +107,24 @@ def people(count: int, bits: Callable[[random.Random], tuple[int, int]]) -> list
     return out
 
 
-def cpu_ms(call: Callable[[], object]) -> float:
-    """CPU milliseconds of one call, from a collected heap (``gc.collect()``) and with the
-    cyclic collector off, so a collection that earlier calls made due does not land in
-    this one; the collector is back on after."""
-    gc.collect()
-    gc.disable()
-    try:
-        started = time.process_time()
-        call()
-        return (time.process_time() - started) * 1e3
-    finally:
-        gc.enable()
+def cpu_times_ms(calls: Sequence[Callable[[], object]], warmup: int = WARMUP) -> list[float]:
+    """CPU milliseconds of each of ``calls`` after the first ``warmup`` (run, not counted).
 
-
-def interleaved_ms(figures: dict[str, list[Call]], warmup: int = WARMUP) -> dict[str, list[float]]:
-    """CPU milliseconds of each figure's calls but its first ``warmup`` (run, not counted).
-
-    The figures' calls are interleaved, each figure's spread evenly over the whole run, so
-    a burst of load on a shared machine touches a few calls of every figure rather than
-    most calls of one (each figure's own calls keep their order)."""
-    order = sorted(
-        (i / len(calls), name, i) for name, calls in figures.items() for i in range(len(calls))
-    )
-    times: dict[str, list[float]] = {name: [] for name in figures}
-    for _, name, i in order:
-        spent = cpu_ms(figures[name][i])
+    Each timed call starts from a collected heap (``gc.collect()``) and runs with the cyclic
+    collector off, so a collection that earlier calls made due does not land in this one;
+    the collector is back on after each call."""
+    times = []
+    for i, call in enumerate(calls):
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.process_time()
+            call()
+            spent = time.process_time() - started
+        finally:
+            gc.enable()
         if i >= warmup:
-            times[name].append(spent)
+            times.append(spent * 1e3)
     return times
 
 
@@ -148,28 +134,31 @@ def spread_ms(times: Sequence[float], digits: int = 1) -> str:
     return f"{mid:.{digits}f} [{lo:.{digits}f}\u2013{hi:.{digits}f}] ms"
 
 
-def full_rebuild(bits: Callable[[random.Random], tuple[int, int]]) -> tuple[Call, int]:
-    """A full rebuild of the largest event with ``bits`` each, and its view's size."""
+def full_rebuild(label: str, bits: Callable[[random.Random], tuple[int, int]], reps: int) -> str:
     event, everyone = big_event(), people(1000, bits)
     size = len(render_view(event, everyone, retention_days=RETENTION_DAYS))
-    return partial(render_view, event, everyone, retention_days=RETENTION_DAYS), size
+    rebuild = partial(render_view, event, everyone, retention_days=RETENTION_DAYS)
+    times = cpu_times_ms([rebuild] * (WARMUP + reps))
+    return (
+        f"| full rebuild, 1,000 x 5,952, {label} | {spread_ms(times)} CPU | {size / 1e6:.2f} MB |"
+    )
 
 
-def incremental(count: int, changes: int) -> list[Call]:
-    """``changes`` availability changes at ``count`` participants, each to the next
-    participant in turn: the delta plus rendering the whole view."""
+def incremental(count: int, reps: int) -> list[float]:
+    """CPU of one availability change (the delta plus rendering the whole view), ``reps``
+    changes after a warm-up one, each to the next participant in turn."""
     event, everyone = big_event(), people(count, realistic_bits)
     agg = ViewAggregate.build(event, everyone, retention_days=RETENTION_DAYS)
     rng = random.Random(7)
-    updates: list[Call] = []
-    for i in range(changes):
+    updates = []
+    for i in range(WARMUP + reps):
         available, if_needed = realistic_bits(rng)
         who = everyone[i % count]
         change = ParticipantSnapshot(
             who.id, who.name, to_bytes(available, SLOTS), to_bytes(if_needed, SLOTS), who.created_at
         )
         updates.append(partial(update, agg, change))
-    return updates
+    return cpu_times_ms(updates)
 
 
 def update(agg: ViewAggregate, change: ParticipantSnapshot) -> None:
@@ -178,30 +167,26 @@ def update(agg: ViewAggregate, change: ParticipantSnapshot) -> None:
 
 
 def report(reps: int) -> str:
-    realistic, realistic_size = full_rebuild(realistic_bits)
-    worst, worst_size = full_rebuild(worst_bits)
-    sizes = {REALISTIC: realistic_size, WORST: worst_size}
-    updates = reps * INCREMENTAL_FACTOR
-    figures = {REALISTIC: [realistic] * (WARMUP + reps), WORST: [worst] * (WARMUP + reps)}
-    figures |= {f"{n:,}": incremental(n, WARMUP + updates) for n in (10, 100, 1000)}
-    times = interleaved_ms(figures)
-    rows = ["| figure | CPU: median [min\u2013max] | view |", "|---|---|---|"]
-    for label, size in sizes.items():
+    rows = [
+        "| figure | CPU: median [min\u2013max] | view |",
+        "|---|---|---|",
+        full_rebuild("realistic blocks", realistic_bits, reps),
+        full_rebuild(
+            f"worst accepted ({MAX_RANGES_PER_PARTICIPANT} ranges each)", worst_bits, reps
+        ),
+    ]
+    per = {n: incremental(n, reps * INCREMENTAL_FACTOR) for n in (10, 100, 1000)}
+    for n, times in per.items():
         rows.append(
-            f"| full rebuild, 1,000 x 5,952, {label} | {spread_ms(times[label])} CPU "
-            f"| {size / 1e6:.2f} MB |"
+            f"| one incremental update at {n:,} participants | {spread_ms(times, 2)} CPU | |"
         )
-    for n in ("10", "100", "1,000"):
-        rows.append(
-            f"| one incremental update at {n} participants | {spread_ms(times[n], 2)} CPU | |"
-        )
-    growth = statistics.median(times["1,000"]) / statistics.median(times["10"])
+    growth = statistics.median(per[1000]) / statistics.median(per[10])
     rows.append(f"| incremental 1,000 / 10 (medians) | {growth:.2f}x | |")
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     how = (
-        f"{reps} timed reps a full rebuild, {updates} an incremental row, each after "
-        f"{WARMUP} untimed warm-up rep, all figures' reps interleaved; gc.collect() before "
-        "and the cyclic GC off during each timed rep"
+        f"{reps} timed reps a full rebuild, {reps * INCREMENTAL_FACTOR} an incremental row, "
+        f"each after {WARMUP} untimed warm-up rep; gc.collect() before and the cyclic GC off "
+        "during each timed rep"
     )
     return "\n".join([f"View engine in process ({how}; load average {load})", "", *rows])
 

@@ -1,34 +1,25 @@
-"""The engine bench's timing: warm-up reps not counted, the figures' reps interleaved, the
-cyclic GC off while timing."""
+"""The engine bench's timing: warm-up reps not counted, the cyclic GC off while timing."""
 
 import gc
-from collections.abc import Callable
 from functools import partial
 
 import pytest
 
-from bench.engine import cpu_ms, interleaved_ms, spread_ms
+from bench.engine import cpu_times_ms, spread_ms
 
 
-def test_the_warm_up_is_run_but_not_counted_and_the_figures_interleave() -> None:
-    ran: list[str] = []
-    figures: dict[str, list[Callable[[], object]]] = {
-        "a": [partial(ran.append, f"a{i}") for i in range(4)],
-        "b": [partial(ran.append, f"b{i}") for i in range(8)],
-    }
-    times = interleaved_ms(figures, warmup=1)
-    assert {name: len(t) for name, t in times.items()} == {"a": 3, "b": 7}
-    assert all(t >= 0 for t in times["a"] + times["b"])
-    assert ran[:2] == ["a0", "b0"]  # the warm-ups first
-    assert [r for r in ran if r[0] == "b"] == [f"b{i}" for i in range(8)]  # order kept
-    first_half = ran[:6]
-    assert sum(r[0] == "a" for r in first_half) == 2  # each figure spread over the run
+def test_the_warm_up_is_run_but_not_counted() -> None:
+    ran: list[int] = []
+    times = cpu_times_ms([partial(ran.append, i) for i in range(6)], warmup=2)
+    assert ran == [0, 1, 2, 3, 4, 5]
+    assert len(times) == 4
+    assert all(t >= 0 for t in times)
 
 
-def test_the_gc_is_off_during_a_timed_call_and_back_on_after() -> None:
+def test_the_gc_is_off_during_each_timed_call_and_back_on_after() -> None:
     states: list[bool] = []
-    assert cpu_ms(lambda: states.append(gc.isenabled())) >= 0
-    assert states == [False]
+    cpu_times_ms([lambda: states.append(gc.isenabled())] * 3, warmup=0)
+    assert states == [False, False, False]
     assert gc.isenabled()
 
 
@@ -37,7 +28,7 @@ def test_the_gc_is_back_on_when_a_call_fails() -> None:
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        cpu_ms(fails)
+        cpu_times_ms([fails], warmup=0)
     assert gc.isenabled()
 
 
