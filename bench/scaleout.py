@@ -167,9 +167,10 @@ def quota_note(cfg: Config, why_not: str | None) -> str:
     return (
         f"Worker scale-out under a CPU quota: the same backlog and method, {one} then {many} "
         f"worker processes each in a cgroup of its own held to {cfg.quota_cpus:g} CPU "
-        "(cpu.cfs_quota_us, bench/quota.py, from the process's start); a quota is a ceiling, "
-        "so on a loaded machine a worker may get less (throttled share: periods in which a "
-        "group hit its quota, from the resume to the end of the drain)."
+        "(cpu.cfs_quota_us, bench/quota.py, from the process's start) and weighted "
+        f"cpu.shares {quota.SHARES} so that other load does not hold it below its quota; the "
+        "quota is the ceiling (throttled share: periods in which a group hit its quota, from "
+        "the resume to the end of the drain; below 100% a worker waited on something else)."
     )
 
 
