@@ -4,9 +4,10 @@
 it times ``overlap_shared``'s engine alone with ``time.process_time`` (CPU of this
 process, so not the wait for a CPU on a shared machine). Each figure runs once untimed
 (warm-up), then ``--reps`` times (21; the incremental rows 5x that), each timed rep after a
-``gc.collect()`` and with the cyclic collector off, and is reported as median [min-max]:
-without the warm-up and the GC control the medians of one commit moved 30-46 ms between
-runs, so runs could not be compared.
+``gc.collect()`` and with the cyclic collector off, and is reported as median [min-max].
+The warm-up drops the slow first rep (about 100 ms), the GC control the collections that
+earlier reps made due; what still moves a median between runs is the machine's load, so
+compare runs made at a like load average (the report gives it).
 
 * the largest event the API allows: 1,000 participants x 62 days x 96 slots (5,952),
   America/New_York across the March DST change, realistic blocks (1-2 a day, some

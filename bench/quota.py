@@ -3,14 +3,13 @@
 On two cores shared with the whole stack, 4 unconstrained workers cannot show how
 consumers scale: they only split the same cores. Held to ``cpu.cfs_quota_us`` (say 0.25
 CPU each), one worker is a small node and four are four small nodes, as DESIGN §8 asks
-("Workers scale out"). A quota is a ceiling, not a reservation: on a busy machine a
-worker may get less, so the report gives the load average and each group's throttling.
-
-Each group also gets ``cpu.shares`` far above a lone process's 1,024: on a machine loaded
-by other work a worker would otherwise get less than its quota (at load 15 on 2 cores a
-process gets about 0.13 CPU), and the figure would show the machine again. With the
-shares, a worker gets its quota first, as a small node has its CPU to itself (a
-Kubernetes pod whose request equals its limit); the quota stays the ceiling.
+("Workers scale out"). A quota is a ceiling, not a reservation, so each group also gets
+``cpu.shares`` far above a lone process's 1,024: on a machine loaded by other work a
+worker would otherwise get less than its quota (at load 15 on 2 cores a process gets
+about 0.13 CPU), and the figure would show the machine again. With the shares, a worker
+gets its quota first, as a small node has its CPU to itself (a
+Kubernetes pod whose request equals its limit); the quota stays the ceiling. The report
+gives the load average and each group's throttling.
 
 Needs root and ``/sys/fs/cgroup/cpu`` (cgroup v1); :func:`unavailable` says why not.
 """
