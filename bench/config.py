@@ -38,7 +38,7 @@ class Config:
     fresh_s: float  # ... for this long
     burst_writes: int  # notifier batching: writes within one second
     burst_settle_s: float
-    scale_extra_events: int  # small events seeded for the worker scale-out backlog
+    scale_events: int  # events seeded for the worker scale-out backlog, dealt over 8 partitions
     scale_phantoms: int  # events absent from the database (their versions show ordering)
     scale_per_event: int  # backlog messages per event
     scale_consumers: tuple[int, int]  # worker processes: baseline, scaled out
@@ -61,7 +61,7 @@ FULL = Config(
     miss_rate=20, miss_s=5, put_rate=100, put_s=8, mix_rate=500, mix_s=8,
     hot_readers=1000, outbox_rate=50, outbox_s=8, floor_ops=2000, sql_probe=True, pause_s=1,
     fresh_rate=10, fresh_s=10, burst_writes=100, burst_settle_s=2,
-    scale_extra_events=42, scale_phantoms=8, scale_per_event=100, scale_consumers=(1, 4),
+    scale_events=192, scale_phantoms=8, scale_per_event=25, scale_consumers=(1, 4),
     scale_runs=3, scale_timeout_s=120,
     seed_concurrency=16, large_event=LARGE_EVENT, large_samples=60, large_view_wait_s=5,
     large_cached_rate=200, large_s=5, quota_cpus=0.25,
@@ -75,7 +75,7 @@ SMOKE = Config(
     miss_rate=5, miss_s=1, put_rate=5, put_s=1, mix_rate=20, mix_s=1,
     hot_readers=20, outbox_rate=5, outbox_s=1, floor_ops=50, sql_probe=False, pause_s=0,
     fresh_rate=5, fresh_s=1, burst_writes=10, burst_settle_s=1,
-    scale_extra_events=0, scale_phantoms=2, scale_per_event=20, scale_consumers=(1, 2),
+    scale_events=8, scale_phantoms=2, scale_per_event=20, scale_consumers=(1, 2),
     scale_runs=1, scale_timeout_s=20,
     seed_concurrency=8, large_event=SMOKE_LARGE_EVENT, large_samples=3, large_view_wait_s=1,
     large_cached_rate=10, large_s=1, quota_cpus=0,  # quotas: tests/unit/bench/test_bench_quota.py

@@ -2,8 +2,12 @@
 
 ``python -m bench.engine [--out DIR] [--reps N]`` (run by ``make bench``).  No services:
 it times ``overlap_shared``'s engine alone with ``time.process_time`` (CPU of this
-process), repeats each figure and reports the median, so the figures are comparable
-across runs on a shared machine (they do not include waiting for the CPU).
+process, so not the wait for a CPU on a shared machine). Each figure runs once untimed
+(warm-up), then ``--reps`` times (21; the incremental rows 5x that), each timed rep after a
+``gc.collect()`` and with the cyclic collector off, and is reported as median [min-max].
+The warm-up drops the slow first rep (about 100 ms), the GC control the collections that
+earlier reps made due; what still moves a median between runs is the machine's load, so
+compare runs made at a like load average (the report gives it).
 
 * the largest event the API allows: 1,000 participants x 62 days x 96 slots (5,952),
   America/New_York across the March DST change, realistic blocks (1-2 a day, some
@@ -17,13 +21,15 @@ across runs on a shared machine (they do not include waiting for the CPU).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +42,9 @@ RETENTION_DAYS = 90  # the services' default policy (RETENTION_DAYS), in event.e
 SLOTS_PER_DAY, DAYS = 96, 62
 SLOTS = SLOTS_PER_DAY * DAYS
 JOINED = datetime(2026, 2, 1, tzinfo=UTC)
+REPS = 21  # timed reps of a full rebuild (the incremental rows: INCREMENTAL_FACTOR x)
+INCREMENTAL_FACTOR = 5
+WARMUP = 1  # untimed reps first: imports, caches and allocator warm
 
 
 def big_event() -> EventSnapshot:
@@ -99,71 +108,94 @@ def people(count: int, bits: Callable[[random.Random], tuple[int, int]]) -> list
     return out
 
 
-def cpu_ms(call: Callable[[], object], reps: int) -> float:
-    """Median CPU milliseconds of ``call`` over ``reps`` runs."""
+def cpu_times_ms(calls: Sequence[Callable[[], object]], warmup: int = WARMUP) -> list[float]:
+    """CPU milliseconds of each of ``calls`` after the first ``warmup`` (run, not counted).
+
+    Each timed call starts from a collected heap (``gc.collect()``) and runs with the cyclic
+    collector off, so a collection that earlier calls made due does not land in this one;
+    the collector is back on after each call."""
     times = []
-    for _ in range(reps):
-        started = time.process_time()
-        call()
-        times.append(time.process_time() - started)
-    return statistics.median(times) * 1e3
+    for i, call in enumerate(calls):
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.process_time()
+            call()
+            spent = time.process_time() - started
+        finally:
+            gc.enable()
+        if i >= warmup:
+            times.append(spent * 1e3)
+    return times
+
+
+def spread_ms(times: Sequence[float], digits: int = 1) -> str:
+    """``median [min-max] ms`` of CPU times (pure)."""
+    lo, mid, hi = min(times), statistics.median(times), max(times)
+    return f"{mid:.{digits}f} [{lo:.{digits}f}\u2013{hi:.{digits}f}] ms"
 
 
 def full_rebuild(label: str, bits: Callable[[random.Random], tuple[int, int]], reps: int) -> str:
     event, everyone = big_event(), people(1000, bits)
     size = len(render_view(event, everyone, retention_days=RETENTION_DAYS))
-    ms = cpu_ms(lambda: render_view(event, everyone, retention_days=RETENTION_DAYS), reps)
-    return f"| full rebuild, 1,000 x 5,952, {label} | {ms:.1f} ms CPU | {size / 1e6:.2f} MB |"
+    rebuild = partial(render_view, event, everyone, retention_days=RETENTION_DAYS)
+    times = cpu_times_ms([rebuild] * (WARMUP + reps))
+    return (
+        f"| full rebuild, 1,000 x 5,952, {label} | {spread_ms(times)} CPU | {size / 1e6:.2f} MB |"
+    )
 
 
-def incremental(count: int, reps: int) -> float:
-    """CPU of one availability change: the delta plus rendering the whole view."""
+def incremental(count: int, reps: int) -> list[float]:
+    """CPU of one availability change (the delta plus rendering the whole view), ``reps``
+    changes after a warm-up one, each to the next participant in turn."""
     event, everyone = big_event(), people(count, realistic_bits)
     agg = ViewAggregate.build(event, everyone, retention_days=RETENTION_DAYS)
     rng = random.Random(7)
-    changes = []
-    for i in range(reps):
+    updates = []
+    for i in range(WARMUP + reps):
         available, if_needed = realistic_bits(rng)
         who = everyone[i % count]
-        changes.append(
-            ParticipantSnapshot(
-                who.id,
-                who.name,
-                to_bytes(available, SLOTS),
-                to_bytes(if_needed, SLOTS),
-                who.created_at,
-            )
+        change = ParticipantSnapshot(
+            who.id, who.name, to_bytes(available, SLOTS), to_bytes(if_needed, SLOTS), who.created_at
         )
-    times = []
-    for change in changes:
-        started = time.process_time()
-        agg.upsert(change)
-        agg.render()
-        times.append(time.process_time() - started)
-    return statistics.median(times) * 1e3
+        updates.append(partial(update, agg, change))
+    return cpu_times_ms(updates)
+
+
+def update(agg: ViewAggregate, change: ParticipantSnapshot) -> None:
+    agg.upsert(change)
+    agg.render()
 
 
 def report(reps: int) -> str:
     rows = [
-        "| figure | CPU (median) | view |",
+        "| figure | CPU: median [min\u2013max] | view |",
         "|---|---|---|",
         full_rebuild("realistic blocks", realistic_bits, reps),
         full_rebuild(
             f"worst accepted ({MAX_RANGES_PER_PARTICIPANT} ranges each)", worst_bits, reps
         ),
     ]
-    per = {n: incremental(n, reps * 5) for n in (10, 100, 1000)}
-    for n, ms in per.items():
-        rows.append(f"| one incremental update at {n:,} participants | {ms:.2f} ms CPU | |")
-    rows.append(f"| incremental 1,000 / 10 | {per[1000] / per[10]:.2f}x | |")
+    per = {n: incremental(n, reps * INCREMENTAL_FACTOR) for n in (10, 100, 1000)}
+    for n, times in per.items():
+        rows.append(
+            f"| one incremental update at {n:,} participants | {spread_ms(times, 2)} CPU | |"
+        )
+    growth = statistics.median(per[1000]) / statistics.median(per[10])
+    rows.append(f"| incremental 1,000 / 10 (medians) | {growth:.2f}x | |")
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return "\n".join([f"View engine in process ({reps} reps, load average {load})", "", *rows])
+    how = (
+        f"{reps} timed reps a full rebuild, {reps * INCREMENTAL_FACTOR} an incremental row, "
+        f"each after {WARMUP} untimed warm-up rep; gc.collect() before and the cyclic GC off "
+        "during each timed rep"
+    )
+    return "\n".join([f"View engine in process ({how}; load average {load})", "", *rows])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.engine", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("results"))
-    parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--reps", type=int, default=REPS)
     args = parser.parse_args()
     text = report(args.reps)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -89,13 +89,14 @@ GOALS: tuple[Goal, ...] = (
     Goal("worker_scale_quota", "workers", "4 workers each held to a CPU quota (0.25 CPU) >= 3x "
          "one such worker on the same backlog", ">=", 3, "x",
          "scenarios.worker_scaling_quota.ratio",
-         note="each worker process in a cgroup of its own, cpu.cfs_quota_us (bench/quota.py); "
-         "same backlog and method as the unconstrained row"),
+         note="each worker process in a cgroup of its own, cpu.cfs_quota_us and cpu.shares "
+         "(bench/quota.py); same backlog and method as the unconstrained row"),
     Goal("worker_scale", "workers", "4 consumers on 8 partitions >= 1.6x the throughput of 1",
          ">=", 1.6, "x", "scenarios.worker_scaling.ratio",
          note="unconstrained (the 2 shared cores), kept for comparison: backlog on a private "
-         "8-partition topic drained by worker processes; messages ÷ drain time, N consumers "
-         "÷ 1 (median of runs, same machine)"),
+         "8-partition topic, the events dealt evenly, published while the workers are "
+         "paused; messages ÷ time from their resume to the last view, N consumers ÷ 1 "
+         "(median of runs, same machine)"),
     Goal("worker_order", "workers", "ordering per event kept while scaled out", ">=", 1,
          "", "scenarios.worker_scaling.order_kept",
          note="share of scaled-out runs where no event's ViewRefreshed version went down "

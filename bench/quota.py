@@ -3,8 +3,13 @@
 On two cores shared with the whole stack, 4 unconstrained workers cannot show how
 consumers scale: they only split the same cores. Held to ``cpu.cfs_quota_us`` (say 0.25
 CPU each), one worker is a small node and four are four small nodes, as DESIGN §8 asks
-("Workers scale out"). A quota is a ceiling, not a reservation: on a busy machine a
-worker may get less, so the report gives the load average and each group's throttling.
+("Workers scale out"). A quota is a ceiling, not a reservation, so each group also gets
+``cpu.shares`` far above a lone process's 1,024: on a machine loaded by other work a
+worker would otherwise get less than its quota (at load 15 on 2 cores a process gets
+about 0.13 CPU), and the figure would show the machine again. With the shares, a worker
+gets its quota first, as a small node has its CPU to itself (a
+Kubernetes pod whose request equals its limit); the quota stays the ceiling. The report
+gives the load average and each group's throttling.
 
 Needs root and ``/sys/fs/cgroup/cpu`` (cgroup v1); :func:`unavailable` says why not.
 """
@@ -18,6 +23,7 @@ from typing import Any
 
 CPU_ROOT = Path("/sys/fs/cgroup/cpu")
 PERIOD_US = 100_000
+SHARES = 8_192  # cpu.shares of each group: 8 lone processes' weight
 
 
 def unavailable(root: Path = CPU_ROOT) -> str | None:
@@ -42,14 +48,16 @@ def throttled(stat: str) -> dict[str, int]:
 
 @contextlib.contextmanager
 def held(pids: Sequence[int], cpus: float, tag: str, root: Path = CPU_ROOT) -> Iterator[Any]:
-    """Each of ``pids`` in a cgroup of its own limited to ``cpus``; yields a function that
-    reads the groups' ``cpu.stat`` (throttling so far). The groups are removed after."""
+    """Each of ``pids`` in a cgroup of its own limited to ``cpus`` (and weighted
+    ``SHARES``); yields a function that reads the groups' ``cpu.stat`` (throttling so far).
+    The groups are removed after."""
     groups = [root / f"overlap-bench-{tag}-{pid}" for pid in pids]
     try:
         for group, pid in zip(groups, pids, strict=True):
             group.mkdir(exist_ok=True)
             (group / "cpu.cfs_period_us").write_text(str(PERIOD_US))
             (group / "cpu.cfs_quota_us").write_text(str(quota_us(cpus)))
+            (group / "cpu.shares").write_text(str(SHARES))
             (group / "cgroup.procs").write_text(str(pid))
         yield lambda: [throttled((g / "cpu.stat").read_text()) for g in groups]
     finally:

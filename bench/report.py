@@ -67,7 +67,16 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("quota-held worker drain rate, 1", "scenarios.worker_scaling_quota.throughput_1", "msg/s"),
     ("quota-held drain rate, scaled out", "scenarios.worker_scaling_quota.throughput_n", "msg/s"),
     ("quota-held: ordering per event kept", "scenarios.worker_scaling_quota.order_kept", ""),
-    ("quota-held: periods throttled", "scenarios.worker_scaling_quota.throttled_share", ""),
+    (
+        "quota-held: periods throttled, 1 worker",
+        "scenarios.worker_scaling_quota.throttled_share_1",
+        "",
+    ),
+    (
+        "quota-held: periods throttled, scaled out",
+        "scenarios.worker_scaling_quota.throttled_share_n",
+        "",
+    ),
 )
 
 

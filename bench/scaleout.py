@@ -1,30 +1,41 @@
 """Availability-worker scale-out in a bench run: the backlog's events, 1 then N worker
 processes draining it (bench/workers.py), unconstrained and each held to a CPU quota
-(bench/quota.py), and the notes that say how it was measured."""
+(bench/quota.py), and the notes that say how it was measured.
 
+Also alone, on the stack at ``API_PORT`` (started when it does not answer):
+``python -m bench.scaleout [--runs N] [--out DIR] [--only free|quota]`` measures both
+ways (or one) and prints them.
+"""
+
+import argparse
 import asyncio
+import dataclasses
+import json
 import os
+import uuid
+from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from bench import workers
-from bench.config import Config
+from bench import quota, stack, workers
+from bench.config import FULL, Config
 from bench.log import log
+from bench.report import FIGURES, fmt_spread
 from bench.seed import EventSpec, seed_all
 from bench.stats import ratio, spread
 
+SCALE_EVENT = (5, 5, 30)  # participants, days, slot minutes: every backlog event alike
 
-def scale_targets(cfg: Config, api: str, seeded: list[Any]) -> list[workers.Target]:
-    """The events of the scale-out backlog: the seeded ones, small extra ones, phantoms."""
-    import uuid
 
+def scale_targets(cfg: Config, api: str) -> list[workers.Target]:
+    """The events of the scale-out backlog: ``cfg.scale_events`` seeded ones of one size
+    (equal work each), then ``cfg.scale_phantoms`` absent from the database."""
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-    extra: list[Any] = []
-    if cfg.scale_extra_events:
-        log(f"worker scale-out: seeding {cfg.scale_extra_events} small events")
-        specs = tuple(EventSpec(f"scale-{i}", 5, 5, 30) for i in range(cfg.scale_extra_events))
-        extra = asyncio.run(seed_all(api, specs, seed=9))
-    targets = [workers.Target(uuid.UUID(s.event_id), s.token, False) for s in seeded + extra]
+    log(f"worker scale-out: seeding {cfg.scale_events} events of {SCALE_EVENT} each")
+    specs = tuple(EventSpec(f"scale-{i}", *SCALE_EVENT) for i in range(cfg.scale_events))
+    seeded = asyncio.run(seed_all(api, specs, seed=9))
+    targets = [workers.Target(uuid.UUID(s.event_id), s.token, False) for s in seeded]
     return targets + [
         workers.Target(uuid.uuid4(), f"bench-phantom-{run_id}-{i}", True)
         for i in range(cfg.scale_phantoms)
@@ -47,7 +58,10 @@ def worker_scaling(
         for n in cfg.scale_consumers:
             log(f"worker scale-out: {n} consumer(s){held}, run {i + 1}/{cfg.scale_runs}")
             got = one_drain(cfg, env, kafka, targets, f"{run_id}-{i}-{n}", n, len(runs), cpus)
-            log(f"  drained: {got.get('drained')} in {got.get('drain_s')} s")
+            log(
+                f"  drained: {got.get('drained')} in {got.get('drain_s')} s, "
+                f"settled split: {got.get('settled')}, throttled: {got.get('throttled_share')}"
+            )
             runs.append(got)
     return summary(cfg, runs, targets, cpus), runs
 
@@ -87,25 +101,39 @@ def one_drain(
 def summary(
     cfg: Config, runs: list[dict[str, Any]], targets: list[workers.Target], cpus: float | None
 ) -> dict[str, Any]:
-    """1 against N: throughputs, their ratio, order kept, timings, throttling."""
+    """1 against N: throughputs, their ratio, order kept, timings, throttling, the split."""
     one, many = cfg.scale_consumers
-    t1 = [r.get("throughput") for r in runs if r["consumers"] == one]
-    tn = [r.get("throughput") for r in runs if r["consumers"] == many]
-    scaled = [r for r in runs if r["consumers"] == many and "error" not in r]
+    by = {n: [r for r in runs if r["consumers"] == n] for n in (one, many)}
+
+    def each(key: str, n: int) -> dict[str, Any] | None:
+        return spread([r.get(key) for r in by[n]])
+
+    def shares(n: int) -> dict[str, Any] | None:
+        return spread([x for r in by[n] for x in r.get("throttled_share") or []])
+
+    t1, tn = ([r.get("throughput") for r in by[n]] for n in (one, many))
     return {
         "topics": [t for r in runs for t in r["topics"]],
         "consumers": [one, many],
         "messages": runs[0].get("messages") if runs else None,
         "events": len(targets),
+        "events_per_partition": sorted(Counter(workers.placement(targets).values()).values()),
         "throughput_1": spread(t1),
         "throughput_n": spread(tn),
         "ratio": spread([ratio(b, a) for a, b in zip(t1, tn, strict=True)]),
-        "order_kept": spread([float(r["order_violations"] == 0) for r in scaled]),
+        "order_kept": spread(
+            [float(r["order_violations"] == 0) for r in by[many] if "error" not in r]
+        ),
         "publish_s": spread([r.get("publish_s") for r in runs]),
-        "drain_s": spread([r.get("drain_s") for r in runs]),
+        "drain_s_1": each("drain_s", one),
+        "drain_s_n": each("drain_s", many),
+        "refreshes_1": each("view_messages", one),
+        "refreshes_n": each("view_messages", many),
         "all_drained": all(r.get("drained") for r in runs),
+        "settled": all(r.get("settled") for r in runs),
         "cpus": cpus,
-        "throttled_share": spread([x for r in runs for x in r.get("throttled_share") or []]),
+        "throttled_share_1": shares(one),
+        "throttled_share_n": shares(many),
     }
 
 
@@ -113,16 +141,19 @@ def scale_notes(cfg: Config, res: dict[str, Any]) -> list[str]:
     one, many = cfg.scale_consumers
     out = [
         f"Worker scale-out: a backlog of {res['messages']} domain messages over "
-        f"{res['events']} events ({cfg.scale_phantoms} of them absent from the database, so "
-        "their ViewRefreshed versions follow the backlog) published as fast as possible to a "
-        "fresh private 8-partition topic each time (bench.domain.<run>-<i>-<n>), drained by "
-        f"{one} then {many} "
-        "availability worker processes (group Stable first); throughput = messages ÷ time "
-        "until every event's last message showed in a ViewRefreshed, counted from the first "
-        "publish (the publish itself, pre-encoded, is part of the drain: median "
-        f"{(res['publish_s'] or {}).get('median', 0):.2f} s). The workers share the "
-        f"machine's {os.cpu_count()} CPUs with the whole stack, which bounds the scale-out; "
-        "the private topics are left in Kafka (bench.domain.* / bench.views.*)."
+        f"{res['events']} events ({res['events'] - cfg.scale_phantoms} seeded alike, "
+        f"{SCALE_EVENT[0]} participants x {SCALE_EVENT[1]} days each, and "
+        f"{cfg.scale_phantoms} absent from the database, whose ViewRefreshed versions follow "
+        "the backlog), each event's messages on one partition and the events dealt evenly "
+        f"over a fresh private 8-partition topic ({res['events_per_partition']} events a "
+        f"partition), drained by {one} then {many} availability worker processes. The "
+        "workers join first; once each holds an even share of the partitions (the split "
+        "read twice, 0.5 s apart) they are paused (SIGSTOP), the whole backlog is published "
+        f"(median {(res['publish_s'] or {}).get('median', 0):.2f} s, not timed) and they "
+        "are resumed: throughput = messages ÷ time from the resume until every event's "
+        "last message showed in a ViewRefreshed. The split is read again after the drain "
+        f"(unchanged in every run: {res['settled']}). Unconstrained, the workers share the "
+        f"machine's {os.cpu_count()} CPUs with the whole stack, which bounds the scale-out."
     ]
     if not res["all_drained"]:
         out.append("Worker scale-out: some runs did not drain (see raw.workers).")
@@ -134,8 +165,51 @@ def quota_note(cfg: Config, why_not: str | None) -> str:
     if why_not is not None or not cfg.quota_cpus:
         return f"Worker scale-out under a CPU quota: skipped ({why_not or 'quota_cpus is 0'})."
     return (
-        f"Worker scale-out under a CPU quota: the same backlog, {one} then {many} worker "
-        f"processes each in a cgroup of its own held to {cfg.quota_cpus:g} CPU "
-        "(cpu.cfs_quota_us, bench/quota.py); a quota is a ceiling, so on a loaded machine "
-        "a worker may get less (throttled share: periods in which a group hit its quota)."
+        f"Worker scale-out under a CPU quota: the same backlog and method, {one} then {many} "
+        f"worker processes each in a cgroup of its own held to {cfg.quota_cpus:g} CPU "
+        "(cpu.cfs_quota_us, bench/quota.py, from the process's start) and weighted "
+        f"cpu.shares {quota.SHARES} so that other load does not hold it below its quota; the "
+        "quota is the ceiling (throttled share: periods in which a group hit its quota, from "
+        "the resume to the end of the drain; below 100% a worker waited on something else)."
     )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.scaleout", description=__doc__)
+    p.add_argument("--api", default=f"http://127.0.0.1:{os.environ.get('API_PORT', '8000')}")
+    p.add_argument("--runs", type=int, default=FULL.scale_runs)
+    p.add_argument("--out", type=Path, default=Path("results"))
+    p.add_argument("--only", choices=("free", "quota"), help="one of the two ways")
+    a = p.parse_args()
+    cfg = dataclasses.replace(FULL, scale_runs=a.runs)
+    env = stack.local_env()
+    env.setdefault("RATE_LIMITS_ENABLED", "false")
+    stack.ensure_stack(a.api, env)
+    targets = scale_targets(cfg, a.api)
+    kafka = env["KAFKA_BOOTSTRAP_SERVERS"]
+    sc: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
+    if a.only != "quota":
+        sc["worker_scaling"], raw["workers"] = worker_scaling(cfg, env, kafka, targets)
+    if a.only != "free" and quota.unavailable() is None:
+        sc["worker_scaling_quota"], raw["workers_quota"] = worker_scaling(
+            cfg, env, kafka, targets, cfg.quota_cpus
+        )
+    results = {"scenarios": sc, "raw": raw, "loadavg": os.getloadavg()}
+    a.out.mkdir(parents=True, exist_ok=True)
+    path = a.out / f"scaleout-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    for label, dotted, unit in FIGURES:
+        if dotted.startswith("scenarios.worker_scaling"):
+            _, name, key = dotted.split(".")
+            print(f"{label}: {fmt_spread(sc.get(name, {}).get(key), unit)}")
+    for name, res in sc.items():
+        print(f"{name}: ratio {fmt_spread(res['ratio'], 'x')}, settled {res['settled']}")
+    print(
+        *scale_notes(cfg, next(iter(sc.values()))), quota_note(cfg, quota.unavailable()), sep="\n"
+    )
+    print(f"wrote {path}; load average {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

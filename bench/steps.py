@@ -235,7 +235,7 @@ def capacity_and_large(r: Run) -> None:
 def worker_scaling(r: Run) -> None:
     """Availability workers draining a backlog: 1 against N, then each held to a quota."""
     cfg, kafka = r.cfg, r.ctx.kafka
-    targets = scaleout.scale_targets(cfg, r.api, r.seeded)
+    targets = scaleout.scale_targets(cfg, r.api)
     r.sc["worker_scaling"], r.raw["workers"] = scaleout.worker_scaling(cfg, r.env, kafka, targets)
     r.notes += scaleout.scale_notes(cfg, r.sc["worker_scaling"])
     why_not = quota.unavailable()

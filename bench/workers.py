@@ -2,11 +2,20 @@
 and per-event ordering of what they publish.
 
 A private topic pair (``bench.domain.<run>`` with 8 partitions, ``bench.views.<run>``) is
-created for the bench run; worker processes (``python -m overlap_availability``) are
-started on it, and once the ``availability`` group is Stable with all of them, a backlog
-of domain messages (keyed by event id, increasing versions per event) is published as
-fast as possible. The drain ends when every event's last message shows up in a
-``ViewRefreshed`` on the private views topic.
+created for each measurement; worker processes (``python -m overlap_availability``,
+bench/fleet.py, in a consumer group of their own: ``<domain topic>.availability``) are
+started on it and waited for until the group has settled with each holding an even share
+of the partitions (bench/group.py). Then they are paused, the whole
+backlog of domain messages (increasing versions per event) is published, and they are
+resumed: the drain is timed from the resume until every event's last message shows up in
+a ``ViewRefreshed`` on the private views topic, so neither the workers' start-up nor the
+publish is in it. The split of the partitions is read again after the drain (a rebalance
+during it would show).
+
+Each event's messages go to one partition (so their order is kept, as with the key hash),
+and the events are dealt to the partitions in turn, seeded ones and phantoms each apart:
+every partition carries the same work, so the drain of N workers ends when the work is
+done, not when the partition that the key hash happened to load most is done.
 
 Two kinds of events are in the backlog: seeded events (the worker loads and rebuilds their
 real view, the realistic cost; their ``ViewRefreshed.version`` is the database's, so the
@@ -22,7 +31,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,12 +39,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from overlap_shared import events
-from overlap_shared.topics import AVAILABILITY_GROUP, ensure_topics
+from overlap_shared.topics import ensure_topics
 
-from bench import quota
-from launcher import services
-from launcher.process import free_port
-from launcher.services import AVAILABILITY
+from bench import fleet, group
 
 MARKER = "ParticipantRenamed"
 PARTITIONS = 8
@@ -88,106 +94,72 @@ def finished(seen: dict[str, dict[str, Any]], targets: Sequence[Target], final: 
     return True
 
 
-async def group_members(bootstrap: str, group: str) -> tuple[str, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        (described,) = await admin.describe_consumer_groups([group])
-    finally:
-        await admin.close()
-    groups = getattr(described, "groups", None) or []
-    if not groups:
-        return "Dead", 0
-    return str(groups[0][2]), len(groups[0][5])
+def placement(targets: Sequence[Target], partitions: int = PARTITIONS) -> dict[uuid.UUID, int]:
+    """Each event's partition: the seeded events dealt to the partitions in turn, then the
+    phantoms likewise, so each partition holds as many of each kind as it can (pure)."""
+    out: dict[uuid.UUID, int] = {}
+    for kind in (False, True):
+        same = [t for t in targets if t.phantom is kind]
+        out |= {t.event_id: i % partitions for i, t in enumerate(same)}
+    return out
 
 
-async def wait_stable(bootstrap: str, group: str, at_least: int, timeout_s: float) -> int:
-    async with asyncio.timeout(timeout_s):
-        while True:
-            state, n = await group_members(bootstrap, group)
-            if state in ("Stable", "Empty", "Dead") and n >= at_least:
-                return n
-            await asyncio.sleep(0.2)
-
-
-@contextlib.contextmanager
-def worker_processes(
-    n: int, env: dict[str, str], log_dir: Path, cpus: float | None = None
-) -> Iterator[Callable[[], list[dict[str, int]]]]:
-    """``n`` availability workers, healthy; each held to ``cpus`` when given (bench.quota).
-    Yields a function that reads their groups' throttling counters."""
-    workers = [
-        services.process(AVAILABILITY, f"bench-worker-{os.getpid()}-{i}", env, free_port(), log_dir)
-        for i in range(n)
+def encoded(targets: Sequence[Target], per_event: int, base: int) -> list[tuple[int, bytes, bytes]]:
+    """The backlog as records ready to send: (partition, key, value)."""
+    where = placement(targets)
+    return [
+        (where[m.event_id], events.kafka_key(m), events.encode(m))
+        for m in backlog(targets, per_event, base)
     ]
-    with contextlib.ExitStack() as stack:
-        for worker in workers:
-            stack.callback(worker.stop, 15)
-            worker.start()
-        stats: Callable[[], list[dict[str, int]]] = list
-        if cpus:  # from the start: a quota-held worker also starts up slowly
-            pids = [w.pid for w in workers if w.pid is not None]
-            stats = stack.enter_context(quota.held(pids, cpus, str(os.getpid())))
-        limit_s = 120 / min(1.0, cpus or 1.0)  # a loaded machine starts slowly
-        for worker in workers:
-            worker.wait_healthy(limit_s, poll_s=0.2)
-        yield stats
 
 
-async def views_end(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        return dict(
-            await consumer.end_offsets([TopicPartition(topic, p) for p in range(PARTITIONS)])
-        )
-    finally:
-        await consumer.stop()
-
-
-async def drain(
-    bootstrap: str,
-    domain: str,
-    views: str,
-    targets: Sequence[Target],
-    per_event: int,
-    base: int,
-    timeout_s: float,
-) -> dict[str, Any]:
-    """Publish the backlog as fast as possible; read the views topic until it is drained."""
-    msgs = backlog(targets, per_event, base)
-    encoded = [(events.kafka_key(m), events.encode(m)) for m in msgs]  # not timed
-    start = await views_end(bootstrap, views)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def publish(bootstrap: str, topic: str, records: Sequence[tuple[int, bytes, bytes]]) -> float:
+    """Send every record, wait for all acks; the seconds it took."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
-    await consumer.start()
     await producer.start()
-    seen: dict[str, dict[str, Any]] = {}
-    arrivals: list[tuple[str, int]] = []
-    final = base + per_event
     try:
-        consumer.assign(list(start))
-        for tp, offset in start.items():
-            consumer.seek(tp, offset)
-        t0 = time.perf_counter()
-        futures = [await producer.send(domain, value=v, key=k) for k, v in encoded]
+        started = time.perf_counter()
+        futures = [await producer.send(topic, value=v, key=k, partition=p) for p, k, v in records]
         await asyncio.gather(*futures)
-        published = time.perf_counter() - t0
-        end = None
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout_s):
-                while not finished(seen, targets, final):
-                    batch = await consumer.getmany(timeout_ms=100)
-                    end = time.perf_counter()
-                    for records in batch.values():
-                        for r in records:
-                            seen_view(r.value or b"", seen, arrivals)
+        return time.perf_counter() - started
     finally:
         await producer.stop()
+
+
+@contextlib.asynccontextmanager
+async def views_reader(bootstrap: str, topic: str) -> AsyncIterator[AIOKafkaConsumer]:
+    """A consumer of ``topic`` from its current end (what comes next is this drain's)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        ends = await consumer.end_offsets(parts)
+        consumer.assign(parts)
+        for tp, offset in ends.items():
+            consumer.seek(tp, offset)
+        yield consumer
+    finally:
         with contextlib.suppress(asyncio.CancelledError):
             await consumer.stop()
-    elapsed = (end - t0) if end is not None else None
-    return figures(len(msgs), targets, finished(seen, targets, final), published, elapsed, arrivals)
+
+
+async def read_views(
+    consumer: AIOKafkaConsumer, targets: Sequence[Target], final: int, timeout_s: float
+) -> tuple[bool, float | None, list[tuple[str, int]]]:
+    """Read ``ViewRefreshed`` until every event's last message is in one: (drained, the
+    ``perf_counter`` of the batch that finished it, the views in arrival order)."""
+    seen: dict[str, dict[str, Any]] = {}
+    arrivals: list[tuple[str, int]] = []
+    end = None
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout_s):
+            while not finished(seen, targets, final):
+                batch = await consumer.getmany(timeout_ms=100)
+                end = time.perf_counter()
+                for records in batch.values():
+                    for r in records:
+                        seen_view(r.value or b"", seen, arrivals)
+    return finished(seen, targets, final), end, arrivals
 
 
 def figures(
@@ -237,21 +209,33 @@ async def measure(
     timeout_s: float,
     cpus: float | None = None,
 ) -> dict[str, Any]:
+    """``consumers`` workers drain the backlog once the group has settled (see the module)."""
     domain, views = topics
+    own = f"{domain}.availability"  # a private group: only these workers, no stack worker
     worker_env = {**os.environ, **env, "DOMAIN_TOPIC": domain, "VIEWS_TOPIC": views}
-    baseline = await wait_stable(bootstrap, AVAILABILITY_GROUP, 0, 60)
-    log_dir = Path(tempfile.gettempdir())
-    with worker_processes(consumers, worker_env, log_dir, cpus) as throttling:
+    worker_env |= {"KAFKA_GROUP_PREFIX": "", "AVAILABILITY_GROUP": own}
+    records = encoded(targets, per_event, base)  # not timed
+    slow = 1 / min(1.0, cpus or 1.0)  # a quota-held worker joins slowly too
+    with fleet.running(consumers, worker_env, Path(tempfile.gettempdir()), cpus) as workers:
         started = time.perf_counter()
-        members = await wait_stable(bootstrap, AVAILABILITY_GROUP, baseline + consumers, 90)
+        split = await group.wait_even(bootstrap, own, domain, consumers, PARTITIONS, 90 * slow)
         joined_s = time.perf_counter() - started
-        before = throttling()
-        out = await drain(bootstrap, domain, views, targets, per_event, base, timeout_s)
-        after = throttling()
+        async with views_reader(bootstrap, views) as reader:
+            workers.pause()
+            try:
+                published = await publish(bootstrap, domain, records)
+                before = workers.throttling()
+            finally:
+                resumed = time.perf_counter()
+                workers.resume()
+            done, end, arrivals = await read_views(reader, targets, base + per_event, timeout_s)
+        after = workers.throttling()
+        _, split_after = await group.describe(bootstrap, own, domain)
+    elapsed = None if end is None else end - resumed
     share = [throttled_share(b, a) for b, a in zip(before, after, strict=True)]
-    return out | {
-        "consumers": consumers, "group_members": members, "join_s": joined_s, "cpus": cpus,
-        "throttled_share": share,
+    return figures(len(records), targets, done, published, elapsed, arrivals) | {
+        "consumers": consumers, "split": split, "settled": split == split_after,
+        "join_s": joined_s, "cpus": cpus, "throttled_share": share,
     }  # fmt: skip
 
 

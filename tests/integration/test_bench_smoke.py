@@ -75,6 +75,10 @@ def test_bench_smoke_run_writes_the_report(
     assert [r["consumers"] for r in data["raw"]["workers"]] == [1, 2]
     assert scaling["all_drained"], data["raw"]["workers"]  # private topics: our workers only
     assert scaling["order_kept"]["median"] == 1.0
+    assert scaling["settled"], data["raw"]["workers"]  # an even split, before and after
+    one, two = (r["split"] for r in data["raw"]["workers"])
+    assert list(one.values()) == [list(range(8))]
+    assert sorted(len(partitions) for partitions in two.values()) == [4, 4]
 
     writes = data["scenarios"]["write_capacity"]
     assert writes["cpu_ms_per_write"]["api"]["median"] > 0  # the API's pid found, CPU read

@@ -41,6 +41,7 @@ def test_a_held_process_is_throttled_and_its_group_removed() -> None:
             groups = list(quota.CPU_ROOT.glob(f"overlap-bench-test-{os.getpid()}-*"))
             assert len(groups) == 1
             assert (groups[0] / "cpu.cfs_quota_us").read_text().strip() == "10000"
+            assert (groups[0] / "cpu.shares").read_text().strip() == str(quota.SHARES)
             time.sleep(0.5)
             (stat,) = stats()
             assert stat["nr_throttled"] > 0
