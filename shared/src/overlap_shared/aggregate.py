@@ -36,6 +36,7 @@ from overlap_shared.kernels import (
     exists_mask,
     pack_clean,
     packed_width,
+    row_ranges,
     scan_changes,
     scan_level,
     slot_changes,
@@ -158,12 +159,12 @@ class ViewAggregate:
         member = self._members.get(pid)
         if member is None:
             member = self._admit(pid, p)
-        rows_a, rows_n = pack_clean([p.available], [p.if_needed], self.exists)
-        self._set_row(member.row, rows_a[0], rows_n[0])
-        member.name = p.name
+        packed_a, packed_n = pack_clean([p.available], [p.if_needed], self.exists)
         slot_count = self.grid.slot_count
-        ranges_a = scan_level(rows_a, slot_count).ranges[0]
-        ranges_n = scan_level(rows_n, slot_count).ranges[0]
+        new_a, new_n = unpack_rows(packed_a[0], slot_count), unpack_rows(packed_n[0], slot_count)
+        self._set_row(member.row, (packed_a[0], packed_n[0]), (new_a, new_n))
+        member.name = p.name
+        ranges_a, ranges_n = row_ranges(new_a), row_ranges(new_n)
         self._fragments[self._order.index(pid)] = _fragment(pid, p.name, ranges_a, ranges_n)
 
     def remove(self, pid: str) -> None:
@@ -171,8 +172,10 @@ class ViewAggregate:
         member = self._members.pop(pid, None)
         if member is None:
             return
-        empty = np.zeros(packed_width(self.grid.slot_count), dtype=np.uint8)
-        self._set_row(member.row, empty, empty)
+        slot_count = self.grid.slot_count
+        packed = np.zeros(packed_width(slot_count), dtype=np.uint8)
+        bools = np.zeros(slot_count, dtype=np.bool_)
+        self._set_row(member.row, (packed, packed), (bools, bools))
         self._free.append(member.row)
         index = self._order.index(pid)
         del self._order[index], self._keys[index], self._fragments[index]
@@ -199,15 +202,18 @@ class ViewAggregate:
         self._n = np.concatenate((self._n, pad))
         self._free.extend(range(old + extra - 1, old - 1, -1))
 
-    def _set_row(self, row: int, packed_a: Packed, packed_n: Packed) -> None:
-        """Replace one packed row and update the per-slot figures."""
+    def _set_row(
+        self, row: int, packed: tuple[Packed, Packed], levels: tuple[Bools, Bools]
+    ) -> None:
+        """Replace one row (both levels, packed and as booleans); update the per-slot
+        figures."""
         slot_count = self.grid.slot_count
         old_a, old_n = unpack_rows(self._a[row], slot_count), unpack_rows(self._n[row], slot_count)
-        new_a, new_n = unpack_rows(packed_a, slot_count), unpack_rows(packed_n, slot_count)
+        new_a, new_n = levels
         self.counts_a += new_a.astype(np.int32) - old_a
         self.counts_n += new_n.astype(np.int32) - old_n
         self.changes += slot_changes(new_a, new_n) - slot_changes(old_a, old_n)
-        self._a[row], self._n[row] = packed_a, packed_n
+        self._a[row], self._n[row] = packed
 
     def _view_rows(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
         """Rows and ids of the participants in view order (cached until someone joins or

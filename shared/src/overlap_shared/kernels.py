@@ -30,6 +30,7 @@ __all__ = [
     "gather_columns",
     "pack_clean",
     "packed_width",
+    "row_ranges",
     "rows_from_ranges",
     "scan_changes",
     "scan_level",
@@ -162,10 +163,18 @@ def scan_changes(available: LevelScan, if_needed: LevelScan, slot_count: int) ->
     return out
 
 
+def row_ranges(row: Bools) -> Ranges:
+    """The minimal sorted half-open ranges of one boolean row's True entries."""
+    padded = np.zeros(row.shape[0] + 2, dtype=np.int8)
+    padded[1:-1] = row
+    ranges: Ranges = np.flatnonzero(np.diff(padded)).astype(np.int64).reshape(-1, 2)
+    return ranges
+
+
 def gather_columns(packed: Packed, rows: Positions, columns: Sequence[int]) -> Bools:
     """The given slots (columns) of the given packed rows, as a boolean matrix."""
     cols = np.asarray(columns, dtype=np.intp)
-    picked = packed[np.ix_(rows, cols >> 3)]
+    picked = packed.take(cols >> 3, axis=1).take(rows, axis=0)  # (faster than np.ix_)
     bits: Bools = ((picked >> (cols & 7).astype(np.uint8)) & 1).view(np.bool_)
     return bits
 
