@@ -55,7 +55,10 @@ class ViewReader:
         if local is not None:
             return local
         budget = budget or self.gate.budget()
-        data = await self.gate.call(self.cache.get(token), budget)
+        if min_version is None:
+            data = await self.gate.call(self.cache.get(token), budget)
+        else:  # an older view would be thrown away: Redis keeps it
+            data = await self.gate.call(self.cache.get_at_least(token, min_version), budget)
         if data is not None:
             if is_tombstone(data):
                 count_lookup("view", found=True)
