@@ -61,7 +61,7 @@ async def miss_snapshot(resources: Resources, token: str, *, primary: bool) -> S
         except (DBAPIError, OSError, TimeoutError) as exc:
             REPLICA_READS.labels("primary_failed").inc()
             log.warning("replica read failed, reading the primary: %s", exc)
-    async with resources.reading() as conn:
+    async with resources.statement() as conn:  # one statement: no BEGIN/ROLLBACK trips
         return await snapshot(conn, token)
 
 
