@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from overlap_shared.cache_keys import view_key
 from overlap_shared.topics import AVAILABILITY_GROUP, dead_letter_topic
-from overlap_shared.viewcache import ViewCache, version_of
+from overlap_shared.viewcache import ViewCache, is_tombstone, version_of
 from prometheus_client import REGISTRY
 
 from tests.conftest import Services
@@ -122,3 +122,15 @@ async def test_a_poison_message_is_dead_lettered_and_the_next_one_processed(
     await eventually_cached(api, created["token"], 1)
     got = await dlt.raw(lambda raws: poison in raws, timeout_s=30)
     assert poison in got
+
+
+async def test_a_reader_needing_a_newer_view_is_not_sent_the_older_one(api: Api) -> None:
+    cache, token = ViewCache(api.resources.redis, 10_000), f"at-least-{uuid.uuid4().hex}"
+    stored = b'{"version":5,"event":"' + b"x" * 200 + b'"}'
+    assert await cache.put(token, 5, stored)
+    assert await cache.get_at_least(token, 6) is None  # older than the reader needs
+    assert await cache.get_at_least(token, 5) == stored
+    assert await cache.get_at_least(token, 1) == stored
+    assert await cache.bury(token, 7)
+    assert is_tombstone(await cache.get_at_least(token, 9) or b"")  # a deletion always shows
+    assert await cache.get_at_least(f"missing-{token}", 1) is None

@@ -3,7 +3,8 @@
 A :class:`ViewAggregate` keeps what the view is made of, so that a change costs what it
 touches rather than the event's size:
 
-* each participant's cleaned levels as a row of two ``(capacity, slot_count)`` matrices;
+* each participant's cleaned levels as a packed row (eight slots a byte) of two
+  ``(capacity, bytes)`` matrices;
 * each participant's part of ``"participants"`` as ready JSON bytes;
 * the per-slot heat-map counts at both levels and the per-slot segment ``changes`` that
   the best-time search reads (see ``overlap_shared.best``).
@@ -31,12 +32,15 @@ import orjson
 from overlap_shared.best import SlotFigures, describe_blocks, rank_blocks
 from overlap_shared.kernels import (
     Bools,
+    Packed,
     exists_mask,
+    pack_clean,
+    packed_width,
     row_ranges,
     scan_changes,
     scan_level,
     slot_changes,
-    unpack_clean,
+    unpack_rows,
 )
 from overlap_shared.slots import SlotGrid
 from overlap_shared.snapshots import EventSnapshot, ParticipantSnapshot, event_public
@@ -90,9 +94,9 @@ class ViewAggregate:
         self._event_json = orjson.dumps(event_public(event, retention_days=retention_days))
         self.exists = _exists(self.grid)
         width = self.grid.slot_count
-        # Rows of both levels, one False column past the grid (the layout of ``kernels``).
-        self._a = np.zeros((capacity, width + 1), dtype=np.bool_)
-        self._n = np.zeros((capacity, width + 1), dtype=np.bool_)
+        # Packed rows of both levels, one zero byte past the grid (the layout of ``kernels``).
+        self._a = np.zeros((capacity, packed_width(width)), dtype=np.uint8)
+        self._n = np.zeros((capacity, packed_width(width)), dtype=np.uint8)
         self._free = list(range(capacity - 1, -1, -1))
         self.counts_a = np.zeros(width, dtype=np.int32)
         self.counts_n = np.zeros(width, dtype=np.int32)
@@ -113,10 +117,11 @@ class ViewAggregate:
     ) -> ViewAggregate:
         """The full rebuild: participants in the given (view) order."""
         agg = cls(event, retention_days=retention_days)
-        agg._a, agg._n = unpack_clean(
+        agg._a, agg._n = pack_clean(
             [p.available for p in participants], [p.if_needed for p in participants], agg.exists
         )
-        scan_a, scan_n = scan_level(agg._a), scan_level(agg._n)
+        slot_count = agg.grid.slot_count
+        scan_a, scan_n = scan_level(agg._a, slot_count), scan_level(agg._n, slot_count)
         for row, p in enumerate(participants):
             pid = str(p.id)
             agg._fragments.append(_fragment(pid, p.name, scan_a.ranges[row], scan_n.ranges[row]))
@@ -124,7 +129,7 @@ class ViewAggregate:
             agg._order.append(pid)
             agg._keys.append(_order_key(p))
         agg.counts_a, agg.counts_n = scan_a.counts, scan_n.counts
-        agg.changes = scan_changes(scan_a, scan_n, agg.grid.slot_count)
+        agg.changes = scan_changes(scan_a, scan_n, slot_count)
         return agg
 
     @property
@@ -154,10 +159,12 @@ class ViewAggregate:
         member = self._members.get(pid)
         if member is None:
             member = self._admit(pid, p)
-        rows_a, rows_n = unpack_clean([p.available], [p.if_needed], self.exists)
-        self._set_row(member.row, rows_a[0], rows_n[0])
+        packed_a, packed_n = pack_clean([p.available], [p.if_needed], self.exists)
+        slot_count = self.grid.slot_count
+        new_a, new_n = unpack_rows(packed_a[0], slot_count), unpack_rows(packed_n[0], slot_count)
+        self._set_row(member.row, (packed_a[0], packed_n[0]), (new_a, new_n))
         member.name = p.name
-        ranges_a, ranges_n = row_ranges(rows_a[0, :-1]), row_ranges(rows_n[0, :-1])
+        ranges_a, ranges_n = row_ranges(new_a), row_ranges(new_n)
         self._fragments[self._order.index(pid)] = _fragment(pid, p.name, ranges_a, ranges_n)
 
     def remove(self, pid: str) -> None:
@@ -165,8 +172,10 @@ class ViewAggregate:
         member = self._members.pop(pid, None)
         if member is None:
             return
-        empty = np.zeros(self.grid.slot_count + 1, dtype=np.bool_)
-        self._set_row(member.row, empty, empty)
+        slot_count = self.grid.slot_count
+        packed = np.zeros(packed_width(slot_count), dtype=np.uint8)
+        bools = np.zeros(slot_count, dtype=np.bool_)
+        self._set_row(member.row, (packed, packed), (bools, bools))
         self._free.append(member.row)
         index = self._order.index(pid)
         del self._order[index], self._keys[index], self._fragments[index]
@@ -188,19 +197,23 @@ class ViewAggregate:
     def _grow(self) -> None:
         old = self._a.shape[0]
         extra = max(8, old)
-        pad = np.zeros((extra, self.grid.slot_count + 1), dtype=np.bool_)
+        pad = np.zeros((extra, packed_width(self.grid.slot_count)), dtype=np.uint8)
         self._a = np.concatenate((self._a, pad))
         self._n = np.concatenate((self._n, pad))
         self._free.extend(range(old + extra - 1, old - 1, -1))
 
-    def _set_row(self, row: int, new_a: Bools, new_n: Bools) -> None:
-        """Replace one row (padded, like the matrices) and update the per-slot figures."""
-        old_a, old_n = self._a[row, :-1].copy(), self._n[row, :-1].copy()
-        new_a, new_n = new_a[:-1], new_n[:-1]
+    def _set_row(
+        self, row: int, packed: tuple[Packed, Packed], levels: tuple[Bools, Bools]
+    ) -> None:
+        """Replace one row (both levels, packed and as booleans); update the per-slot
+        figures."""
+        slot_count = self.grid.slot_count
+        old_a, old_n = unpack_rows(self._a[row], slot_count), unpack_rows(self._n[row], slot_count)
+        new_a, new_n = levels
         self.counts_a += new_a.astype(np.int32) - old_a
         self.counts_n += new_n.astype(np.int32) - old_n
         self.changes += slot_changes(new_a, new_n) - slot_changes(old_a, old_n)
-        self._a[row, :-1], self._n[row, :-1] = new_a, new_n
+        self._a[row], self._n[row] = packed
 
     def _view_rows(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
         """Rows and ids of the participants in view order (cached until someone joins or
@@ -221,7 +234,8 @@ class ViewAggregate:
         allowed: Bools | None = None
         if required:
             needed = [self._members[pid].row for pid in required]
-            allowed = np.asarray((self._a[needed, :-1] | self._n[needed, :-1]).all(axis=0))
+            marked = unpack_rows(self._a[needed] | self._n[needed], self.grid.slot_count)
+            allowed = np.asarray(marked.all(axis=0))
         figures = SlotFigures(
             self.grid.slots_per_day, self.exists, self.counts_a, self.counts_n, self.changes
         )

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from overlap_shared.kernels import Bools
+from overlap_shared.kernels import Bools, Packed, gather_columns
 
 __all__ = ["Block", "SlotFigures", "describe_blocks", "rank_blocks"]
 
@@ -162,17 +162,17 @@ def _greedy(
 def describe_blocks(
     blocks: Sequence[Block],
     changes: npt.NDArray[np.integer],
-    available: Bools,
-    if_needed: Bools,
+    available: Packed,
+    if_needed: Packed,
     rows: npt.NDArray[np.intp],
     ids: npt.NDArray[np.object_],
 ) -> list[dict[str, Any]]:
     """The answer's blocks: who is available (or if-needed) in every slot of each.
 
-    ``rows`` are the participants' rows of the two matrices in view order (``ids``, an
-    object array of their id strings).  Columns
-    within a segment are identical, so only each segment's first column of a block is read
-    (``changes`` as in :class:`SlotFigures`).
+    ``available`` / ``if_needed`` are packed rows (``overlap_shared.kernels``); ``rows``
+    are the participants' rows of them in view order (``ids``, an object array of their
+    id strings).  Columns within a segment are identical, so only each segment's first
+    column of a block is read (``changes`` as in :class:`SlotFigures`).
     """
     spans = []
     for block in blocks:
@@ -180,8 +180,8 @@ def describe_blocks(
         spans.append([block.start, *inner.tolist()])
     columns = sorted({c for span in spans for c in span})
     where = {c: i for i, c in enumerate(columns)}
-    gathered_a = available[:, columns][rows]  # one gather for every block, view order
-    gathered_any = gathered_a | if_needed[:, columns][rows]
+    gathered_a = gather_columns(available, rows, columns)  # every block at once, view order
+    gathered_any = gathered_a | gather_columns(if_needed, rows, columns)
     out = []
     for block, span in zip(blocks, spans, strict=True):
         picks = [where[c] for c in span]

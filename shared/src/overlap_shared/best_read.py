@@ -64,4 +64,7 @@ def best_from_view(
         slot_changes(available, if_needed),
     )
     blocks = rank_blocks(figures, min_slots, limit, allowed)
-    return describe_blocks(blocks, figures.changes, available, if_needed, np.arange(len(ids)), ids)
+    packed_a = np.packbits(available, axis=1, bitorder="little")
+    packed_n = np.packbits(if_needed, axis=1, bitorder="little")
+    rows = np.arange(len(ids))
+    return describe_blocks(blocks, figures.changes, packed_a, packed_n, rows, ids)

@@ -1,6 +1,6 @@
 """The PostgreSQL streaming replica of ``make test-cluster`` (DATABASE_REPLICA_URL): cache
-misses read it, a reader's own write (``min_version``) is read from the primary while the
-replica is behind, and the lag shows in the monitor and ``/metrics``. The replica's replay is
+misses read it, a reader's own write (``min_version``) is read from the primary at once
+(not the replica first), and the lag shows in the monitor and ``/metrics``. The replica's replay is
 paused (``pg_wal_replay_pause``) to hold it behind for certain. These tests run an API of
 their own with ``DATABASE_REPLICA_URL`` (``make test-cluster`` passes the replica's URL as
 REPLICA_DATABASE_URL): the other tests keep reading the primary, as their plain reads right
@@ -72,6 +72,10 @@ async def read_version(api: Api, token: str, min_version: int | None = None) -> 
     return version
 
 
+def replica_read_count(outcome: str) -> float:
+    return REGISTRY.get_sample_value("replica_reads_total", {"outcome": outcome}) or 0.0
+
+
 async def caught_up(api: Api) -> None:
     async with asyncio.timeout(30):
         while (await lag(api))["lag_bytes"] > 0:
@@ -108,7 +112,9 @@ async def test_misses_read_the_replica_and_own_writes_the_primary(
     written = r.json()["version"]
     assert written > before
     await forget(api, token)
-    assert await read_version(api, token, min_version=written) == written  # the primary
+    replica_reads = replica_read_count("replica")
+    assert await read_version(api, token, min_version=written) == written  # the primary ...
+    assert replica_read_count("replica") == replica_reads  # ... at once: one rebuild, not two
     await forget(api, token)
     assert await read_version(api, token) == before  # a plain miss: the replica, behind
     behind = await lag(api)

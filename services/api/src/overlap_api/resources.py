@@ -58,7 +58,8 @@ class Resources:
     @asynccontextmanager
     async def statement(self) -> AsyncIterator[AsyncConnection]:
         """A connection in autocommit: each statement is a transaction of its own, with no
-        BEGIN and COMMIT round trips. Only for a write that is one statement."""
+        BEGIN and COMMIT (or ROLLBACK) round trips. Only for work that is one statement: a
+        write, or a read that must see one snapshot (a view's)."""
         async with self.engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
@@ -67,9 +68,13 @@ class Resources:
         """A connection to the primary, for ``async with`` (closed on leaving the block)."""
         return self.engine.connect()
 
-    def replica_reading(self) -> AsyncConnection:
-        """The same to the replica, or to the primary when there is none."""
-        return (self.replica or self.engine).connect()
+    @asynccontextmanager
+    async def replica_reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection to the replica, or to the primary when there is none; in
+        autocommit, as for :meth:`statement` (every read there is one statement)."""
+        async with (self.replica or self.engine).connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
 
     async def close(self) -> None:
         await self.broker.stop()

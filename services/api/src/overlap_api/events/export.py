@@ -31,7 +31,7 @@ def export_rows(event: EventSnapshot, people: Sequence[ParticipantSnapshot]) -> 
     """The header, then one row per existing slot."""
     grid = event.grid
     exists = exists_mask(grid.slot_count, grid.missing())
-    # (participants, slots + 1) boolean matrices, cleaned as the view cleans them
+    # (participants, slots) boolean matrices, cleaned as the view cleans them
     marks_a, marks_n = unpack_clean(
         [p.available for p in people], [p.if_needed for p in people], exists
     )

@@ -5,8 +5,9 @@ streaming replica, so misses scale with replicas instead of loading the primary.
 may be older than the primary's (replication is asynchronous). The rule:
 
 - A reader with ``min_version`` (a writer reading its own write) is never answered older:
-  when the replica's snapshot is older, the view reader reads the primary (it does not
-  wait for the replica to replay; see ``views.ViewReader.read``).
+  its rebuild reads the primary at once (the replica has seldom replayed a write made a
+  moment ago, and reading it first would rebuild the view twice; see
+  ``views.ViewReader.read``).
 - An event the replica does not have yet (created a moment ago), or a replica that cannot
   be reached, is read from the primary at once.
 - The compare-and-set of the view cache keeps a replica's older view from replacing a
@@ -60,7 +61,7 @@ async def miss_snapshot(resources: Resources, token: str, *, primary: bool) -> S
         except (DBAPIError, OSError, TimeoutError) as exc:
             REPLICA_READS.labels("primary_failed").inc()
             log.warning("replica read failed, reading the primary: %s", exc)
-    async with resources.reading() as conn:
+    async with resources.statement() as conn:  # one statement: no BEGIN/ROLLBACK trips
         return await snapshot(conn, token)
 
 

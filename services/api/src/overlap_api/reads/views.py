@@ -4,8 +4,9 @@ A hit is one Redis GET whose bytes are returned as they are. A miss (or a view o
 the reader's ``min_version``) is one SQL statement, a build, a compare-and-set write, then
 the answer. Concurrent misses for one token share one recompute in this process (single
 flight) and, across processes, wait briefly for the holder of a Redis lease to publish.
-A miss reads the PostgreSQL replica when there is one, the primary when the reader's
-``min_version`` needs a newer copy than the replica's (``replica``).
+A miss reads the PostgreSQL replica when there is one; a read with ``min_version`` (a
+writer reading its own write) reads the primary at once, since the replica may not have
+replayed that write yet and reading both would rebuild twice (``replica``).
 The Redis part of one read shares one deadline (``redis_gate``): when Redis fails or is
 slow, the read is served from PostgreSQL and Redis is skipped for a moment.
 """
@@ -54,7 +55,10 @@ class ViewReader:
         if local is not None:
             return local
         budget = budget or self.gate.budget()
-        data = await self.gate.call(self.cache.get(token), budget)
+        if min_version is None:
+            data = await self.gate.call(self.cache.get(token), budget)
+        else:  # an older view would be thrown away: Redis keeps it
+            data = await self.gate.call(self.cache.get_at_least(token, min_version), budget)
         if data is not None:
             if is_tombstone(data):
                 count_lookup("view", found=True)
@@ -63,7 +67,7 @@ class ViewReader:
                 count_lookup("view", found=True)
                 return self._remember(token, data)
         count_lookup("view", found=False)
-        view = await self._shared_recompute(token, budget)
+        view = await self._shared_recompute(token, budget, primary=min_version is not None)
         if min_version is not None and (version_of(view) or 0) < min_version:
             # the shared flight began before the write, or read a replica behind it
             view = await self._recompute(token, budget, primary=True)
@@ -80,7 +84,7 @@ class ViewReader:
         self._l1.put(token, version_of(data) or 0, data)
         return data
 
-    async def _shared_recompute(self, token: str, budget: RedisBudget) -> bytes:
+    async def _shared_recompute(self, token: str, budget: RedisBudget, *, primary: bool) -> bytes:
         flight = self._flights.get(token)
         if flight is not None:
             return await asyncio.shield(flight)
@@ -88,7 +92,7 @@ class ViewReader:
         flight.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._flights[token] = flight
         try:
-            view = await self._across_processes(token, budget)
+            view = await self._across_processes(token, budget, primary=primary)
             flight.set_result(view)
             return view
         except asyncio.CancelledError:  # this request gave up: the others must not inherit it
@@ -100,13 +104,13 @@ class ViewReader:
         finally:
             del self._flights[token]
 
-    async def _across_processes(self, token: str, budget: RedisBudget) -> bytes:
+    async def _across_processes(self, token: str, budget: RedisBudget, *, primary: bool) -> bytes:
         """Take the lease, or wait briefly for whoever holds it to publish the view."""
         lease = view_lease_key(token)
         taken = self.resources.redis.set(lease, b"1", nx=True, px=LEASE_MS)
         if await self.gate.call(taken, budget) or budget.spent:
             try:
-                return await self._recompute(token, budget)
+                return await self._recompute(token, budget, primary=primary)
             finally:
                 await self.gate.call(self.resources.redis.delete(lease), budget)
         deadline = time.monotonic() + LEASE_WAIT_S
@@ -115,7 +119,7 @@ class ViewReader:
             data = await self.gate.call(self.cache.get(token), budget)
             if data is not None and not is_tombstone(data):
                 return data
-        return await self._recompute(token, budget)
+        return await self._recompute(token, budget, primary=primary)
 
     async def _recompute(self, token: str, budget: RedisBudget, *, primary: bool = False) -> bytes:
         RECOMPUTES.inc()
