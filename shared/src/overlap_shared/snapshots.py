@@ -5,10 +5,11 @@ public fields.  Every view builder (the engine, the oracle, the API's answers) s
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from overlap_shared.retention import expires_at
 from overlap_shared.slots import Kind, SlotGrid, format_hhmm, utc_iso
@@ -52,7 +53,26 @@ class ParticipantSnapshot:
     created_at: datetime | None = None
 
 
-def grid_of(event: Any) -> SlotGrid:
+class GridFields(Protocol):
+    """An event's grid fields, as a snapshot or a row of the events table holds them."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def dates(self) -> Sequence[date] | None: ...
+    @property
+    def weekdays(self) -> Sequence[str] | None: ...
+    @property
+    def day_start(self) -> int: ...
+    @property
+    def day_end(self) -> int: ...
+    @property
+    def slot_minutes(self) -> int: ...
+    @property
+    def timezone(self) -> str: ...
+
+
+def grid_of(event: GridFields) -> SlotGrid:
     """The slot grid of anything with an event's grid fields (a snapshot, a row of the events
     table); raises ``SlotGridError`` if they are invalid."""
     return _grid(

@@ -1,7 +1,7 @@
 """Participant routes: join, me (read/rename/leave), availability, removal by the admin."""
 
 import uuid
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 from fastapi import APIRouter, Response
@@ -95,10 +95,14 @@ async def remove(
     return Response(status_code=204)
 
 
-AVAILABILITY_ROUTE: dict[str, Any] = {
-    "response_model": AvailabilityAnswer,
-    "responses": KEYED_PROBLEMS,
-}
+class RouteOptions(TypedDict):
+    """The options the two availability routes share."""
+
+    response_model: type[AvailabilityAnswer]
+    responses: dict[int | str, dict[str, Any]]
+
+
+AVAILABILITY_ROUTE = RouteOptions(response_model=AvailabilityAnswer, responses=KEYED_PROBLEMS)
 
 
 @router.put("/me/availability", summary="Replace my availability", **AVAILABILITY_ROUTE)
