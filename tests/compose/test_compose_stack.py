@@ -19,11 +19,10 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from overlap_shared.settings import PusherSettings, ServiceSettings
 from overlap_shared.topics import AVAILABILITY_GROUP
 
+from bench.group import describe, even
 from tests.conftest import Services
 from tests.containers import host_ports
 from tests.kafka_tail import group_stable
@@ -159,38 +158,18 @@ async def test_create_join_paint_view_reaches_a_websocket_client(stack: Stack) -
     assert view["heatmap"]["available"][:5] == [1, 1, 1, 1, 0]
 
 
-async def assignments(bootstrap: str, group: str) -> dict[str, list[int]]:
-    """Member id -> the domain-topic partitions it holds."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        (described,) = await admin.describe_consumer_groups([group])
-    finally:
-        await admin.close()
-    (group_info,) = described.groups
-    held = {}
-    for member in group_info[5]:
-        assignment = ConsumerProtocolMemberAssignment.decode(member[4])
-        held[member[0]] = [
-            tp.partition for tp in assignment.partitions() if tp.topic == DOMAIN_TOPIC
-        ]
-    return held
-
-
 async def test_three_availability_workers_share_the_partitions(stack: Stack) -> None:
     stack.compose("up", "--detach", "--no-build", "--pull", "never", "--scale", "availability=3")
     bootstrap = stack.services().kafka_bootstrap_servers
     async with asyncio.timeout(120):
         while True:
             await group_stable(bootstrap, AVAILABILITY_GROUP, members=3, timeout_s=120)
-            held = await assignments(bootstrap, AVAILABILITY_GROUP)
-            if len(held) == 3:
+            state, held = await describe(bootstrap, AVAILABILITY_GROUP, DOMAIN_TOPIC)
+            if state == "Stable" and len(held) == 3:
                 break
             await asyncio.sleep(1)
-    partitions = [p for ps in held.values() for p in ps]
-    assert all(held.values()), f"a worker holds no partition: {held}"
-    assert len(partitions) == len(set(partitions)), f"a partition is held twice: {held}"
-    assert sorted(partitions) == list(range(DOMAIN_PARTITIONS)), held
+    # each of the three holds partitions, every partition held once, shares within one
+    assert even(state, held, consumers=3, partitions=DOMAIN_PARTITIONS), held
     running = stack.compose("ps", "--quiet", "availability").split()
     assert len(running) == 3
 
