@@ -6,6 +6,7 @@ import sys
 from datetime import date
 
 from audit.registries import (
+    AXE,
     SOKETI,
     WAIVERS,
     check_python,
@@ -23,6 +24,7 @@ def main() -> int:
     parts = [
         asyncio.run(check_python(pins)),
         npm_audit("npm", SOKETI, "deploy/local/soketi (package-lock.json)"),
+        npm_audit("npm", AXE, "tests/e2e/axe (package-lock.json)"),
         check_vendored(),
     ]
     findings = [f for part in parts for f in part[0]]

@@ -5,7 +5,8 @@ What is checked:
   API: ``/pypi/<name>/<version>/json`` when the registry serves it, else the project
   endpoint, whose ``vulnerabilities`` are those of the latest release, so they answer only
   when the locked version is the latest;
-- the npm lock of the local stack's soketi (``npm audit --package-lock-only``);
+- the npm locks of the local stack's soketi and of the page test's axe-core runner
+  (``npm audit --package-lock-only``);
 - the vendored pusher-js (``npm audit`` of a one-package lock of its version).
 
 What a registry cannot answer (an endpoint it does not serve, a time-out, an error) is
@@ -27,6 +28,7 @@ from audit.verdict import Finding, NotChecked
 
 ROOT = Path(__file__).resolve().parents[1]
 SOKETI = ROOT / "deploy" / "local" / "soketi"
+AXE = ROOT / "tests" / "e2e" / "axe"  # the page test's axe-core runner
 PUSHER_JS = ROOT / "deploy" / "web" / "vendor" / "pusher.min.js"
 WAIVERS = ROOT / "audit-waivers.toml"
 PYPI = "https://pypi.org/pypi"
