@@ -128,9 +128,12 @@ async def test_a_reader_needing_a_newer_view_is_not_sent_the_older_one(api: Api)
     cache, token = ViewCache(api.resources.redis, 10_000), f"at-least-{uuid.uuid4().hex}"
     stored = b'{"version":5,"event":"' + b"x" * 200 + b'"}'
     assert await cache.put(token, 5, stored)
-    assert await cache.get_at_least(token, 6) is None  # older than the reader needs
-    assert await cache.get_at_least(token, 5) == stored
-    assert await cache.get_at_least(token, 1) == stored
+    assert await cache.lookup(token, 6, 1_000) is True  # older than needed: the lease is taken
+    assert await cache.lookup(token, 6, 1_000) is False  # and held
+    assert await cache.lookup(token, 5, 1_000) == stored
+    assert await cache.lookup(token, 0, 1_000) == stored
+    assert await cache.put(token, 6, stored.replace(b"5", b"6", 1), release=True)
+    assert await cache.lookup(token, 7, 1_000) is True  # the write released the lease
     assert await cache.bury(token, 7)
-    assert is_tombstone(await cache.get_at_least(token, 9) or b"")  # a deletion always shows
-    assert await cache.get_at_least(f"missing-{token}", 1) is None
+    assert is_tombstone(await cache.lookup(token, 9, 1_000) or b"")  # a deletion always shows
+    assert await cache.lookup(f"missing-{token}", 1, 1_000) is True
