@@ -19,10 +19,10 @@ from collections.abc import Awaitable
 
 from overlap_shared.cache_keys import view_lease_key
 from overlap_shared.eviction_channel import announce
-from overlap_shared.view import render_view
 from overlap_shared.viewcache import ViewCache, is_tombstone, version_of
 
 from overlap_api.http.errors import EventNotFound
+from overlap_api.reads.aggregates import MB, RecentAggregates
 from overlap_api.reads.l1 import VersionedL1
 from overlap_api.reads.metrics import L1_HITS, RECOMPUTES, count_lookup
 from overlap_api.reads.redis_gate import RedisBudget, RedisGate
@@ -42,6 +42,9 @@ class ViewReader:
         self.cache = ViewCache(resources.redis, resources.settings.cache_ttl_availability)
         self._flights: dict[str, asyncio.Future[bytes]] = {}
         self.write_behind = WriteBehind()
+        settings = resources.settings
+        budget = settings.view_aggregate_memory_mb * MB
+        self.aggregates = RecentAggregates(budget, settings.retention_days)
 
     def local(self, token: str, min_version: int | None) -> bytes | None:
         """The view from process memory when it is there and new enough (no I/O)."""
@@ -135,7 +138,7 @@ class ViewReader:
         RECOMPUTES.inc()
         try:
             event, people = await miss_snapshot(self.resources, token, primary=primary)
-            data = render_view(event, people, retention_days=self.resources.settings.retention_days)
+            data = self.aggregates.render(event, people)
         except BaseException:
             if leased:
                 await self.gate.call(self.resources.redis.delete(view_lease_key(token)), budget)
