@@ -28,24 +28,24 @@ class Held:
     """One event's aggregate and, by participant id, the rows it was built from."""
 
     aggregate: ViewAggregate
-    inputs: dict[str, ParticipantSnapshot]
+    inputs: dict[UUID, ParticipantSnapshot]
 
 
 def build(event: EventSnapshot, people: list[ParticipantSnapshot], retention_days: int) -> Held:
     """A full rebuild, kept with its inputs."""
     aggregate = ViewAggregate.build(event, people, retention_days=retention_days)
-    return Held(aggregate, {str(p.id): p for p in people})
+    return Held(aggregate, {p.id: p for p in people})
 
 
 def refresh(held: Held, event: EventSnapshot, people: list[ParticipantSnapshot]) -> bool:
     """Bring ``held`` to this snapshot by deltas; False (``held`` then unusable) when a full
     rebuild is due: a new grid, a participant's join time changed, or too many changes."""
-    latest = {str(p.id): p for p in people}
+    latest = {p.id: p for p in people}
     gone = [pid for pid in held.inputs if pid not in latest]
     changed = [p for pid, p in latest.items() if held.inputs.get(pid) != p]
     if len(gone) + len(changed) > max(8, len(people) // 4):
         return False  # a rebuild is cheaper than this many deltas
-    known = ((held.inputs.get(str(p.id)), p) for p in changed)
+    known = ((held.inputs.get(p.id), p) for p in changed)
     if any(old is not None and old.created_at != p.created_at for old, p in known):
         return False  # its place in the view's order moved
     try:
@@ -53,7 +53,7 @@ def refresh(held: Held, event: EventSnapshot, people: list[ParticipantSnapshot])
     except GridChanged:
         return False
     for pid in gone:
-        held.aggregate.remove(pid)
+        held.aggregate.remove(str(pid))
     for p in changed:
         held.aggregate.upsert(p)
     held.inputs = latest
