@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from overlap_api.reads.aggregates import MB, RecentAggregates
 from overlap_shared.view import EventSnapshot, ParticipantSnapshot, render_view
+from prometheus_client import REGISTRY
 
 from tests.unit.shared.test_engine_oracle import (
     EXAMPLES,
@@ -97,12 +98,14 @@ def test_one_change_is_applied_to_the_held_aggregate_not_rebuilt() -> None:
     held = RecentAggregates(64 * MB, RETENTION_DAYS)
     held.render(event, everyone)
     first = held.aggregate_of(event.id)
+    deltas = REGISTRY.get_sample_value("view_rebuilds_total", {"how": "delta"}) or 0.0
     everyone[7] = dataclasses.replace(everyone[7], available=b"\xff" * 12)
     newer = dataclasses.replace(event, version=2)
     assert held.render(newer, everyone) == render_view(
         newer, everyone, retention_days=RETENTION_DAYS
     )
     assert held.aggregate_of(event.id) is first  # a delta, not a new build
+    assert REGISTRY.get_sample_value("view_rebuilds_total", {"how": "delta"}) == deltas + 1
     wider = dataclasses.replace(newer, version=3, day_start=60)
     held.render(wider, everyone)
     assert held.aggregate_of(event.id) is not first  # a new grid: rebuilt

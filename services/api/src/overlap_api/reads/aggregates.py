@@ -20,6 +20,8 @@ from overlap_shared.aggregate import GridChanged, ViewAggregate
 from overlap_shared.lru import Lru
 from overlap_shared.view import EventSnapshot, ParticipantSnapshot
 
+from overlap_api.reads.metrics import REBUILDS
+
 MB = 1024 * 1024
 
 
@@ -72,8 +74,11 @@ class RecentAggregates:
         """The view's bytes of this snapshot (a delta on the held aggregate when it can)."""
         held = self._held.pop(event.id)  # held again only once this render went through
         self._sizes.pop(event.id, None)
-        if held is None or not refresh(held, event, people):
+        if held is not None and refresh(held, event, people):
+            REBUILDS.labels("delta").inc()
+        else:
             held = build(event, people, self.retention_days)
+            REBUILDS.labels("full").inc()
         data = held.aggregate.render()
         self._keep(event.id, held)
         return data
