@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from overlap_shared.cache_keys import view_key
+from overlap_shared.cache_keys import view_key, view_lease_key
 from overlap_shared.topics import AVAILABILITY_GROUP, dead_letter_topic
 from overlap_shared.viewcache import ViewCache, is_tombstone, version_of
 from prometheus_client import REGISTRY
@@ -128,9 +128,32 @@ async def test_a_reader_needing_a_newer_view_is_not_sent_the_older_one(api: Api)
     cache, token = ViewCache(api.resources.redis, 10_000), f"at-least-{uuid.uuid4().hex}"
     stored = b'{"version":5,"event":"' + b"x" * 200 + b'"}'
     assert await cache.put(token, 5, stored)
-    assert await cache.get_at_least(token, 6) is None  # older than the reader needs
-    assert await cache.get_at_least(token, 5) == stored
-    assert await cache.get_at_least(token, 1) == stored
+    assert await cache.lookup(token, 6, 1_000) is True  # older than needed: the lease is taken
+    assert await cache.lookup(token, 6, 1_000) is False  # and held
+    assert await cache.lookup(token, 5, 1_000) == stored
+    assert await cache.lookup(token, 0, 1_000) == stored
+    assert await cache.put(token, 6, stored.replace(b"5", b"6", 1), release=True)
+    assert await cache.lookup(token, 7, 1_000) is True  # the write released the lease
     assert await cache.bury(token, 7)
-    assert is_tombstone(await cache.get_at_least(token, 9) or b"")  # a deletion always shows
-    assert await cache.get_at_least(f"missing-{token}", 1) is None
+    buried = await cache.lookup(token, 9, 1_000)
+    assert isinstance(buried, bytes) and is_tombstone(buried)  # a deletion always shows
+    assert await cache.lookup(f"missing-{token}", 1, 1_000) is True
+
+
+async def test_a_rebuilt_view_reaches_redis_after_the_answer_and_frees_the_lease(api: Api) -> None:
+    created = await api.create_event()
+    token = created["token"]
+    me = await api.join(token, "Later")
+    r = await api.client.put(
+        f"/api/events/{token}/participants/me/availability",
+        json={"available": [[1, 3]]},
+        headers={"X-Participant-Key": me["participant_key"]},
+    )
+    version = r.json()["version"]
+    before = REGISTRY.get_sample_value("view_recomputes_total") or 0.0
+    fresh = await api.client.get(f"/api/events/{token}", params={"min_version": version})
+    assert fresh.json()["version"] == version
+    assert (REGISTRY.get_sample_value("view_recomputes_total") or 0.0) == before + 1
+    await api.wiring.views.write_behind.drain()
+    assert (await cached_version(api, token) or 0) >= version
+    assert await api.resources.redis.get(view_lease_key(token)) is None

@@ -49,7 +49,8 @@ async def fresh_readers(api: Api) -> tuple[ViewReader, Caches]:
 async def test_a_view_read_spends_one_deadline_then_answers_from_sql(api: Api) -> None:
     created = await api.create_event()
     token = created["token"]
-    await api.client.get(f"/api/events/{token}")  # the view is in Redis
+    await api.client.get(f"/api/events/{token}")
+    await api.wiring.views.write_behind.drain()  # the view is in Redis
     views, _ = await fresh_readers(api)
     deadlines, recomputes = counters()
     async with paused(api):

@@ -59,7 +59,9 @@ async def paused_replica() -> AsyncIterator[asyncpg.Connection]:
 
 
 async def forget(api: Api, token: str) -> None:
-    """Out of Redis and this process's L1: the next read is a miss."""
+    """Out of Redis and this process's L1: the next read is a miss (after the write-backs
+    of the reads so far, which would otherwise land after the delete)."""
+    await api.wiring.views.write_behind.drain()
     api.wiring.local.clear()
     await api.resources.redis.delete(view_key(token))
 

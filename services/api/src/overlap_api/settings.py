@@ -47,6 +47,9 @@ class Settings(ServiceSettings):
     # one the queue could not start within that is refused on arrival (http/admission.py).
     write_concurrency: int = Field(default=8, ge=1, le=1_000)
     write_queue_ms: int = Field(default=100, ge=1, le=60_000)
+    # Memory for the view aggregates of the events this process rebuilt lately, so that the
+    # next rebuild applies what changed (reads/aggregates.py); 0: every rebuild is in full.
+    view_aggregate_memory_mb: int = Field(default=64, ge=0, le=65_536)
     # Where `overlap-expire` pushes its metrics (a Prometheus Pushgateway); unset: not pushed.
     pushgateway_url: str | None = None
 

@@ -68,6 +68,7 @@ async def wire(app: Starlette, settings: Settings) -> AsyncIterator[Wiring]:
         if relay is not None and relay_task is not None:
             relay.stop()
             await asyncio.wait_for(relay_task, 10)
+        await wiring.views.write_behind.drain()
         await wiring.resources.close()
 
 

@@ -7,6 +7,11 @@ from prometheus_client import REGISTRY, Counter
 CACHE_HITS = Counter("cache_hits_total", "Cache hits", ["cache"])
 CACHE_MISSES = Counter("cache_misses_total", "Cache misses", ["cache"])
 RECOMPUTES = Counter("view_recomputes_total", "Views built from PostgreSQL by the API")
+REBUILDS = Counter(
+    "view_rebuilds_total",
+    "The API's view builds: 'delta' on the aggregate it held for the event, else 'full'",
+    ["how"],
+)
 REDIS_ERRORS = Counter("redis_errors_total", "Redis calls that failed (served without cache)")
 REDIS_DEADLINES = Counter(
     "redis_read_deadlines_total", "Reads whose Redis part ran out of its one deadline"

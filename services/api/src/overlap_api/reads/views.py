@@ -9,21 +9,25 @@ writer reading its own write) reads the primary at once, since the replica may n
 replayed that write yet and reading both would rebuild twice (``replica``).
 The Redis part of one read shares one deadline (``redis_gate``): when Redis fails or is
 slow, the read is served from PostgreSQL and Redis is skipped for a moment.
+A miss asks Redis once before it rebuilds (the view, or else the lease: ``ViewCache.lookup``)
+and answers before its view is written back to Redis (``write_behind``).
 """
 
 import asyncio
 import time
+from collections.abc import Awaitable
 
 from overlap_shared.cache_keys import view_lease_key
 from overlap_shared.eviction_channel import announce
-from overlap_shared.view import render_view
 from overlap_shared.viewcache import ViewCache, is_tombstone, version_of
 
 from overlap_api.http.errors import EventNotFound
+from overlap_api.reads.aggregates import MB, RecentAggregates
 from overlap_api.reads.l1 import VersionedL1
 from overlap_api.reads.metrics import L1_HITS, RECOMPUTES, count_lookup
 from overlap_api.reads.redis_gate import RedisBudget, RedisGate
 from overlap_api.reads.replica import miss_snapshot
+from overlap_api.reads.write_behind import WriteBehind
 from overlap_api.resources import Resources
 
 LEASE_MS = 2_000
@@ -37,6 +41,10 @@ class ViewReader:
         self.resources, self.gate, self._l1 = resources, gate, l1
         self.cache = ViewCache(resources.redis, resources.settings.cache_ttl_availability)
         self._flights: dict[str, asyncio.Future[bytes]] = {}
+        self.write_behind = WriteBehind()
+        settings = resources.settings
+        budget = settings.view_aggregate_memory_mb * MB
+        self.aggregates = RecentAggregates(budget, settings.retention_days)
 
     def local(self, token: str, min_version: int | None) -> bytes | None:
         """The view from process memory when it is there and new enough (no I/O)."""
@@ -55,22 +63,20 @@ class ViewReader:
         if local is not None:
             return local
         budget = budget or self.gate.budget()
-        if min_version is None:
-            data = await self.gate.call(self.cache.get(token), budget)
-        else:  # an older view would be thrown away: Redis keeps it
-            data = await self.gate.call(self.cache.get_at_least(token, min_version), budget)
-        if data is not None:
-            if is_tombstone(data):
+        found = await self.gate.call(self.cache.lookup(token, min_version or 0, LEASE_MS), budget)
+        if isinstance(found, bytes):
+            if is_tombstone(found):
                 count_lookup("view", found=True)
                 raise EventNotFound()
-            if min_version is None or (version_of(data) or 0) >= min_version:
+            if min_version is None or (version_of(found) or 0) >= min_version:
                 count_lookup("view", found=True)
-                return self._remember(token, data)
+                return self._remember(token, found)
         count_lookup("view", found=False)
-        view = await self._shared_recompute(token, budget, primary=min_version is not None)
+        primary = min_version is not None
+        view = await self._shared_recompute(token, budget, primary=primary, leased=found is True)
         if min_version is not None and (version_of(view) or 0) < min_version:
             # the shared flight began before the write, or read a replica behind it
-            view = await self._recompute(token, budget, primary=True)
+            view = await self._recompute(token, budget, primary=True, leased=False)
         return self._remember(token, view)
 
     async def bury(self, token: str, version: int) -> None:
@@ -84,15 +90,20 @@ class ViewReader:
         self._l1.put(token, version_of(data) or 0, data)
         return data
 
-    async def _shared_recompute(self, token: str, budget: RedisBudget, *, primary: bool) -> bytes:
+    async def _shared_recompute(
+        self, token: str, budget: RedisBudget, *, primary: bool, leased: bool
+    ) -> bytes:
         flight = self._flights.get(token)
         if flight is not None:
+            if leased:  # this read took the lease, but this process is rebuilding already
+                lease = self.resources.redis.delete(view_lease_key(token))
+                await self.write_behind.run(lambda: self._release(lease, budget))
             return await asyncio.shield(flight)
         flight = asyncio.get_running_loop().create_future()
         flight.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._flights[token] = flight
         try:
-            view = await self._across_processes(token, budget, primary=primary)
+            view = await self._across_processes(token, budget, primary=primary, leased=leased)
             flight.set_result(view)
             return view
         except asyncio.CancelledError:  # this request gave up: the others must not inherit it
@@ -104,26 +115,37 @@ class ViewReader:
         finally:
             del self._flights[token]
 
-    async def _across_processes(self, token: str, budget: RedisBudget, *, primary: bool) -> bytes:
-        """Take the lease, or wait briefly for whoever holds it to publish the view."""
-        lease = view_lease_key(token)
-        taken = self.resources.redis.set(lease, b"1", nx=True, px=LEASE_MS)
-        if await self.gate.call(taken, budget) or budget.spent:
-            try:
-                return await self._recompute(token, budget, primary=primary)
-            finally:
-                await self.gate.call(self.resources.redis.delete(lease), budget)
+    async def _across_processes(
+        self, token: str, budget: RedisBudget, *, primary: bool, leased: bool
+    ) -> bytes:
+        """With the lease (or without Redis), rebuild; else wait briefly for whoever holds
+        it to publish the view."""
+        if leased or budget.spent:
+            return await self._recompute(token, budget, primary=primary, leased=leased)
         deadline = time.monotonic() + LEASE_WAIT_S
         while time.monotonic() < deadline and not budget.spent:
             await asyncio.sleep(0.01)
             data = await self.gate.call(self.cache.get(token), budget)
             if data is not None and not is_tombstone(data):
                 return data
-        return await self._recompute(token, budget, primary=primary)
+        return await self._recompute(token, budget, primary=primary, leased=False)
 
-    async def _recompute(self, token: str, budget: RedisBudget, *, primary: bool = False) -> bytes:
+    async def _recompute(
+        self, token: str, budget: RedisBudget, *, primary: bool, leased: bool
+    ) -> bytes:
+        """Build the view from PostgreSQL; store it in Redis (and release the lease when
+        ``leased``) after the answer, in ``write_behind``."""
         RECOMPUTES.inc()
-        event, people = await miss_snapshot(self.resources, token, primary=primary)
-        data = render_view(event, people, retention_days=self.resources.settings.retention_days)
-        await self.gate.call(self.cache.put(token, event.version, data), budget)
+        try:
+            event, people = await miss_snapshot(self.resources, token, primary=primary)
+            data = self.aggregates.render(event, people)
+        except BaseException:
+            if leased:
+                await self.gate.call(self.resources.redis.delete(view_lease_key(token)), budget)
+            raise
+        put = self.cache.put(token, event.version, data, release=leased)
+        await self.write_behind.run(lambda: self._release(put, budget))
         return data
+
+    async def _release(self, call: Awaitable[object], budget: RedisBudget) -> None:
+        await self.gate.call(call, budget)
