@@ -9,7 +9,8 @@ its in-process aggregate (``aggregates``): as a delta from the changed participa
 when the batch continues the aggregate's version, else a full rebuild from one SQL
 statement; a sampled share of deltas is checked against a full rebuild
 (``availability_consistency_mismatches_total``, expected 0). The view is written to Redis
-only if newer (compare-and-set), and a ``ViewRefreshed`` is published. Offsets are
+only if newer (compare-and-set), and a ``ViewRefreshed`` is published; a batch at or
+below the version this process last published is skipped whole. Offsets are
 committed after all of that (an outage of PostgreSQL, Redis or Kafka makes the batch be
 consumed again; replays are harmless because writes are versioned; a record that fails
 on its own is dead-lettered after ``WORKER_MAX_ATTEMPTS``).
@@ -93,6 +94,9 @@ class ViewWorker:
         await asyncio.gather(*(self._refresh(c) for c in plan.values()))
 
     async def _refresh(self, changes: EventChanges) -> None:
+        if changes.version <= self.aggregates.published(changes.event_id):
+            REFRESHES.labels("published").inc()  # a newer view is already out: nothing new
+            return
         async with self.limit:
             started = time.perf_counter()
             try:
@@ -119,6 +123,7 @@ class ViewWorker:
         await self.broker.publish(
             events.encode(refreshed), self.settings.views_topic, key=events.kafka_key(refreshed)
         )
+        self.aggregates.mark_published(changes.event_id, version)
 
     async def _view(self, changes: EventChanges) -> tuple[int, bytes] | None:
         """The event's (version, view bytes), or None when the event is gone."""
