@@ -1,5 +1,6 @@
-"""The availability worker skips a batch whose view it has already published newer,
-on the real PostgreSQL and Redis (its Kafka producer replaced by a recorder)."""
+"""The availability worker's costs per batch, on the real PostgreSQL and Redis (its Kafka
+producer replaced by a recorder): it skips a batch whose view it has already published
+newer, and reads PostgreSQL without a transaction (no BEGIN/ROLLBACK round trips)."""
 
 from collections.abc import AsyncIterator
 from typing import Any, cast
@@ -13,6 +14,7 @@ from overlap_availability.settings import Settings
 from overlap_shared.queries import load_snapshot_by_token
 from overlap_shared.view import EventSnapshot
 from overlap_shared.viewcache import ViewCache, version_of
+from sqlalchemy import text
 
 from tests.conftest import Services
 from tests.integration.conftest import Api
@@ -80,3 +82,11 @@ async def test_a_batch_older_than_the_published_view_is_skipped(
     newer = await snapshot(views, token)
     await views.apply(changes(newer, newer.version))  # a newer version is refreshed again
     assert broker.versions == [event.version, newer.version]
+
+
+async def test_reads_run_outside_a_transaction(worker: tuple[ViewWorker, Published]) -> None:
+    views, _ = worker
+    async with views.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+        raw = await conn.get_raw_connection()
+        assert not raw.driver_connection.is_in_transaction()  # type: ignore[union-attr]

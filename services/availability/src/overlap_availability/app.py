@@ -71,7 +71,10 @@ class ViewWorker:
         self.settings, self.broker = settings, broker
 
     async def open(self) -> None:
-        self.engine = create_engine(self.settings.database_url, "overlap-availability")
+        self.pool = create_engine(self.settings.database_url, "overlap-availability")
+        # Every read is one statement: without a transaction around it, no BEGIN and
+        # ROLLBACK round trips (nor their work in PostgreSQL) per read.
+        self.engine = self.pool.execution_options(isolation_level="AUTOCOMMIT")
         self.redis = create_redis(self.settings.redis_url, cluster=self.settings.redis_cluster)
         self.cache = ViewCache(self.redis, self.settings.cache_ttl_availability)
         self.limit = asyncio.Semaphore(self.settings.recompute_concurrency)
@@ -79,7 +82,7 @@ class ViewWorker:
 
     async def close(self) -> None:
         await self.redis.aclose()
-        await self.engine.dispose()
+        await self.pool.dispose()
 
     async def probe(self) -> None:
         await ping_every_node(self.redis)
