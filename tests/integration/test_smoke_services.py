@@ -9,6 +9,7 @@ import pusher
 import websockets
 from faststream.kafka import KafkaMessage
 from overlap_shared.db import create_engine
+from overlap_shared.dead_letters import RAW_RECORDS, records
 from overlap_shared.redis_client import create_redis
 from overlap_shared.settings import ServiceSettings
 from overlap_shared.topics import ensure_topics
@@ -43,8 +44,9 @@ async def test_redis_round_trip(services: Services) -> None:
 
 
 def _recorder(into: list[tuple[int, bytes]]) -> Callable[..., Awaitable[None]]:
-    async def on_message(body: bytes, msg: KafkaMessage) -> None:
-        into.append((msg.raw_message.partition, body))  # type: ignore[union-attr]
+    async def on_message(msg: KafkaMessage) -> None:  # the workers' broker injects nothing
+        (record,) = records(msg)
+        into.append((record.partition, record.value or b""))
 
     return on_message
 
@@ -58,7 +60,9 @@ async def test_kafka_two_consumers_of_one_group_split_the_partitions(services: S
     for name in seen:
         broker = create_broker(settings, f"smoke-{name}")
 
-        subscriber = broker.subscriber(topic, group_id=group, auto_offset_reset="earliest")
+        subscriber = broker.subscriber(
+            topic, group_id=group, auto_offset_reset="earliest", **RAW_RECORDS
+        )
         subscriber(_recorder(seen[name]))
         subscribers.append(subscriber)
         brokers.append(broker)

@@ -10,7 +10,8 @@ writes can stop a consumer before that:
   commit moves past it). :func:`readable_headers` gives it readable copies.
 * Its decoder parses bodies according to a ``content-type`` header and fails on a body
   that does not match, which with ``NACK_ON_ERROR`` replays the batch forever.
-  :func:`raw_values` leaves bodies alone.
+  :func:`the_message` leaves bodies alone: the handler is given the message itself
+  (the workers' broker injects nothing, see ``worker.create_broker``).
 * A ``reply_to`` header would make it publish the handler's result to that topic:
   ``no_reply``.
 
@@ -40,10 +41,10 @@ __all__ = [
     "Record",
     "dead_letter",
     "publish_dead_letter",
-    "raw_values",
     "readable_headers",
     "reason",
     "records",
+    "the_message",
 ]
 
 MAX_REASON_CHARS: Final = 500
@@ -82,14 +83,15 @@ async def readable_headers(
     return await parser(_readable(raw))
 
 
-async def raw_values(msg: StreamMessage[Any]) -> list[bytes]:
-    """FastStream decoder: the values as they are (the worker decodes and dead-letters)."""
-    return [record.value or b"" for record in records(msg)]
+async def the_message(msg: StreamMessage[Any]) -> StreamMessage[Any]:
+    """FastStream decoder: the message itself, its records' values as they are (the
+    worker decodes and dead-letters); the handler reads them with :func:`records`."""
+    return msg
 
 
 RAW_RECORDS: Final[Mapping[str, Any]] = {
     "parser": readable_headers,
-    "decoder": raw_values,
+    "decoder": the_message,
     "no_reply": True,
 }
 """Subscriber options of every worker: see the module docstring."""

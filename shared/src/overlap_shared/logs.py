@@ -46,3 +46,5 @@ def setup_logging(level: str) -> None:
         handler.addFilter(redact)
     # uvicorn logs server errors through its own handlers: filter at the logger instead.
     logging.getLogger("uvicorn.error").addFilter(redact)
+    # httpx logs each request at INFO: one line per Pusher call of the notifier.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -122,8 +122,9 @@ async def invalidate_many(
     redis: RedisClient, work: dict[str, tuple[int, list[str]]], floor_ttl_ms: int
 ) -> int:
     """:meth:`TagCache.invalidate` for many events at once, ``token -> (version, tags)``:
-    one pipelined round trip raises the floors and reads the tags, a second unlinks. Each
-    command names one key (a cluster pipeline refuses multi-key ones such as SUNION)."""
+    one pipelined round trip raises the floors and reads the tags, a second unlinks the
+    members and their tags, only when a tag had any (an empty set is no key in Redis).
+    Each command names one key (a cluster pipeline refuses multi-key ones such as SUNION)."""
     if not work:
         return 0
     sets = [tag_key(token, t) for token, (_, tags) in work.items() for t in tags]
@@ -133,6 +134,7 @@ async def invalidate_many(
         for tag in sets:
             pipe.smembers(tag)
         replies = await pipe.execute()
-    members = {_name(m) for found in replies[len(work) :] for m in found}
-    names = [*members, *sets]
+    found = replies[len(work) :]
+    members = {_name(m) for pages in found for m in pages}
+    names = [*members, *(tag for tag, pages in zip(sets, found, strict=True) if pages)]
     return await unlink_all(redis, names) if names else 0

@@ -99,6 +99,21 @@ def test_the_memory_budget_drops_the_least_recently_used() -> None:
     assert len(held) == 1
 
 
+def test_the_published_version_goes_with_its_aggregate() -> None:
+    held, one, two = Aggregates(max_bytes=1), uuid.UUID(int=1), uuid.UUID(int=2)
+    held.mark_published(one, 4)  # not held: nothing is known of it
+    assert held.published(one) == 0
+    held.put(one, ViewAggregate.build(small_event(), [], retention_days=RETENTION_DAYS))
+    held.mark_published(one, 4)
+    held.mark_published(one, 3)  # an older one never lowers it
+    assert held.published(one) == 4
+    held.put(two, ViewAggregate.build(small_event(), [], retention_days=RETENTION_DAYS))
+    assert held.published(one) == 0  # evicted with its aggregate
+    held.mark_published(two, 7)
+    held.drop(two)
+    assert held.published(two) == 0
+
+
 def person(k: int, available: bytes, joined_s: int) -> ParticipantSnapshot:
     return ParticipantSnapshot(
         uuid.UUID(int=100 + k), f"p{k}", available, b"\x0f", STAMP + timedelta(seconds=joined_s)

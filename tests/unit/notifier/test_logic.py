@@ -13,6 +13,7 @@ from overlap_notifier.payloads import (
     MAX_EVENT_BYTES,
     VIEW_UPDATED,
     batch_event,
+    heatmap_bytes,
     view_payload,
 )
 
@@ -163,6 +164,31 @@ def test_view_payload_leaves_the_heatmap_out_when_missing_old_deleted_or_large()
     big = view_payload(4, view(4, 5_952))
     assert orjson.loads(big) == {"version": 4} and len(big) <= MAX_EVENT_BYTES
     assert orjson.loads(view_payload(4, b"not json")) == {"version": 4}
+
+
+@given(
+    st.lists(st.text(), max_size=5),
+    st.lists(st.integers(0, 1_000), min_size=1, max_size=50),
+    st.lists(st.integers(0, 50), max_size=10),
+)
+def test_the_heatmap_is_cut_from_the_tail_whatever_the_names(
+    names: list[str], counts: list[int], scores: list[int]
+) -> None:
+    heatmap = {"available": counts, "if_needed": counts[::-1]}
+    people = [{"id": str(i), "name": n, "available": [[0, 1]]} for i, n in enumerate(names)]
+    people.append({"id": "x", "name": ',"heatmap":{"available":[9]},"best":[]}'})
+    best = [{"start": 0, "end": s, "available": ["1", "2"], "score": s / 2} for s in scores]
+    doc = {"version": 3, "event": {"title": '},"best":'}, "participants": people}
+    stored = orjson.dumps({**doc, "heatmap": heatmap, "best": best})
+    cut = heatmap_bytes(stored)
+    assert cut is not None and orjson.loads(cut) == heatmap
+    assert orjson.loads(view_payload(3, stored)) == {"version": 3, "heatmap": heatmap}
+
+
+def test_a_view_without_a_heatmap_announces_its_version_alone() -> None:
+    assert heatmap_bytes(b'{"version":5,"event":{}}') is None
+    assert orjson.loads(view_payload(4, b'{"version":5,"event":{}}')) == {"version": 5}
+    assert orjson.loads(view_payload(4, b'{"version":5,"heatmap":[1],"best":[]}')) == {"version": 5}
 
 
 @given(st.integers(1, 5_952))

@@ -9,7 +9,8 @@ its in-process aggregate (``aggregates``): as a delta from the changed participa
 when the batch continues the aggregate's version, else a full rebuild from one SQL
 statement; a sampled share of deltas is checked against a full rebuild
 (``availability_consistency_mismatches_total``, expected 0). The view is written to Redis
-only if newer (compare-and-set), and a ``ViewRefreshed`` is published. Offsets are
+only if newer (compare-and-set), and a ``ViewRefreshed`` is published; a batch at or
+below the version this process last published is skipped whole. Offsets are
 committed after all of that (an outage of PostgreSQL, Redis or Kafka makes the batch be
 consumed again; replays are harmless because writes are versioned; a record that fails
 on its own is dead-lettered after ``WORKER_MAX_ATTEMPTS``).
@@ -70,7 +71,10 @@ class ViewWorker:
         self.settings, self.broker = settings, broker
 
     async def open(self) -> None:
-        self.engine = create_engine(self.settings.database_url, "overlap-availability")
+        self.pool = create_engine(self.settings.database_url, "overlap-availability")
+        # Every read is one statement: without a transaction around it, no BEGIN and
+        # ROLLBACK round trips (nor their work in PostgreSQL) per read.
+        self.engine = self.pool.execution_options(isolation_level="AUTOCOMMIT")
         self.redis = create_redis(self.settings.redis_url, cluster=self.settings.redis_cluster)
         self.cache = ViewCache(self.redis, self.settings.cache_ttl_availability)
         self.limit = asyncio.Semaphore(self.settings.recompute_concurrency)
@@ -78,7 +82,7 @@ class ViewWorker:
 
     async def close(self) -> None:
         await self.redis.aclose()
-        await self.engine.dispose()
+        await self.pool.dispose()
 
     async def probe(self) -> None:
         await ping_every_node(self.redis)
@@ -93,6 +97,9 @@ class ViewWorker:
         await asyncio.gather(*(self._refresh(c) for c in plan.values()))
 
     async def _refresh(self, changes: EventChanges) -> None:
+        if changes.version <= self.aggregates.published(changes.event_id):
+            REFRESHES.labels("published").inc()  # a newer view is already out: nothing new
+            return
         async with self.limit:
             started = time.perf_counter()
             try:
@@ -119,6 +126,7 @@ class ViewWorker:
         await self.broker.publish(
             events.encode(refreshed), self.settings.views_topic, key=events.kafka_key(refreshed)
         )
+        self.aggregates.mark_published(changes.event_id, version)
 
     async def _view(self, changes: EventChanges) -> tuple[int, bytes] | None:
         """The event's (version, view bytes), or None when the event is gone."""
