@@ -24,7 +24,7 @@ class Watch:
     """One request's answer as it goes out: whether it started, whether the deadline
     gave up on it (its later messages are dropped then)."""
 
-    __slots__ = ("send", "answered", "given_up", "refusal")
+    __slots__ = ("answered", "given_up", "refusal", "send")
 
     def __init__(self, send: Send) -> None:
         self.send, self.answered, self.given_up = send, False, False
@@ -41,8 +41,9 @@ class Deadline:
     """ASGI middleware: a 503 for any HTTP request still unanswered after ``seconds``.
 
     At the deadline the request's task is cancelled and the 503 goes out at once from a
-    task of its own (the request returns once it is out), while the request's clean-up (closing a connection to a paused
-    server) goes on, its late messages dropped. An answer already started is finished.
+    task of its own, while the request's clean-up (closing a connection to a paused
+    server) goes on, its late messages dropped; the request returns once the 503 is out.
+    An answer already started is finished.
     """
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
