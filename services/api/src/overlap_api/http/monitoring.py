@@ -26,6 +26,9 @@ REQUEST_SECONDS = Histogram(
 SQL_PER_REQUEST = Histogram(
     "http_request_sql_statements", "SQL statements per request", buckets=(0, 1, 2, 3, 5, 8, 13)
 )
+# Histogram children by (method, route, status), resolved once: ``labels()`` per request
+# took a lock and built a key each time (py-spy, issue #15). Routes are templates, so few.
+_timers: dict[tuple[str, str, int], Any] = {}
 _sql_count: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("sql", default=None)
 
 
@@ -113,5 +116,10 @@ def record_request(
 ) -> None:
     """One answered request, in the monitor's window and the Prometheus histograms."""
     monitor.record(f"{method} {template}", seconds, statements)
-    REQUEST_SECONDS.labels(method, template, str(status)).observe(seconds)
+    timer = _timers.get((method, template, status))
+    if timer is None:
+        timer = _timers[method, template, status] = REQUEST_SECONDS.labels(
+            method, template, str(status)
+        )
+    timer.observe(seconds)
     SQL_PER_REQUEST.observe(statements)
