@@ -1,12 +1,13 @@
 """A request still unanswered at the deadline gets a 503 with Retry-After; others pass."""
 
 import asyncio
+import contextlib
 
 import httpx
 from fastapi import FastAPI
 from overlap_api.http.deadline import Deadline
 from overlap_api.http.errors import install_error_handlers
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 
 async def test_a_request_past_the_deadline_is_a_503_and_its_work_is_cancelled() -> None:
@@ -49,3 +50,29 @@ async def test_an_answer_already_started_at_the_deadline_is_finished() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=30) as client:
         r = await client.get("/")
     assert (r.status_code, r.content) == (200, b"whole")
+
+
+async def test_the_503_goes_out_at_the_deadline_while_the_clean_up_still_runs() -> None:
+    order: list[str] = []
+    refused = asyncio.Event()
+
+    async def paused(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await asyncio.sleep(60)  # a paused PostgreSQL
+        finally:  # closing its connection takes long: until the 503 is out (at most 10 s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(refused.wait(), 10)
+            order.append("cleaned up")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    async def record(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            order.append(str(message["status"]))
+            refused.set()
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
+    await Deadline(paused, seconds=0.1)(scope, receive, record)  # returns, not raises
+    assert order == ["503", "cleaned up"]  # the answer did not wait for the clean-up

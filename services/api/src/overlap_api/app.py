@@ -66,6 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         redoc_url=None,
         redirect_slashes=False,  # "/api/events/" is a 404 problem, not a redirect
+        # FastAPI's native OpenTelemetry is unused here; off, a request skips the provider
+        # lookups it made on every request (py-spy, issue #15)
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     install_middleware(app, settings)

@@ -10,15 +10,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import asyncpg
+from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from faststream.kafka import KafkaBroker
 from overlap_shared.db import create_engine
 from overlap_shared.redis_client import RedisClient, create_redis
 from overlap_shared.worker import create_broker
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from overlap_api.http.monitoring import count_sql
 from overlap_api.settings import Settings
 from overlap_api.writes.availability import GridCache
+
+# What asyncpg raises when the connection is lost or unusable (closed, reset, timed out,
+# the server shutting down or restarting): the connection goes, the request gets a 503.
+CONNECTION_FAILURES = (
+    asyncpg.InterfaceError,
+    PostgresConnectionError,
+    OperatorInterventionError,
+    OSError,
+    TimeoutError,
+)
 
 
 @dataclass
@@ -63,6 +76,21 @@ class Resources:
         async with self.engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
+
+    @asynccontextmanager
+    async def driver(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection's own asyncpg connection, for the PUT's one statement (in
+        autocommit: asyncpg's default), past SQLAlchemy's execution context and result.
+        What SQLAlchemy would do on a lost connection is done here: the connection is
+        invalidated (the pool opens a fresh one) and the failure is a ``DisconnectionError``
+        (a 503 the client may retry)."""
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            try:
+                yield raw.driver_connection
+            except CONNECTION_FAILURES as exc:
+                await conn.invalidate()
+                raise DisconnectionError(f"{type(exc).__name__}: {exc}") from exc
 
     def reading(self) -> AsyncConnection:
         """A connection to the primary, for ``async with`` (closed on leaving the block)."""

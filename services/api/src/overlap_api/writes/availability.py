@@ -13,10 +13,13 @@ The outbox payload is the ``AvailabilityChanged`` message as ``events.encode`` r
 with the new version and the participant's id spliced in by the statement.
 """
 
+import re
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 from overlap_shared import events
 from overlap_shared.bitmaps import (
     RangeError,
@@ -30,9 +33,9 @@ from overlap_shared.lru import Lru
 from overlap_shared.slots import SlotGrid
 from overlap_shared.snapshots import grid_of
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from overlap_api.http.errors import EventNotFound, Forbidden
+from overlap_api.http.monitoring import counted
 from overlap_api.keys import MAX_KEY_LENGTH, key_hash
 from overlap_api.participants import service
 from overlap_api.participants.lookup import NOT_A_PARTICIPANT
@@ -76,6 +79,12 @@ select cur.id as event_id, cur.grid, cur.timezone, cur.kind, cur.dates, cur.week
        (select count(*) from ob) as queued
 from cur
 """)
+# The same statement for asyncpg, which takes $1..$n: sent straight on the pooled
+# connection's asyncpg connection (``Resources.driver``), it skips SQLAlchemy's execution
+# context and result, about 0.4 ms of the API's CPU per PUT (issue #15).
+PUT_PARAMS = ("token", "key_hash", "grid", "available", "if_needed", "message_id", "topic",
+              "head", "middle", "tail")  # fmt: skip
+PUT_SQL = re.sub(r"(?<!:):(\w+)", lambda m: f"${PUT_PARAMS.index(m[1]) + 1}", PUT_STATEMENT.text)
 Ranges = tuple[list[list[int]], list[list[int]]]  # a PUT's (available, if_needed)
 VERSION_MARK = 987_654_321_987  # placeholders rendered by events.encode, then cut out
 PERSON_MARK = uuid.UUID(int=0xC0FFEE)
@@ -132,8 +141,10 @@ def payload_parts(
 
 
 def known_grid(row: Any) -> KnownGrid:
-    grid = grid_of(row)
-    return KnownGrid(row.event_id, row.grid, grid, grid.missing())
+    """The grid of a row of the statement (an asyncpg record: its fields by name)."""
+    fields = SimpleNamespace(**dict(row))
+    grid = grid_of(fields)
+    return KnownGrid(fields.event_id, fields.grid, grid, grid.missing())
 
 
 async def replace_availability(
@@ -142,7 +153,7 @@ async def replace_availability(
     """PUT availability: the one statement when it can answer, else the transactional path
     (no key, ranges off the grid: its errors, in its order); the answer's body."""
     topic = resources.settings.domain_topic
-    async with resources.statement() as conn:
+    async with resources.driver() as conn:
         done = await put_availability(conn, resources.grids, token, participant_key, ranges, topic)
     if done is None:
         body = AvailabilityPut(available=ranges[0], if_needed=ranges[1])
@@ -163,7 +174,7 @@ def availability_answer(version: int, available: int, if_needed: int) -> dict[st
 
 
 async def put_availability(
-    conn: AsyncConnection,
+    conn: asyncpg.Connection,
     grids: GridCache,
     token: str,
     participant_key: str | None,
@@ -180,15 +191,15 @@ async def put_availability(
     for _ in range(2):
         bits = bitmaps(ranges, known) if known is not None else None
         params = {"token": token, "key_hash": digest, "topic": topic}
-        row = (
-            await conn.execute(PUT_STATEMENT, params | _write_params(token, known, bits))
-        ).first()
+        params |= _write_params(token, known, bits)
+        counted(PUT_SQL)
+        row = await conn.fetchrow(PUT_SQL, *(params[name] for name in PUT_PARAMS))
         if row is None:
             raise EventNotFound()
-        if row.participant_id is None:
+        if row["participant_id"] is None:
             raise Forbidden(NOT_A_PARTICIPANT)
-        if bits is not None and row.written is not None:
-            return int(row.new_version), *bits
+        if bits is not None and row["written"] is not None:
+            return int(row["new_version"]), *bits
         fresh = known_grid(row)  # cold cache, a changed grid, or ranges off the cached grid
         grids.put(token, fresh)
         if known is not None and bits is None and fresh.fingerprint == known.fingerprint:

@@ -193,8 +193,9 @@ class OutboxRelay:
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep until woken (NOTIFY, stop) or ``seconds`` pass; True when stopping."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+        with contextlib.suppress(TimeoutError):  # asyncio.timeout: no task per wait
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
         self._wake.clear()
         return self._stopping.is_set()
 
@@ -209,7 +210,8 @@ class OutboxRelay:
                     await publisher.publish(payload, topic, key, message_type or "")
                     for _, topic, key, payload, message_type, _ in rows
                 ]
-                await asyncio.wait_for(asyncio.gather(*futures), 30)
+                async with asyncio.timeout(30):
+                    await asyncio.gather(*futures)
         if rows:
             acked = time.time()
             PUBLISHED.inc(len(rows))
