@@ -8,6 +8,7 @@ the Pusher server. Fault tests stop and restart a service through ``Services.inf
 """
 
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -43,6 +44,9 @@ class Infra(Protocol):
     def stop(self, name: str) -> None:
         """Stop ``name``: postgres, redis, kafka or soketi."""
 
+    def kill(self, name: str) -> None:
+        """Kill ``name`` at once (SIGKILL: no clean shutdown), as ``make chaos`` does."""
+
     def start_all(self) -> None:
         """Start whatever is stopped and wait until every service is ready again."""
 
@@ -52,6 +56,17 @@ class LocalInfra:
 
     def stop(self, name: str) -> None:
         local.infra("stop", name, timeout_s=60)
+
+    def kill(self, name: str) -> None:
+        pid = int((Path(local.local_env()["OVERLAP_HOME"]) / "run" / f"{name}.pid").read_text())
+        os.killpg(pid, signal.SIGKILL)  # infra.sh starts each service as a session leader
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
 
     def start_all(self) -> None:
         local.infra("up", timeout_s=120)

@@ -105,6 +105,9 @@ class ContainerInfra:
     def stop(self, name: str) -> None:
         self.started[name].container.get_wrapped_container().stop(timeout=10)
 
+    def kill(self, name: str) -> None:
+        self.started[name].container.get_wrapped_container().kill()
+
     def start_all(self) -> None:
         for b in self.started.values():
             wrapped = b.container.get_wrapped_container()

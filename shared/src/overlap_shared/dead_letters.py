@@ -30,10 +30,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeAlias
 
 from aiokafka import ConsumerRecord
-from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 
 from overlap_shared.events import MAX_MESSAGE_BYTES
+from overlap_shared.producer import ReplaceableProducer
 from overlap_shared.topics import dead_letter_topic
 
 __all__ = [
@@ -104,7 +104,7 @@ def reason(exc: BaseException) -> str:
 
 
 async def dead_letter(
-    broker: KafkaBroker,
+    producer: ReplaceableProducer,
     group: str,
     record: Record,
     error: str,
@@ -113,7 +113,7 @@ async def dead_letter(
     """Copy a consumed ``record`` to ``group``'s dead-letter topic of its topic."""
     where = {"source-partition": str(record.partition), "source-offset": str(record.offset)}
     await publish_dead_letter(
-        broker,
+        producer,
         group,
         record.topic,
         record.key,
@@ -124,7 +124,7 @@ async def dead_letter(
 
 
 async def publish_dead_letter(
-    broker: KafkaBroker,
+    producer: ReplaceableProducer,
     group: str,
     topic: str,
     key: bytes | None,
@@ -143,4 +143,4 @@ async def publish_dead_letter(
         headers["truncated-from"] = f"key={len(key or b'')} value={len(value or b'')}"
         key = None if key is None else key[:MAX_MESSAGE_BYTES]
         value = None if value is None else value[:MAX_MESSAGE_BYTES]
-    await broker.publish(value, dead_letter_topic(topic, group), key=key, headers=headers)
+    await producer.publish(value, dead_letter_topic(topic, group), key=key, headers=headers)

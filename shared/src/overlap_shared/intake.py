@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
-from faststream.kafka import KafkaBroker
 from prometheus_client import Counter
 
 from overlap_shared.codec import (
@@ -40,6 +39,7 @@ from overlap_shared.codec import (
     read_heads,
 )
 from overlap_shared.dead_letters import Record, dead_letter, reason
+from overlap_shared.producer import ReplaceableProducer
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,8 @@ class Inbound(Generic[M]):
 class Intake(Generic[M]):
     """Reads batches of one topic for one consumer group."""
 
-    def __init__(self, broker: KafkaBroker, group: str, interest: Interest[M]) -> None:
-        self.broker, self.group, self.interest = broker, group, interest
+    def __init__(self, producer: ReplaceableProducer, group: str, interest: Interest[M]) -> None:
+        self.producer, self.group, self.interest = producer, group, interest
         self._skipped = interest.catalogue.types - interest.types
         self._counts = {o: MESSAGES.labels(group, o) for o in ("read", "skipped")}
 
@@ -130,7 +130,7 @@ class Intake(Generic[M]):
         kind = kind or ("unknown" if isinstance(error, UnknownMessage) else "malformed")
         why = reason(error)
         extra = {"attempts": str(attempts)} if attempts else {}
-        await dead_letter(self.broker, self.group, record, why, extra)
+        await dead_letter(self.producer, self.group, record, why, extra)
         DEAD_LETTERED.labels(self.group, kind).inc()
         MESSAGES.labels(self.group, "dead_lettered").inc()
         where = f"{record.topic}/{record.partition}@{record.offset}"

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import pytest
-from faststream.kafka import KafkaBroker
 from overlap_shared import codec, events
 from overlap_shared.consumer import Consumer, PoisonRule, is_outage
 from overlap_shared.intake import Inbound, Intake, Interest
+from overlap_shared.producer import ReplaceableProducer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -59,7 +59,7 @@ def consumer(worker: Worker) -> tuple[Consumer[Any, list[int]], Recorder, list[f
     async def sleep(s: float) -> None:
         slept.append(s)
 
-    intake = Intake(cast(KafkaBroker, broker), "g", Worker.interest)
+    intake = Intake(cast(ReplaceableProducer, broker), "g", Worker.interest)
     return Consumer(intake, worker, RULE, sleep), broker, slept
 
 

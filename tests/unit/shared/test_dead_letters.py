@@ -7,10 +7,10 @@ from typing import Any, cast
 
 import orjson
 import pytest
-from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 from faststream.kafka.parser import AioKafkaBatchParser
 from overlap_shared import dead_letters, events
+from overlap_shared.producer import ReplaceableProducer
 
 from tests.unit.records import record
 
@@ -79,7 +79,7 @@ class Recorder:
 async def test_a_record_is_copied_as_is_with_why_and_where() -> None:
     broker = Recorder()
     await dead_letters.dead_letter(
-        cast(KafkaBroker, broker), "availability", record(b"\xff junk"), "Bad: \udcff"
+        cast(ReplaceableProducer, broker), "availability", record(b"\xff junk"), "Bad: \udcff"
     )
     ((body, topic, kwargs),) = broker.calls
     assert (body, topic, kwargs["key"]) == (b"\xff junk", "domain.dlt.availability", b"k")
@@ -93,7 +93,9 @@ async def test_a_record_is_copied_as_is_with_why_and_where() -> None:
 
 async def test_a_tombstone_stays_one() -> None:
     broker = Recorder()
-    await dead_letters.dead_letter(cast(KafkaBroker, broker), "notifier", record(None), "tombstone")
+    await dead_letters.dead_letter(
+        cast(ReplaceableProducer, broker), "notifier", record(None), "tombstone"
+    )
     ((body, _, kwargs),) = broker.calls
     assert body is None and kwargs["key"] == b"k"
 
@@ -102,7 +104,7 @@ async def test_an_oversize_copy_is_cut_to_fit_a_kafka_record() -> None:
     broker = Recorder()
     big_key, big_value = b"k" * (LIMIT + 5), b"v" * (10 * LIMIT)
     await dead_letters.dead_letter(
-        cast(KafkaBroker, broker), "g", record(big_value, big_key), "oversize"
+        cast(ReplaceableProducer, broker), "g", record(big_value, big_key), "oversize"
     )
     ((body, _, kwargs),) = broker.calls
     assert body == big_value[:LIMIT] and kwargs["key"] == big_key[:LIMIT]

@@ -4,9 +4,9 @@ import uuid
 from typing import Any, cast
 
 import orjson
-from faststream.kafka import KafkaBroker
 from overlap_shared import codec, events
 from overlap_shared.intake import Intake, Interest
+from overlap_shared.producer import ReplaceableProducer
 
 from tests.unit.records import record
 
@@ -32,7 +32,7 @@ def joined() -> events.ParticipantJoined:
 async def test_bad_records_are_parked_other_types_skipped_bodies_decoded() -> None:
     broker = Recorder()
     interest = Interest(codec.DOMAIN, frozenset({"EventUpdated"}), frozenset({"EventUpdated"}))
-    intake = Intake(cast(KafkaBroker, broker), "g", interest)
+    intake = Intake(cast(ReplaceableProducer, broker), "g", interest)
     good = updated(3)
     bad_body = orjson.dumps({**orjson.loads(events.encode(updated(5))), "data": {"fields": 1}})
     batch = [
@@ -56,7 +56,7 @@ async def test_bad_records_are_parked_other_types_skipped_bodies_decoded() -> No
 
 async def test_a_worker_that_reads_no_bodies_gets_heads_only() -> None:
     interest = Interest(codec.DOMAIN, frozenset({"EventUpdated"}))
-    intake = Intake(cast(KafkaBroker, Recorder()), "g", interest)
+    intake = Intake(cast(ReplaceableProducer, Recorder()), "g", interest)
     msg = updated(3)
     (item,) = await intake.read([record(events.encode(msg))])
     assert item.message is None

@@ -24,13 +24,13 @@ import uuid
 from collections.abc import Sequence
 
 from faststream.asgi import AsgiFastStream
-from faststream.kafka import KafkaBroker
 from overlap_shared import codec, events
 from overlap_shared.aggregate import ViewAggregate
 from overlap_shared.consumer import Consumer, PoisonRule
 from overlap_shared.db import create_engine
 from overlap_shared.eviction_channel import announce
 from overlap_shared.intake import Inbound, Intake, Interest
+from overlap_shared.producer import ReplaceableProducer, kafka_producer, typed_headers
 from overlap_shared.queries import load_participants_by_id, load_snapshot_by_id
 from overlap_shared.redis_client import create_redis, ping_every_node
 from overlap_shared.viewcache import ViewCache
@@ -67,8 +67,8 @@ class ViewWorker:
 
     interest = Interest(codec.DOMAIN, frozenset(events.DOMAIN_EVENT_TYPES), BODIES)
 
-    def __init__(self, settings: Settings, broker: KafkaBroker) -> None:
-        self.settings, self.broker = settings, broker
+    def __init__(self, settings: Settings, producer: ReplaceableProducer) -> None:
+        self.settings, self.producer = settings, producer
 
     async def open(self) -> None:
         self.pool = create_engine(self.settings.database_url, "overlap-availability")
@@ -123,8 +123,11 @@ class ViewWorker:
             version=version,
             data=events.ViewRefreshedData(changes=tuple(changes.types), size_bytes=size),
         )
-        await self.broker.publish(
-            events.encode(refreshed), self.settings.views_topic, key=events.kafka_key(refreshed)
+        await self.producer.publish(
+            events.encode(refreshed),
+            self.settings.views_topic,
+            key=events.kafka_key(refreshed),
+            headers=typed_headers(refreshed.type),
         )
         self.aggregates.mark_published(changes.event_id, version)
 
@@ -183,16 +186,19 @@ class ViewWorker:
 
 def create_app(settings: Settings) -> AsgiFastStream:
     broker = create_broker(settings, "availability")
-    worker = ViewWorker(settings, broker)
+    producer = kafka_producer(settings, "availability")  # views and dead letters
+    worker = ViewWorker(settings, producer)
     group = settings.consumer_groups()["availability"]
     rule = PoisonRule.from_settings(settings)
     commits = consume_batches(
         broker,
         settings.domain_topic,
-        Consumer(Intake(broker, group, ViewWorker.interest), worker, rule),
+        Consumer(Intake(producer, group, ViewWorker.interest), worker, rule),
         max_records=settings.batch_max_records,
         description="Coalesces each event's changes and refreshes its view in Redis",
         fetch=Fetch.from_settings(settings),
     )
     about = "Precomputes event views into Redis"
-    return asgi_worker(broker, "overlap-availability", about, worker, [commits])
+    app = asgi_worker(broker, "overlap-availability", about, worker, [commits])
+    app.after_shutdown(producer.stop)
+    return app

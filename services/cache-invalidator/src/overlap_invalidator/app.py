@@ -19,6 +19,7 @@ from overlap_shared import codec, events
 from overlap_shared.consumer import Consumer, PoisonRule
 from overlap_shared.eviction_channel import queue_announce
 from overlap_shared.intake import Inbound, Intake, Interest
+from overlap_shared.producer import kafka_producer
 from overlap_shared.redis_client import create_redis, ping_every_node
 from overlap_shared.tagcache import TagCache, invalidate_many
 from overlap_shared.worker import Fetch, asgi_worker, consume_batches, create_broker
@@ -74,10 +75,11 @@ class Invalidator:
 
 def create_app(settings: Settings) -> AsgiFastStream:
     broker = create_broker(settings, "cache-invalidator")
+    producer = kafka_producer(settings, "cache-invalidator")  # for dead letters
     invalidator = Invalidator(settings)
     group = settings.consumer_groups()["invalidator"]
     consumer = Consumer(
-        Intake(broker, group, Invalidator.interest),
+        Intake(producer, group, Invalidator.interest),
         invalidator,
         PoisonRule.from_settings(settings),
     )
@@ -90,4 +92,6 @@ def create_app(settings: Settings) -> AsgiFastStream:
         fetch=Fetch.from_settings(settings),
     )
     title, about = "overlap-cache-invalidator", "Clears the cache tags events dirty"
-    return asgi_worker(broker, title, about, invalidator, [commits])
+    app = asgi_worker(broker, title, about, invalidator, [commits])
+    app.after_shutdown(producer.stop)
+    return app

@@ -26,6 +26,7 @@ from overlap_shared import codec
 from overlap_shared.consumer import Consumer, PoisonRule
 from overlap_shared.dead_letters import publish_dead_letter, records
 from overlap_shared.intake import DEAD_LETTERED, Inbound, Intake, Interest
+from overlap_shared.producer import ReplaceableProducer, kafka_producer
 from overlap_shared.redis_client import create_redis
 from overlap_shared.settings import PusherSettings
 from overlap_shared.topics import dead_letter_topic
@@ -42,8 +43,10 @@ class Notifier:
     """The resources both feeds share, opened on start-up: Redis, the Pusher sender,
     the dispatcher and the commit loop."""
 
-    def __init__(self, settings: Settings, broker: KafkaBroker, pusher: PusherSettings) -> None:
-        self.settings, self.broker, self.pusher = settings, broker, pusher
+    def __init__(
+        self, settings: Settings, producer: ReplaceableProducer, pusher: PusherSettings
+    ) -> None:
+        self.settings, self.producer, self.pusher = settings, producer, pusher
         self.group = settings.consumer_groups()["notifier"]
         self.trackers: list[Tracker] = []
 
@@ -65,11 +68,12 @@ class Notifier:
         await self.dispatcher.stop()
         await self.sender.close()
         await self.redis.aclose()
+        await self.producer.stop()
 
     async def dead_letter(self, update: Pending, reason: str) -> None:
         """Park an update Pusher did not take in time (its message, as consumed)."""
         key, raw = update.key, update.raw
-        await publish_dead_letter(self.broker, self.group, update.topic, key, raw, reason)
+        await publish_dead_letter(self.producer, self.group, update.topic, key, raw, reason)
         DEAD_LETTERED.labels(self.group, "undelivered").inc()
 
 
@@ -112,7 +116,7 @@ class Feed:
 def subscribe(broker: KafkaBroker, topic: str, feed: Feed, description: str) -> None:
     notifier = feed.notifier
     rule = PoisonRule.from_settings(notifier.settings)
-    consumer = Consumer(Intake(broker, notifier.group, feed.interest), feed, rule)
+    consumer = Consumer(Intake(notifier.producer, notifier.group, feed.interest), feed, rule)
     max_records = notifier.settings.notifier_max_records
     manual = AckPolicy.MANUAL  # commits.Tracker commits settled offsets
 
@@ -137,7 +141,8 @@ def subscribe(broker: KafkaBroker, topic: str, feed: Feed, description: str) -> 
 
 def create_app(settings: Settings, pusher: PusherSettings | None = None) -> AsgiFastStream:
     broker = create_broker(settings, "notifier")
-    notifier = Notifier(settings, broker, pusher or PusherSettings())
+    producer = kafka_producer(settings, "notifier")  # for dead letters
+    notifier = Notifier(settings, producer, pusher or PusherSettings())
     views = Interest(codec.VIEWS, frozenset(VIEW_EVENT_NAMES))
     domain = Interest(codec.DOMAIN, frozenset(DOMAIN_EVENT_NAMES))
     subscribe(

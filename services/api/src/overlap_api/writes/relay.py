@@ -19,16 +19,19 @@ Run it inside the API process (``RELAY_ENABLED``, default on) or alone: ``overla
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 from overlap_shared.db import parse_database_url
+from overlap_shared.producer import (
+    KafkaPublisher,
+    Outgoing,
+    Publisher,
+    ReplaceableProducer,
+    typed_headers,
+)
 from overlap_shared.settings import ServiceSettings
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -36,7 +39,6 @@ log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x0F1A9_0B0C  # pg advisory lock id of the relay
 CHANNEL = "overlap_outbox"
-JSON = b"application/json"
 
 BACKLOG = Gauge("outbox_backlog", "Rows waiting in the outbox")
 OLDEST_AGE = Gauge("outbox_oldest_age_seconds", "Age of the oldest outbox row")
@@ -68,56 +70,15 @@ class RelayConfig:
     coalesce_s: float = 0.0  # after a wake-up, before claiming: a burst's rows in one batch
 
 
-class Publisher(Protocol):
-    """What the relay publishes through (a fresh one after a run of failures)."""
-
-    async def connect(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def publish(
-        self, payload: bytes, topic: str, key: bytes, message_type: str
-    ) -> Awaitable[object]:
-        """Queue one record; the awaitable resolves when Kafka acknowledged it."""
-        ...
-
-
-class KafkaPublisher:
-    """aiokafka's producer, idempotent with ``acks=all``, records queued without a wait each
-    (no per-message framework work: the relay's cost per row is the producer's)."""
-
-    def __init__(self, settings: ServiceSettings, service: str = "relay") -> None:
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            client_id=f"overlap-{service}-{socket.gethostname()}-{os.getpid()}",
-            enable_idempotence=True,
-            acks="all",
-            request_timeout_ms=10_000,
-        )
-
-    async def connect(self) -> None:
-        await self.producer.start()
-
-    async def stop(self) -> None:
-        await self.producer.stop()
-
-    async def publish(
-        self, payload: bytes, topic: str, key: bytes, message_type: str
-    ) -> Awaitable[object]:
-        headers = [("type", message_type.encode()), ("content-type", JSON)]
-        return await self.producer.send(topic, payload, key=key, headers=headers)
-
-
 class OutboxRelay:
-    """Publishes through a publisher of its own, made by ``new_publisher``: after a run of
-    failed batches it is replaced, since an idempotent producer can be left unusable (for
-    example ``OutOfOrderSequenceNumber`` after the broker lost its producer state)."""
+    """Publishes through a producer of its own, made by ``new_publisher``: replaced after
+    an error that leaves it unusable or a run of failed batches (``ReplaceableProducer``)."""
 
     def __init__(
         self, new_publisher: Callable[[], Publisher], database_url: str, config: RelayConfig
     ) -> None:
-        self.new_publisher, self.config = new_publisher, config
-        self.publisher: Publisher | None = None
+        self.config = config
+        self.producer = ReplaceableProducer(new_publisher, "relay", config.reconnect_after_failures)
         self._dsn = parse_database_url(database_url).url.set(drivername="postgresql")
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -152,44 +113,28 @@ class OutboxRelay:
             await conn.add_listener(CHANNEL, lambda *_: self._wake.set())
             await self._relay_while_leader(conn)
         finally:
-            await self._drop_publisher()
+            await self.producer.stop()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.close(), 2)
 
     async def _relay_while_leader(self, conn: asyncpg.Connection) -> None:
-        backoff, failures = self.config.retry_backoff_s, 0
+        backoff = self.config.retry_backoff_s
         while not self._stopping.is_set():
             if conn.is_closed():
                 return
             try:
                 sent = await self.relay_once(conn)
-                backoff, failures = self.config.retry_backoff_s, 0
+                backoff = self.config.retry_backoff_s
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 raise  # the connection (and the lock with it) is gone: lead again
             except Exception as exc:  # Kafka down, timeouts: keep rows, retry later
                 FAILURES.inc()
-                failures += 1
                 log.warning("publishing the outbox failed, retrying in %.1fs: %s", backoff, exc)
-                if failures % self.config.reconnect_after_failures == 0:
-                    await self._drop_publisher()
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, self.config.max_backoff_s)
                 continue
             if sent < self.config.batch_size and not await self._sleep(self.config.poll_interval_s):
                 await asyncio.sleep(self.config.coalesce_s)
-
-    async def _publisher(self) -> Publisher:
-        if self.publisher is None:
-            publisher = self.new_publisher()
-            await publisher.connect()
-            self.publisher = publisher
-        return self.publisher
-
-    async def _drop_publisher(self) -> None:
-        publisher, self.publisher = self.publisher, None
-        if publisher is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(publisher.stop(), 5)
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep until woken (NOTIFY, stop) or ``seconds`` pass; True when stopping."""
@@ -205,13 +150,12 @@ class OutboxRelay:
         async with conn.transaction():
             rows = sorted(await conn.fetch(CLAIM, self.config.batch_size))
             if rows:
-                publisher = await self._publisher()
-                futures = [
-                    await publisher.publish(payload, topic, key, message_type or "")
-                    for _, topic, key, payload, message_type, _ in rows
-                ]
-                async with asyncio.timeout(30):
-                    await asyncio.gather(*futures)
+                await self.producer.publish_all(
+                    [
+                        Outgoing(topic, payload, key, typed_headers(message_type or ""))
+                        for _, topic, key, payload, message_type, _ in rows
+                    ]
+                )
         if rows:
             acked = time.time()
             PUBLISHED.inc(len(rows))
@@ -228,4 +172,4 @@ class OutboxRelay:
 def make_relay(settings: ServiceSettings, batch_size: int, coalesce_ms: int = 0) -> OutboxRelay:
     """A relay with its own database connection and Kafka producer."""
     config = RelayConfig(batch_size=batch_size, coalesce_s=coalesce_ms / 1000)
-    return OutboxRelay(lambda: KafkaPublisher(settings), settings.database_url, config)
+    return OutboxRelay(lambda: KafkaPublisher(settings, "relay"), settings.database_url, config)
