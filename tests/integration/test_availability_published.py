@@ -7,10 +7,10 @@ from typing import Any, cast
 
 import orjson
 import pytest
-from faststream.kafka import KafkaBroker
 from overlap_availability.app import REFRESHES, ViewWorker
 from overlap_availability.batch import EventChanges
 from overlap_availability.settings import Settings
+from overlap_shared.producer import ReplaceableProducer
 from overlap_shared.queries import load_snapshot_by_token
 from overlap_shared.view import EventSnapshot
 from overlap_shared.viewcache import ViewCache, version_of
@@ -21,7 +21,7 @@ from tests.integration.conftest import Api
 
 
 class Published:
-    """Stands in for the broker: records the ``ViewRefreshed`` versions published."""
+    """Stands in for the producer: records the ``ViewRefreshed`` versions published."""
 
     def __init__(self) -> None:
         self.versions: list[int] = []
@@ -39,7 +39,7 @@ async def worker(services: Services, migrated: str) -> AsyncIterator[tuple[ViewW
         consistency_sample=0,
     )
     broker = Published()
-    worker = ViewWorker(settings, cast(KafkaBroker, broker))
+    worker = ViewWorker(settings, cast(ReplaceableProducer, broker))
     await worker.open()
     try:
         yield worker, broker
