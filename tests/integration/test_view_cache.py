@@ -41,18 +41,22 @@ async def eventually_cached(api: Api, token: str, version: int, timeout_s: float
             await asyncio.sleep(0.02)
 
 
+async def painted(api: Api, name: str, available: list[list[int]]) -> tuple[str, int]:
+    """A new event's token and its version after ``name`` joined and marked ``available``."""
+    token = (await api.create_event())["token"]
+    me = await api.join(token, name)
+    r = await api.client.put(
+        f"/api/events/{token}/participants/me/availability",
+        json={"available": available},
+        headers={"X-Participant-Key": me["participant_key"]},
+    )
+    return token, int(r.json()["version"])
+
+
 async def test_after_a_write_the_cached_view_reaches_the_database_version(
     api: Api, worker: None, relay: None
 ) -> None:
-    created = await api.create_event()
-    token = created["token"]
-    me = await api.join(token, "Cache")
-    r = await api.client.put(
-        f"/api/events/{token}/participants/me/availability",
-        json={"available": [[0, 4]]},
-        headers={"X-Participant-Key": me["participant_key"]},
-    )
-    version = r.json()["version"]
+    token, version = await painted(api, "Cache", [[0, 4]])
     await eventually_cached(api, token, version)
     api.sql.reset()
     view = await api.client.get(f"/api/events/{token}")
@@ -141,15 +145,7 @@ async def test_a_reader_needing_a_newer_view_is_not_sent_the_older_one(api: Api)
 
 
 async def test_a_rebuilt_view_reaches_redis_after_the_answer_and_frees_the_lease(api: Api) -> None:
-    created = await api.create_event()
-    token = created["token"]
-    me = await api.join(token, "Later")
-    r = await api.client.put(
-        f"/api/events/{token}/participants/me/availability",
-        json={"available": [[1, 3]]},
-        headers={"X-Participant-Key": me["participant_key"]},
-    )
-    version = r.json()["version"]
+    token, version = await painted(api, "Later", [[1, 3]])
     before = REGISTRY.get_sample_value("view_recomputes_total") or 0.0
     fresh = await api.client.get(f"/api/events/{token}", params={"min_version": version})
     assert fresh.json()["version"] == version
