@@ -21,6 +21,7 @@ import pytest
 from overlap_shared.settings import PusherSettings
 
 from launcher import local
+from tests.servers import stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,15 +59,9 @@ class LocalInfra:
         local.infra("stop", name, timeout_s=60)
 
     def kill(self, name: str) -> None:
-        pid = int((Path(local.local_env()["OVERLAP_HOME"]) / "run" / f"{name}.pid").read_text())
-        os.killpg(pid, signal.SIGKILL)  # infra.sh starts each service as a session leader
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
+        # infra.sh starts each service as a session leader
+        pid_file = Path(local.local_env()["OVERLAP_HOME"]) / "run" / f"{name}.pid"
+        stop_group(pid_file, signal.SIGKILL, timeout_s=15)
 
     def start_all(self) -> None:
         local.infra("up", timeout_s=120)

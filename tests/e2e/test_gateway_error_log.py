@@ -4,7 +4,6 @@ refuses connections quote the request line, the upstream URL and the referrer; a
 their query strings before the log. Also: with no API process left, a 503 problem with
 Retry-After (never nginx's 502 page)."""
 
-import os
 import signal
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import pytest
 
 from launcher.local import app_stack
 from tests.conftest import Services
+from tests.servers import stop_group
 
 SECRET = "key-put-in-the-query"
 QUERY = f"?participant_key={SECRET}&min_version=1"
@@ -29,19 +29,6 @@ def gateway(
         yield url, home
 
 
-def stop_api(home: Path) -> None:
-    pid = int((home / "run" / "api-0.pid").read_text())
-    os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    raise AssertionError("the API process did not stop")
-
-
 @pytest.mark.timeout(400)  # the stack's start-up included, on a busy machine
 def test_error_lines_name_the_path_but_never_the_query(gateway: tuple[str, Path]) -> None:
     url, home = gateway
@@ -51,7 +38,7 @@ def test_error_lines_name_the_path_but_never_the_query(gateway: tuple[str, Path]
         assert 429 in limited
         too_large = client.put(f"{url}/api/events/abc{QUERY}", content=b"x" * 300_000)
         assert too_large.status_code == 413
-        stop_api(home)
+        stop_group(home / "run" / "api-0.pid", signal.SIGTERM, timeout_s=20)
         down = client.get(f"{url}/api/events/abc{QUERY}")
     assert down.status_code == 503
     assert down.headers["retry-after"] == "1"
