@@ -150,6 +150,8 @@ class OutboxRelay:
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep until woken (NOTIFY, stop) or ``seconds`` pass; True when stopping."""
+        if self._stopping.is_set():  # its wake-up may be spent already
+            return True
         with contextlib.suppress(TimeoutError):  # asyncio.timeout: no task per wait
             async with asyncio.timeout(seconds):
                 await self._wake.wait()
