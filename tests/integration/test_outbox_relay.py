@@ -263,3 +263,37 @@ async def test_a_burst_of_notifies_is_one_batch(api: Api, tail: Tail) -> None:
         relay.stop()
         await asyncio.wait_for(task, 15)
     assert sum(batches) == 10 and len(batches) <= 2, batches
+
+
+async def test_acknowledged_rows_go_with_the_next_statement_or_on_stopping(
+    api: Api, tail: Tail
+) -> None:
+    """A batch's rows are deleted, once Kafka acknowledged them, by the relay's next
+    statement (the next batch or the poll), and by a relay that stops."""
+    from overlap_api.writes.relay import KafkaPublisher, OutboxRelay, RelayConfig
+    from prometheus_client import REGISTRY
+
+    settings = api.resources.settings
+    relay = OutboxRelay(
+        lambda: KafkaPublisher(settings, "relay-test"),
+        settings.database_url,
+        RelayConfig(poll_interval_s=0.2),
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        async with asyncio.timeout(60):
+            while REGISTRY.get_sample_value("outbox_relay_leader") != 1:
+                await asyncio.sleep(0.05)
+        ids = await _backlog(api, 5)
+        await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=30)
+        async with asyncio.timeout(30):  # the poll's statement deletes them
+            while await _outbox_count(api):
+                await asyncio.sleep(0.05)
+        relay.config.poll_interval_s = 60  # no poll now: only the stop deletes the next batch
+        ids = await _backlog(api, 3)
+        await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=30)
+        assert await _outbox_count(api) == 3  # acknowledged, waiting for the next statement
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 15)
+    assert await _outbox_count(api) == 0

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import orjson
 from overlap_shared.bitmaps import MAX_RANGES
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from overlap_api.http.errors import MAX_BODY_BYTES, answer_for
@@ -32,6 +31,7 @@ PREFIX, SUFFIX = "/api/events/", "/participants/me/availability"
 TEMPLATE = PREFIX + "{token}" + SUFFIX
 FIELDS = frozenset({"available", "if_needed"})
 JSON = "application/json"
+JSON_TYPE = JSON.encode()
 TOKEN = re.compile(TOKEN_PATTERN)
 
 
@@ -148,7 +148,13 @@ class FastAvailabilityPut:
         token, key = plain
         try:
             answer = await replace_availability(wiring.resources, token, key, ranges)
-            response = Response(orjson.dumps(answer), media_type=JSON)
         except Exception as exc:
-            response = answer_for(exc)
-        await response(scope, receive, send)
+            return await answer_for(exc)(scope, receive, send)
+        await send_json(send, orjson.dumps(answer))
+
+
+async def send_json(send: Send, body: bytes) -> None:
+    """A 200 with a JSON body, as starlette's ``Response`` sends it, without building one."""
+    headers = [(b"content-length", str(len(body)).encode()), (b"content-type", JSON_TYPE)]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

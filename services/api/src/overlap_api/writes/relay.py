@@ -2,16 +2,19 @@
 
 One relay is active at a time: it holds a session advisory lock on a dedicated connection,
 which also LISTENs for the outbox trigger's NOTIFY (with a polling fallback). A relay that
-dies loses the lock with its connection and a waiting relay takes over. A batch is one
-transaction on that connection with one statement: it deletes the oldest rows (``seq``
-order, ``FOR UPDATE SKIP LOCKED``) returning them; they are sent in ``seq`` order through
-the idempotent producer (``acks=all``) and the transaction commits only after Kafka
-acknowledged every one of them (a failure rolls it back: the rows are back), so delivery
-is at least once and per-event order holds (writes to one event serialize on its row, so
-their outbox rows are numbered in commit order). The backlog gauges are read at most once
-a second, not per batch. A wake-up waits ``RELAY_COALESCE_MS`` before it claims, so the
-NOTIFYs of a burst of writes cost one batch (three round trips and one Kafka request),
-not one each.
+dies loses the lock with its connection and a waiting relay takes over. Being the only
+one, the relay needs no row locks nor a transaction: a batch is one statement in
+autocommit that reads the oldest rows (``seq`` order) and, in the same round trip, deletes
+the rows of the batch before it, which Kafka acknowledged. The rows are sent in ``seq``
+order through the idempotent producer (``acks=all``); they are deleted only after Kafka
+acknowledged every one of them (a failure leaves them: they go again), so delivery is at
+least once and per-event order holds (writes to one event serialize on its row, so their
+outbox rows are numbered in commit order). The last batch's rows are deleted by the next
+statement: the next wake-up, or the poll at most ``poll_interval_s`` later (a relay killed
+meanwhile only sends them twice: consumers write by version). The backlog gauges are read
+at most once a second, not per batch. A wake-up waits ``RELAY_COALESCE_MS`` before it
+reads, so the NOTIFYs of a burst of writes cost one batch (one round trip and one Kafka
+request), not one each.
 
 Run it inside the API process (``RELAY_ENABLED``, default on) or alone: ``overlap-relay``.
 """
@@ -51,12 +54,18 @@ COMMIT_TO_ACK = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
+# $1: the seqs of the batch before, acknowledged by Kafka (the select's snapshot still sees
+# them: it skips them); $2: the batch size.
 CLAIM = (
-    "delete from outbox where seq in "
-    "(select seq from outbox order by seq limit $1 for update skip locked) "
-    "returning seq, topic, key, payload, headers ->> 'type', extract(epoch from created_at)"
+    "with acked as (delete from outbox where seq = any($1::bigint[])) "
+    "select seq, topic, key, payload, headers ->> 'type', extract(epoch from created_at) "
+    "from outbox where seq <> all($1::bigint[]) order by seq limit $2"
 )
-STATS = "select count(*), extract(epoch from now() - min(created_at)) from outbox"
+DELETE_ACKED = "delete from outbox where seq = any($1::bigint[])"
+STATS = (
+    "select count(*), extract(epoch from now() - min(created_at)) from outbox "
+    "where seq <> all($1::bigint[])"
+)
 
 
 @dataclass
@@ -83,6 +92,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._stats_due = 0.0
+        self.acked: list[int] = []  # seqs Kafka acknowledged, deleted by the next CLAIM
 
     async def run(self) -> None:
         """Wait for leadership, relay while leader; repeat until stopped."""
@@ -112,7 +122,9 @@ class OutboxRelay:
             log.info("relay is active")
             await conn.add_listener(CHANNEL, lambda *_: self._wake.set())
             await self._relay_while_leader(conn)
+            await self._delete_acked(conn)
         finally:
+            self.acked = []  # a new leader reads them again: at least once
             await self.producer.stop()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.close(), 2)
@@ -138,6 +150,8 @@ class OutboxRelay:
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep until woken (NOTIFY, stop) or ``seconds`` pass; True when stopping."""
+        if self._stopping.is_set():  # its wake-up may be spent already
+            return True
         with contextlib.suppress(TimeoutError):  # asyncio.timeout: no task per wait
             async with asyncio.timeout(seconds):
                 await self._wake.wait()
@@ -146,27 +160,34 @@ class OutboxRelay:
 
     async def relay_once(self, conn: asyncpg.Connection) -> int:
         """Publish one batch of outbox rows; returns how many were acknowledged."""
-        self._wake.clear()  # the NOTIFYs of the rows this batch claims wake no other one
-        async with conn.transaction():
-            rows = sorted(await conn.fetch(CLAIM, self.config.batch_size))
-            if rows:
-                await self.producer.publish_all(
-                    [
-                        Outgoing(topic, payload, key, typed_headers(message_type or ""))
-                        for _, topic, key, payload, message_type, _ in rows
-                    ]
-                )
+        self._wake.clear()  # the NOTIFYs of the rows this batch reads wake no other one
+        rows = await conn.fetch(CLAIM, self.acked, self.config.batch_size)
+        self.acked = []  # deleted by that statement
         if rows:
+            await self.producer.publish_all(
+                [
+                    Outgoing(topic, payload, key, typed_headers(message_type or ""))
+                    for _, topic, key, payload, message_type, _ in rows
+                ]
+            )
+            self.acked = [row[0] for row in rows]
             acked = time.time()
             PUBLISHED.inc(len(rows))
             for row in rows:
                 COMMIT_TO_ACK.observe(max(0.0, acked - float(row[5])))
         if time.monotonic() >= self._stats_due:  # the gauges, not on every batch
             self._stats_due = time.monotonic() + self.config.stats_interval_s
-            count, oldest = await conn.fetchrow(STATS)
+            count, oldest = await conn.fetchrow(STATS, self.acked)
             BACKLOG.set(count)
             OLDEST_AGE.set(float(oldest or 0))
         return len(rows)
+
+    async def _delete_acked(self, conn: asyncpg.Connection) -> None:
+        """On stopping: delete the rows of the last batch (best effort: they would only be
+        sent again)."""
+        if self.acked and not conn.is_closed():
+            with contextlib.suppress(Exception):
+                await conn.execute(DELETE_ACKED, self.acked)
 
 
 def make_relay(settings: ServiceSettings, batch_size: int, coalesce_ms: int = 0) -> OutboxRelay:
