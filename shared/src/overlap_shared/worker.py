@@ -53,10 +53,10 @@ class Fetch:
         poll, linger = s.consumer_poll_ms, s.consumer_linger_ms
         return cls(s.consumer_fetch_min_bytes, wait, every, poll, linger)
 
-    async def linger(self) -> None:
+    async def linger(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         """The pause after a batch (none when ``linger_ms`` is 0)."""
         if self.linger_ms > 0:
-            await asyncio.sleep(self.linger_ms / 1000)
+            await sleep(self.linger_ms / 1000)
 
 
 class RetryPause:
