@@ -118,8 +118,9 @@ class WorkerSettings(ServiceSettings):
     consumer_poll_ms: int = Field(default=10, ge=1, le=1_000)
     # After a batch the consumer pauses this long before the next poll, so that under load
     # the records of that time come in one fetch and one batch (a lone record, arriving
-    # after the pause, is not delayed). 0: no pause.
-    consumer_linger_ms: int = Field(default=0, ge=0, le=1_000)
+    # after the pause, is not delayed; under load a record waits up to about twice this).
+    # 0: no pause.
+    consumer_linger_ms: int = Field(default=25, ge=0, le=1_000)
 
 
 class PusherSettings(MaskedSettings):

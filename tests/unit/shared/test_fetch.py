@@ -12,12 +12,13 @@ def test_fetch_takes_the_poll_and_the_linger_from_the_settings() -> None:
     assert (fetch.poll_ms, fetch.linger_ms) == (40, 15)
 
 
-def test_the_notifier_and_the_invalidator_poll_less_often_and_linger_by_default() -> None:
+def test_every_worker_lingers_and_the_notifier_and_the_invalidator_poll_less_often() -> None:
     plain = Fetch.from_settings(WorkerSettings())
+    assert plain.linger_ms > 0
     for settings in (NotifierSettings(), InvalidatorSettings()):
         fetch = Fetch.from_settings(settings)
         assert fetch.poll_ms > plain.poll_ms
-        assert fetch.linger_ms > plain.linger_ms == 0
+        assert fetch.linger_ms >= plain.linger_ms
 
 
 async def test_linger_sleeps_its_time_and_not_at_all_when_zero() -> None:
