@@ -28,25 +28,35 @@ from overlap_shared.logs import setup_logging
 from overlap_shared.offset_commits import OffsetCommits
 from overlap_shared.settings import ServiceSettings, WorkerSettings
 
-# FastStream's batch subscriber polls with this timeout and, after an empty poll, sleeps
-# for it again: a message arriving then waits up to this long. Keep it short.
-BATCH_TIMEOUT_MS = 10
-
 
 @dataclass(frozen=True)
 class Fetch:
     """How a consumer fetches and commits: Kafka answers a fetch once it holds
     ``min_bytes`` for it or after ``wait_ms``; processed offsets are committed together
-    every ``commit_interval_ms`` (``offset_commits``; 0: after each batch)."""
+    every ``commit_interval_ms`` (``offset_commits``; 0: after each batch).
+
+    FastStream's batch poll waits ``poll_ms`` for records and sleeps as long after an
+    empty one: each poll is a wake-up of the worker, idle or not. After each batch the
+    consumer pauses ``linger_ms`` (:meth:`linger`): aiokafka sends the next fetch only
+    once the records of the last one are taken, so what arrives meanwhile comes in one
+    fetch and one batch; a record arriving to an idle consumer is not delayed."""
 
     min_bytes: int = 1
     wait_ms: int = 500
     commit_interval_ms: int = 0
+    poll_ms: int = 10
+    linger_ms: int = 0
 
     @classmethod
     def from_settings(cls, s: WorkerSettings) -> "Fetch":
         wait, every = s.consumer_fetch_wait_ms, s.consumer_commit_interval_ms
-        return cls(s.consumer_fetch_min_bytes, wait, every)
+        poll, linger = s.consumer_poll_ms, s.consumer_linger_ms
+        return cls(s.consumer_fetch_min_bytes, wait, every, poll, linger)
+
+    async def linger(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        """The pause after a batch (none when ``linger_ms`` is 0)."""
+        if self.linger_ms > 0:
+            await sleep(self.linger_ms / 1000)
 
 
 class RetryPause:
@@ -113,7 +123,7 @@ def batch_subscriber(
         group_id=group,
         batch=True,
         max_records=max_records,
-        batch_timeout_ms=BATCH_TIMEOUT_MS,
+        batch_timeout_ms=fetch.poll_ms,
         fetch_min_bytes=fetch.min_bytes,
         fetch_max_wait_ms=fetch.wait_ms,
         auto_offset_reset="earliest",
@@ -137,7 +147,8 @@ def consume_batches(
     """Subscribe ``consumer`` to ``topic`` as its group: a processed batch's offsets are
     committed with the others of ``fetch.commit_interval_ms`` (the returned
     :class:`OffsetCommits`: give it to :func:`asgi_worker`); a batch that fails (an
-    outage, see ``consumer``) is consumed again after a :class:`RetryPause`."""
+    outage, see ``consumer``) is consumed again after a :class:`RetryPause`; a batch
+    done is followed by the pause of :meth:`Fetch.linger`."""
     pause = RetryPause()
     group = consumer.intake.group
     commits = OffsetCommits(group, fetch.commit_interval_ms / 1000)
@@ -155,6 +166,7 @@ def consume_batches(
                 await message.nack()  # back to the batch's first records
                 raise
         await commits.processed(getattr(message, "consumer", None), batch)
+        await fetch.linger()
 
     return commits
 

@@ -15,6 +15,7 @@ so the subscribers use ``AckPolicy.MANUAL`` and ``commits`` commits settled offs
 """
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -80,8 +81,10 @@ class Notifier:
 class Feed:
     """One consumed topic: the worker the shared consumer runs."""
 
-    def __init__(self, notifier: Notifier, interest: Interest[Any], names: Mapping[str, str]):
-        self.notifier, self.interest, self.names = notifier, interest, names
+    def __init__(
+        self, notifier: Notifier, interest: Interest[Any], names: Mapping[str, str], fetch: Fetch
+    ) -> None:
+        self.notifier, self.interest, self.names, self.fetch = notifier, interest, names, fetch
         self.tracker = Tracker()
         notifier.trackers.append(self.tracker)
 
@@ -98,7 +101,7 @@ class Feed:
 
     async def handle(self, msg: KafkaMessage, consumer: Consumer[Any, Plan]) -> None:
         """One batch: track its records, run them through the consumer, settle what it
-        did not hand over, then wait while too many records are unsettled."""
+        did not hand over, wait while too many records are unsettled, then linger."""
         batch = records(msg)
         self.tracker.consumer = getattr(msg, "consumer", None)
         self.tracker.register(batch)
@@ -111,6 +114,7 @@ class Feed:
         while self.tracker.unsettled > self.notifier.settings.notifier_max_unsettled:
             await asyncio.sleep(0.05)
             await self.tracker.commit()
+        await self.fetch.linger()
 
 
 def subscribe(broker: KafkaBroker, topic: str, feed: Feed, description: str) -> None:
@@ -126,7 +130,7 @@ def subscribe(broker: KafkaBroker, topic: str, feed: Feed, description: str) -> 
         notifier.group,
         max_records=max_records,
         description=description,
-        fetch=Fetch.from_settings(notifier.settings),
+        fetch=feed.fetch,
         ack_policy=manual,
     )
     async def on_batch(msg: KafkaMessage) -> None:
@@ -145,16 +149,19 @@ def create_app(settings: Settings, pusher: PusherSettings | None = None) -> Asgi
     notifier = Notifier(settings, producer, pusher or PusherSettings())
     views = Interest(codec.VIEWS, frozenset(VIEW_EVENT_NAMES))
     domain = Interest(codec.DOMAIN, frozenset(DOMAIN_EVENT_NAMES))
+    fetch = Fetch.from_settings(settings)
+    # The domain topic is mostly availability changes, which the notifier skips.
+    rare = dataclasses.replace(fetch, linger_ms=settings.notifier_domain_linger_ms)
     subscribe(
         broker,
         settings.views_topic,
-        Feed(notifier, views, VIEW_EVENT_NAMES),
+        Feed(notifier, views, VIEW_EVENT_NAMES, fetch),
         "ViewRefreshed → view.updated {version, heatmap?} on private-event-<id>",
     )
     subscribe(
         broker,
         settings.domain_topic,
-        Feed(notifier, domain, DOMAIN_EVENT_NAMES),
+        Feed(notifier, domain, DOMAIN_EVENT_NAMES, rare),
         "EventUpdated/EventFinalized → event.updated, EventDeleted → event.deleted",
     )
     app = asgi_worker(broker, "overlap-notifier", "Coalesces and batches Pusher updates", notifier)

@@ -26,3 +26,9 @@ class Settings(WorkerSettings):
     # Backpressure: the consumer pauses while this many consumed records await settling.
     notifier_max_unsettled: int = Field(default=20_000, ge=1, le=1_000_000)
     notifier_max_records: int = Field(default=500, ge=1, le=10_000)
+    # The notifier's poll (a shared setting, another default): updates are coalesced per
+    # window anyway, so it may wake less often (README, "The write path").
+    consumer_poll_ms: int = Field(default=50, ge=1, le=1_000)
+    # The pause after a batch of the domain topic, where the notifier skips most records
+    # (availability changes): event.updated/deleted wait up to about twice this under load.
+    notifier_domain_linger_ms: int = Field(default=100, ge=0, le=1_000)

@@ -1,0 +1,68 @@
+"""A worker that lingers after a batch takes what arrived meanwhile in one batch: the
+shared ``consume_batches`` on real Kafka, a topic and group of the test's own.
+
+aiokafka sends the next fetch once the last one's records are taken, so while the worker
+lingers at most one fetch answers (the first record after the batch); the rest wait in
+Kafka and come together, one fetch and one batch, after the pause.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any, cast
+
+from aiokafka import AIOKafkaProducer
+from overlap_shared.dead_letters import Record
+from overlap_shared.settings import ServiceSettings
+from overlap_shared.topics import ensure_topics
+from overlap_shared.worker import Fetch, consume_batches, create_broker
+
+from tests.conftest import Services
+
+LINGER_MS = 1_500
+
+
+class Recording:
+    """Stands for a worker's :class:`~overlap_shared.consumer.Consumer`: notes each batch."""
+
+    def __init__(self, group: str) -> None:
+        self.intake = SimpleNamespace(group=group)
+        self.batches: list[list[bytes]] = []
+        self.first = asyncio.Event()
+
+    async def process(self, batch: Sequence[Record]) -> None:
+        self.batches.append([record.value or b"" for record in batch])
+        self.first.set()
+
+
+async def test_records_arriving_while_the_worker_lingers_come_in_one_batch(
+    services: Services,
+) -> None:
+    run = uuid.uuid4().hex[:10]
+    topic, bootstrap = f"test.linger.{run}", services.kafka_bootstrap_servers
+    await ensure_topics(bootstrap, {topic: 1})
+    broker = create_broker(ServiceSettings(kafka_bootstrap_servers=bootstrap), "test-linger")
+    recording = Recording(f"linger-{run}")
+    fetch = Fetch(linger_ms=LINGER_MS, wait_ms=100)
+    consume_batches(
+        broker, topic, cast(Any, recording), max_records=100, description="test", fetch=fetch
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    sent = [f"r{i}".encode() for i in range(8)]
+    await producer.start()
+    try:
+        await broker.start()
+        await producer.send_and_wait(topic, sent[0], key=b"k")
+        await asyncio.wait_for(recording.first.wait(), 30)
+        for value in sent[1:]:  # while the worker lingers after its first batch
+            await producer.send_and_wait(topic, value, key=b"k")
+        async with asyncio.timeout(30):
+            while sum(len(b) for b in recording.batches) < len(sent):
+                await asyncio.sleep(0.05)
+    finally:
+        await producer.stop()
+        await broker.stop()
+    assert [value for batch in recording.batches for value in batch] == sent
+    # the first record; perhaps the one fetch answered during the pause; then the rest
+    assert len(recording.batches) <= 3, recording.batches
