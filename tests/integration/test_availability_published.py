@@ -2,7 +2,7 @@
 producer replaced by a recorder): it skips a batch whose view it has already published
 newer, and reads PostgreSQL without a transaction (no BEGIN/ROLLBACK round trips)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
 import orjson
@@ -10,7 +10,8 @@ import pytest
 from overlap_availability.app import REFRESHES, ViewWorker
 from overlap_availability.batch import EventChanges
 from overlap_availability.settings import Settings
-from overlap_shared.producer import ReplaceableProducer
+from overlap_shared.held import build
+from overlap_shared.producer import Outgoing, ReplaceableProducer
 from overlap_shared.queries import load_snapshot_by_token
 from overlap_shared.view import EventSnapshot
 from overlap_shared.viewcache import ViewCache, version_of
@@ -26,8 +27,8 @@ class Published:
     def __init__(self) -> None:
         self.versions: list[int] = []
 
-    async def publish(self, body: bytes, topic: str, **_: Any) -> None:
-        self.versions.append(orjson.loads(body)["version"])
+    async def publish_all(self, records: Sequence[Outgoing]) -> None:
+        self.versions += [orjson.loads(r.value or b"{}")["version"] for r in records]
 
 
 @pytest.fixture
@@ -90,3 +91,29 @@ async def test_reads_run_outside_a_transaction(worker: tuple[ViewWorker, Publish
         assert (await conn.execute(text("SELECT 1"))).scalar() == 1
         raw = await conn.get_raw_connection()
         assert not raw.driver_connection.is_in_transaction()  # type: ignore[union-attr]
+
+
+async def test_a_database_ahead_of_the_batch_is_applied_as_the_rows_that_changed(
+    api: Api, worker: tuple[ViewWorker, Published]
+) -> None:
+    views, broker = worker
+    token = (await api.create_event())["token"]
+    await api.join(token, "Ada")
+    event = await snapshot(views, token)
+    await views.apply(changes(event, event.version))  # a full rebuild, held
+    await api.join(token, "Grace")
+    await api.join(token, "Linus")  # the database is now a write past the next batch
+    diffs = REFRESHES.labels("diff")
+    before = diffs._value.get()
+    first = event.version + 1
+    batch = EventChanges(event.id, event.token, first, ["ParticipantJoined"], {first})
+    await views.apply({event.id: batch})
+
+    assert diffs._value.get() == before + 1
+    newest = await snapshot(views, token)
+    assert broker.versions[-1] == newest.version == first + 1
+    async with views.engine.connect() as conn:
+        snap = await load_snapshot_by_token(conn, token)
+    assert snap is not None
+    rebuilt = build(*snap, views.settings.retention_days).aggregate.render()
+    assert await ViewCache(views.redis, 1_000).get(token) == rebuilt
