@@ -2,7 +2,7 @@
 producer replaced by a recorder): it skips a batch whose view it has already published
 newer, and reads PostgreSQL without a transaction (no BEGIN/ROLLBACK round trips)."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import orjson
@@ -11,7 +11,7 @@ from overlap_availability.app import REFRESHES, ViewWorker
 from overlap_availability.batch import EventChanges
 from overlap_availability.settings import Settings
 from overlap_shared.held import build
-from overlap_shared.producer import Outgoing, ReplaceableProducer
+from overlap_shared.producer import ReplaceableProducer
 from overlap_shared.queries import load_snapshot_by_token
 from overlap_shared.view import EventSnapshot
 from overlap_shared.viewcache import ViewCache, version_of
@@ -27,8 +27,8 @@ class Published:
     def __init__(self) -> None:
         self.versions: list[int] = []
 
-    async def publish_all(self, records: Sequence[Outgoing]) -> None:
-        self.versions += [orjson.loads(r.value or b"{}")["version"] for r in records]
+    async def publish(self, body: bytes, topic: str, **_: Any) -> None:
+        self.versions.append(orjson.loads(body)["version"])
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ when the batch continues the aggregate's version, else from one SQL statement's 
 snapshot, applied as the rows that differ from the held ones (``overlap_shared.held``) or
 rebuilt in full; a sampled share of deltas is checked against a full rebuild
 (``availability_consistency_mismatches_total``, expected 0). The view is written to Redis
-only if newer (compare-and-set), and the batch's ``ViewRefreshed`` are published together;
-a batch at or below the version this process last published is skipped whole. Offsets are
+only if newer (compare-and-set), and a ``ViewRefreshed`` is published; a batch at or
+below the version this process last published is skipped whole. Offsets are
 committed after all of that (an outage of PostgreSQL, Redis or Kafka makes the batch be
 consumed again; replays are harmless because writes are versioned; a record that fails
 on its own is dead-lettered after ``WORKER_MAX_ATTEMPTS``).
@@ -31,12 +31,7 @@ from overlap_shared.db import create_engine
 from overlap_shared.eviction_channel import announce
 from overlap_shared.held import Held, build, refresh
 from overlap_shared.intake import Inbound, Intake, Interest
-from overlap_shared.producer import (
-    Outgoing,
-    ReplaceableProducer,
-    kafka_producer,
-    typed_headers,
-)
+from overlap_shared.producer import ReplaceableProducer, kafka_producer, typed_headers
 from overlap_shared.queries import load_participants_by_id, load_snapshot_by_id
 from overlap_shared.redis_client import create_redis, ping_every_node
 from overlap_shared.viewcache import ViewCache
@@ -100,33 +95,12 @@ class ViewWorker:
         return plan_batch(inbound)
 
     async def apply(self, plan: Plan) -> None:
-        """Refresh every event of the batch at once, then announce them all on the views
-        topic in one publish: one wait for Kafka's acknowledgements per batch, not one
-        per event (each a round trip to a broker that, on shared cores, answers slowly)."""
-        refreshed = await asyncio.gather(*(self._refresh(c) for c in plan.values()))
-        done = [r for r in refreshed if r is not None]
-        if not done:
-            return
-        await self.producer.publish_all(
-            [
-                Outgoing(
-                    self.settings.views_topic,
-                    events.encode(r),
-                    events.kafka_key(r),
-                    typed_headers(r.type),
-                )
-                for r in done
-            ]
-        )
-        for r in done:
-            self.aggregates.mark_published(r.event_id, r.version)
+        await asyncio.gather(*(self._refresh(c) for c in plan.values()))
 
-    async def _refresh(self, changes: EventChanges) -> events.ViewRefreshed | None:
-        """Store the event's view in Redis (and tell the API L1s); what to announce on the
-        views topic (None: a newer view is already out)."""
+    async def _refresh(self, changes: EventChanges) -> None:
         if changes.version <= self.aggregates.published(changes.event_id):
             REFRESHES.labels("published").inc()  # a newer view is already out: nothing new
-            return None
+            return
         async with self.limit:
             started = time.perf_counter()
             try:
@@ -144,12 +118,19 @@ class ViewWorker:
             await announce(self.redis, f"{changes.token}:{version}")  # API L1s
             RECOMPUTE.observe(time.perf_counter() - started)
             RECOMPUTES.inc()
-        return events.ViewRefreshed(
+        refreshed = events.ViewRefreshed(
             event_id=changes.event_id,
             token=changes.token,
             version=version,
             data=events.ViewRefreshedData(changes=tuple(changes.types), size_bytes=size),
         )
+        await self.producer.publish(
+            events.encode(refreshed),
+            self.settings.views_topic,
+            key=events.kafka_key(refreshed),
+            headers=typed_headers(refreshed.type),
+        )
+        self.aggregates.mark_published(changes.event_id, version)
 
     async def _view(self, changes: EventChanges) -> tuple[int, bytes] | None:
         """The event's (version, view bytes), or None when the event is gone."""

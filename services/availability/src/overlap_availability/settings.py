@@ -13,9 +13,9 @@ class Settings(WorkerSettings):
     # a backlog a bigger batch is less work per record (at 500, a worker with a quarter of
     # the partitions refreshed each event more often than one worker with all of them).
     batch_max_records: int = Field(default=5_000, ge=1, le=10_000)
-    # Refreshes of one batch in flight at once: while one waits on PostgreSQL, Redis or
-    # Kafka, the others use the CPU.
-    recompute_concurrency: int = Field(default=32, ge=1, le=64)
+    # Refreshes of one batch in flight at once (32 was slower with 4 workers on 2 cores: more
+    # requests at once on the shared PostgreSQL, Redis and Kafka).
+    recompute_concurrency: int = Field(default=8, ge=1, le=64)
     # Share of deltas compared with a full rebuild (availability_consistency_mismatches_total).
     consistency_sample: float = Field(default=0.01, ge=0, le=1)
     # Memory for the per-event aggregates of this process; least recently used dropped first.
