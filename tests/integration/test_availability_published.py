@@ -10,6 +10,7 @@ import pytest
 from overlap_availability.app import REFRESHES, ViewWorker
 from overlap_availability.batch import EventChanges
 from overlap_availability.settings import Settings
+from overlap_shared.held import build
 from overlap_shared.producer import ReplaceableProducer
 from overlap_shared.queries import load_snapshot_by_token
 from overlap_shared.view import EventSnapshot
@@ -90,3 +91,29 @@ async def test_reads_run_outside_a_transaction(worker: tuple[ViewWorker, Publish
         assert (await conn.execute(text("SELECT 1"))).scalar() == 1
         raw = await conn.get_raw_connection()
         assert not raw.driver_connection.is_in_transaction()  # type: ignore[union-attr]
+
+
+async def test_a_database_ahead_of_the_batch_is_applied_as_the_rows_that_changed(
+    api: Api, worker: tuple[ViewWorker, Published]
+) -> None:
+    views, broker = worker
+    token = (await api.create_event())["token"]
+    await api.join(token, "Ada")
+    event = await snapshot(views, token)
+    await views.apply(changes(event, event.version))  # a full rebuild, held
+    await api.join(token, "Grace")
+    await api.join(token, "Linus")  # the database is now a write past the next batch
+    diffs = REFRESHES.labels("diff")
+    before = diffs._value.get()
+    first = event.version + 1
+    batch = EventChanges(event.id, event.token, first, ["ParticipantJoined"], {first})
+    await views.apply({event.id: batch})
+
+    assert diffs._value.get() == before + 1
+    newest = await snapshot(views, token)
+    assert broker.versions[-1] == newest.version == first + 1
+    async with views.engine.connect() as conn:
+        snap = await load_snapshot_by_token(conn, token)
+    assert snap is not None
+    rebuilt = build(*snap, views.settings.retention_days).aggregate.render()
+    assert await ViewCache(views.redis, 1_000).get(token) == rebuilt

@@ -16,6 +16,7 @@ from overlap_availability.batch import plan_batch
 from overlap_shared import events
 from overlap_shared.aggregate import ViewAggregate
 from overlap_shared.bitmaps import from_bytes, to_bytes
+from overlap_shared.held import build, changed_rows, refresh
 from overlap_shared.oracle.view import build_view as oracle_view
 from overlap_shared.remap import remap_bits
 from overlap_shared.view import EventSnapshot, ParticipantSnapshot
@@ -89,10 +90,8 @@ def test_can_apply_needs_an_aggregate_no_gap_and_no_grid_edit() -> None:
 
 def test_the_memory_budget_drops_the_least_recently_used() -> None:
     held = Aggregates(max_bytes=1)
-    first, second = (
-        ViewAggregate.build(small_event(), [], retention_days=RETENTION_DAYS),
-        ViewAggregate.build(small_event(), [], retention_days=RETENTION_DAYS),
-    )
+    first = build(small_event(), [], RETENTION_DAYS)
+    second = build(small_event(), [], RETENTION_DAYS)
     held.put(uuid.UUID(int=1), first)
     held.put(uuid.UUID(int=2), second)
     assert held.get(uuid.UUID(int=1)) is None and held.get(uuid.UUID(int=2)) is second
@@ -103,11 +102,11 @@ def test_the_published_version_goes_with_its_aggregate() -> None:
     held, one, two = Aggregates(max_bytes=1), uuid.UUID(int=1), uuid.UUID(int=2)
     held.mark_published(one, 4)  # not held: nothing is known of it
     assert held.published(one) == 0
-    held.put(one, ViewAggregate.build(small_event(), [], retention_days=RETENTION_DAYS))
+    held.put(one, build(small_event(), [], RETENTION_DAYS))
     held.mark_published(one, 4)
     held.mark_published(one, 3)  # an older one never lowers it
     assert held.published(one) == 4
-    held.put(two, ViewAggregate.build(small_event(), [], retention_days=RETENTION_DAYS))
+    held.put(two, build(small_event(), [], RETENTION_DAYS))
     assert held.published(one) == 0  # evicted with its aggregate
     held.mark_published(two, 7)
     held.drop(two)
@@ -171,13 +170,50 @@ def step_rows(
 def test_deltas_and_grid_rebuilds_give_the_oracle_bytes(history: list[Any]) -> None:
     event = small_event()
     everyone = [person(k, bytes([k * 37 % 256]), k) for k in range(3)]
-    agg = ViewAggregate.build(event, everyone, retention_days=RETENTION_DAYS)
+    held = build(event, everyone, RETENTION_DAYS)
     for kind, k, data in history:
         event, everyone, touched = step_rows(kind, k, data, event, everyone)
         rows = [p for p in everyone if p.id in touched]
-        if not apply_delta(agg, event, rows, touched):
+        if not apply_delta(held, event, rows, touched):
             assert kind == "grid"
-            agg = ViewAggregate.build(event, everyone, retention_days=RETENTION_DAYS)
-        assert agg.render() == orjson.dumps(
+            held = build(event, everyone, RETENTION_DAYS)
+        assert held.aggregate.render() == orjson.dumps(
             oracle_view(event, everyone, retention_days=RETENTION_DAYS)
         )
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps, st.integers(1, 5))
+def test_a_snapshot_several_writes_ahead_applied_as_its_difference_gives_the_oracle_bytes(
+    history: list[Any], every: int
+) -> None:
+    """The worker reading a database already further on: the whole snapshot, every
+    ``every`` writes, applied as the rows that differ from the held ones."""
+    event = small_event()
+    everyone = [person(k, bytes([k * 37 % 256]), k) for k in range(3)]
+    held = build(event, everyone, RETENTION_DAYS)
+    kinds: list[str] = []
+    for i, (kind, k, data) in enumerate(history, 1):
+        event, everyone, _ = step_rows(kind, k, data, event, everyone)
+        kinds.append(kind)
+        if i % every and i < len(history):
+            continue
+        if not refresh(held, event, everyone):
+            assert "grid" in kinds
+            held = build(event, everyone, RETENTION_DAYS)
+        kinds.clear()
+        assert held.aggregate.version == event.version
+        assert held.aggregate.render() == orjson.dumps(
+            oracle_view(event, everyone, retention_days=RETENTION_DAYS)
+        )
+
+
+def test_the_difference_names_changed_rows_and_leavers_or_asks_for_a_rebuild() -> None:
+    a, b, c = (person(k, bytes([k]), k) for k in range(3))
+    renamed = dataclasses.replace(b, name="new")
+    assert changed_rows({a.id: a, b.id: b, c.id: c}, [a, renamed]) == ([renamed], [c.id])
+    assert changed_rows({a.id: a}, [a]) == ([], [])
+    moved = dataclasses.replace(a, created_at=STAMP + timedelta(days=1))
+    assert changed_rows({a.id: a}, [moved]) is None  # its place in the order moved
+    many = [person(10 + k, b"\x01", 10 + k) for k in range(9)]
+    assert changed_rows({}, many) is None  # a rebuild is cheaper than this many deltas

@@ -1,27 +1,33 @@
 """The worker's per-event view aggregates, and how one batch's changes apply to them.
 
 An aggregate (``overlap_shared.aggregate.ViewAggregate``) lives in this process only,
-keyed by event id, least recently used dropped first beyond a memory budget.  Redis holds
-the views alone; an aggregate is only ever trusted at its own version:
+kept with the participant rows it was built from (``overlap_shared.held.Held``), keyed by
+event id, least recently used dropped first beyond a memory budget.  Redis holds the
+views alone; an aggregate is only ever trusted at its own version:
 
 * a batch whose versions continue the aggregate's without a gap, and that edits no grid,
   is applied as a delta from the rows of the participants it names (one small SQL), if
   the database is still at the batch's newest version;
-* anything else — a cold or evicted aggregate, a gap (another worker handled some
-  versions), a grid edit, a database already further on — is a full rebuild.
+* otherwise the whole snapshot is read, and, when an aggregate is held and the grid is
+  the same, the rows that differ from the held ones are applied as deltas (at 50
+  writes/s the database is usually a few writes ahead of the batch, so this is the
+  common case under load: a rebuild would redo every participant for one or two);
+* a cold or evicted aggregate, a grid edit, a join time that moved, or many changes at
+  once are a full rebuild.
 
 A restart starts cold, so the first change of each event after it is a full rebuild.
 
 Beside each aggregate the newest version this process has *published* (stored in Redis,
 announced, ``ViewRefreshed`` sent) is kept: a batch at or below it has nothing new to say
-(at 50 writes/s a full rebuild often reads a database already a few writes ahead, and
-the messages of those writes then arrive as replays). It goes with the aggregate.
+(a snapshot read a few writes ahead is published at its own version, and the messages of
+those writes then arrive as replays). It goes with the aggregate.
 """
 
 from collections.abc import Collection
 from uuid import UUID
 
-from overlap_shared.aggregate import GridChanged, ViewAggregate
+from overlap_shared.aggregate import ViewAggregate
+from overlap_shared.held import Held, apply
 from overlap_shared.lru import Lru
 from overlap_shared.view import EventSnapshot, ParticipantSnapshot
 
@@ -33,17 +39,17 @@ class Aggregates:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._held: Lru[UUID, ViewAggregate] = Lru()
+        self._held: Lru[UUID, Held] = Lru()
         self._sizes: dict[UUID, int] = {}
         self._published: dict[UUID, int] = {}
 
-    def get(self, event_id: UUID) -> ViewAggregate | None:
+    def get(self, event_id: UUID) -> Held | None:
         return self._held.get(event_id)
 
-    def put(self, event_id: UUID, agg: ViewAggregate) -> None:
-        """Hold ``agg`` (again, after a change: its size is measured here)."""
-        self._held.put(event_id, agg)
-        self._sizes[event_id] = agg.nbytes
+    def put(self, event_id: UUID, held: Held) -> None:
+        """Hold ``held`` (again, after a change: its size is measured here)."""
+        self._held.put(event_id, held)
+        self._sizes[event_id] = held.nbytes
         while self.held_bytes > self.max_bytes and len(self._held) > 1:
             self.drop(self._held.oldest())
 
@@ -70,26 +76,19 @@ class Aggregates:
 
 
 def can_apply(agg: ViewAggregate | None, changes: EventChanges) -> bool:
-    """A delta may follow: the aggregate is there, no grid edit, no version missing."""
+    """A delta from the named participants may follow: the aggregate is there, no grid
+    edit, no version missing."""
     return agg is not None and not changes.full and changes.follows(agg.version)
 
 
 def apply_delta(
-    agg: ViewAggregate,
+    held: Held,
     event: EventSnapshot,
     rows: Collection[ParticipantSnapshot],
     touched: Collection[UUID],
 ) -> bool:
-    """Bring ``agg`` to ``event``'s version from the touched participants' current rows
+    """Bring ``held`` to ``event``'s version from the touched participants' current rows
     (a touched id without a row left or was removed).  False when the grid changed: the
     aggregate is then unusable and a full rebuild must follow."""
-    try:
-        agg.set_event(event)
-    except GridChanged:
-        return False
     found = {p.id for p in rows}
-    for gone in set(touched) - found:
-        agg.remove(str(gone))
-    for p in rows:
-        agg.upsert(p)
-    return True
+    return apply(held, event, list(rows), [pid for pid in touched if pid not in found])

@@ -6,8 +6,9 @@ code knows go to the group's dead-letter topic (``<domain topic>.dlt.<group>``, 
 none is skipped; only the types that say what changed (``batch.BODIES``) have their body
 decoded. ``batch.plan_batch`` coalesces the batch per event. Each event's view comes from
 its in-process aggregate (``aggregates``): as a delta from the changed participants' rows
-when the batch continues the aggregate's version, else a full rebuild from one SQL
-statement; a sampled share of deltas is checked against a full rebuild
+when the batch continues the aggregate's version, else from one SQL statement's whole
+snapshot, applied as the rows that differ from the held ones (``overlap_shared.held``) or
+rebuilt in full; a sampled share of deltas is checked against a full rebuild
 (``availability_consistency_mismatches_total``, expected 0). The view is written to Redis
 only if newer (compare-and-set), and a ``ViewRefreshed`` is published; a batch at or
 below the version this process last published is skipped whole. Offsets are
@@ -25,10 +26,10 @@ from collections.abc import Sequence
 
 from faststream.asgi import AsgiFastStream
 from overlap_shared import codec, events
-from overlap_shared.aggregate import ViewAggregate
 from overlap_shared.consumer import Consumer, PoisonRule
 from overlap_shared.db import create_engine
 from overlap_shared.eviction_channel import announce
+from overlap_shared.held import Held, build, refresh
 from overlap_shared.intake import Inbound, Intake, Interest
 from overlap_shared.producer import ReplaceableProducer, kafka_producer, typed_headers
 from overlap_shared.queries import load_participants_by_id, load_snapshot_by_id
@@ -133,11 +134,12 @@ class ViewWorker:
 
     async def _view(self, changes: EventChanges) -> tuple[int, bytes] | None:
         """The event's (version, view bytes), or None when the event is gone."""
-        agg = self.aggregates.get(changes.event_id)
+        held = self.aggregates.get(changes.event_id)
+        agg = None if held is None else held.aggregate
         if agg is not None and agg.version >= changes.version:  # a replay: already applied
             REFRESHES.labels("replay").inc()
             return agg.version, agg.render()
-        if agg is not None and can_apply(agg, changes):
+        if held is not None and can_apply(agg, changes):
             async with self.engine.connect() as conn:
                 snap = await load_participants_by_id(conn, changes.event_id, changes.participants)
             if snap is None:
@@ -145,26 +147,37 @@ class ViewWorker:
                 return None
             event, rows = snap
             if event.version == changes.version and apply_delta(
-                agg, event, rows, changes.participants
+                held, event, rows, changes.participants
             ):
-                REFRESHES.labels("delta").inc()
-                self.aggregates.put(changes.event_id, agg)
-                return agg.version, await self._checked(agg)
-        REFRESHES.labels("full").inc()
-        return await self._rebuild(changes)
+                return await self._kept(held, "delta")
+        return await self._rebuild(changes, held)
 
-    async def _rebuild(self, changes: EventChanges) -> tuple[int, bytes] | None:
+    async def _rebuild(self, changes: EventChanges, held: Held | None) -> tuple[int, bytes] | None:
+        """From the whole snapshot: the difference from the held aggregate when it can say
+        it (``held.refresh``), else a full rebuild."""
         async with self.engine.connect() as conn:
             snap = await load_snapshot_by_id(conn, changes.event_id)
         if snap is None:
             self.aggregates.drop(changes.event_id)
             return None
-        agg = ViewAggregate.build(*snap, retention_days=self.settings.retention_days)
-        self.aggregates.put(changes.event_id, agg)
-        return agg.version, agg.render()
+        event, people = snap
+        fresh = held is not None and not changes.full and event.version >= held.aggregate.version
+        if held is not None and fresh and refresh(held, event, people):
+            return await self._kept(held, "diff")
+        REFRESHES.labels("full").inc()
+        held = build(event, people, self.settings.retention_days)
+        self.aggregates.put(changes.event_id, held)
+        return held.aggregate.version, held.aggregate.render()
 
-    async def _checked(self, agg: ViewAggregate) -> bytes:
+    async def _kept(self, held: Held, how: str) -> tuple[int, bytes]:
+        """An aggregate brought forward by deltas: held again, its view checked (sampled)."""
+        REFRESHES.labels(how).inc()
+        self.aggregates.put(held.aggregate.event.id, held)
+        return held.aggregate.version, await self._checked(held)
+
+    async def _checked(self, held: Held) -> bytes:
         """The delta's view; for a sampled share, compared with a full rebuild first."""
+        agg = held.aggregate
         data = agg.render()
         if random.random() >= self.settings.consistency_sample:
             return data
@@ -173,8 +186,8 @@ class ViewWorker:
         if snap is None or snap[0].version != agg.version:
             return data  # moved on meanwhile: nothing to compare at this version
         CHECKS.inc()
-        full = ViewAggregate.build(*snap, retention_days=self.settings.retention_days)
-        expected = full.render()
+        full = build(*snap, self.settings.retention_days)
+        expected = full.aggregate.render()
         if expected != data:
             MISMATCHES.inc()
             log.error(
