@@ -11,8 +11,13 @@ worker's own path, ``ViewAggregate.upsert``/``remove``/``set_event``, whose byte
 property tests hold equal to a full rebuild). A new grid, a joiner's unknown order, or
 many changes at once rebuild in full. Held aggregates are bounded by
 ``VIEW_AGGREGATE_MEMORY_MB`` (least recently used dropped first; 0 turns this off).
+
+The rows an aggregate was built from are held as fingerprints (``Inputs``: bytes by bytes),
+not as snapshots: a dict of bytes is invisible to Python's cyclic garbage collector, whereas
+a few hundred snapshot objects per held event made each full collection walk them all.
 """
 
+import hashlib
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -25,37 +30,57 @@ from overlap_api.reads.metrics import REBUILDS
 MB = 1024 * 1024
 
 
+DIGEST_BYTES = 16
+# Participant id (16 bytes) -> fingerprint: a digest of name and levels, then the join time.
+Inputs = dict[bytes, bytes]
+
+
+def fingerprint(p: ParticipantSnapshot) -> bytes:
+    """What a participant's part of the view is built from, in a few bytes: a digest of its
+    name and both levels (length-prefixed), then its join time (its place in the order)."""
+    digest = hashlib.blake2b(digest_size=DIGEST_BYTES)
+    for part in (p.name.encode(), p.available, p.if_needed):
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    joined = p.created_at.isoformat().encode() if p.created_at is not None else b""
+    return digest.digest() + joined
+
+
+def inputs_of(people: list[ParticipantSnapshot]) -> Inputs:
+    return {p.id.bytes: fingerprint(p) for p in people}
+
+
 @dataclass
 class Held:
-    """One event's aggregate and, by participant id, the rows it was built from."""
+    """One event's aggregate and the fingerprints of the rows it was built from."""
 
     aggregate: ViewAggregate
-    inputs: dict[UUID, ParticipantSnapshot]
+    inputs: Inputs
 
 
 def build(event: EventSnapshot, people: list[ParticipantSnapshot], retention_days: int) -> Held:
     """A full rebuild, kept with its inputs."""
     aggregate = ViewAggregate.build(event, people, retention_days=retention_days)
-    return Held(aggregate, {p.id: p for p in people})
+    return Held(aggregate, inputs_of(people))
 
 
 def refresh(held: Held, event: EventSnapshot, people: list[ParticipantSnapshot]) -> bool:
     """Bring ``held`` to this snapshot by deltas; False (``held`` then unusable) when a full
     rebuild is due: a new grid, a participant's join time changed, or too many changes."""
-    latest = {p.id: p for p in people}
+    latest = inputs_of(people)
     gone = [pid for pid in held.inputs if pid not in latest]
-    changed = [p for pid, p in latest.items() if held.inputs.get(pid) != p]
+    changed = [p for p in people if held.inputs.get(p.id.bytes) != latest[p.id.bytes]]
     if len(gone) + len(changed) > max(8, len(people) // 4):
         return False  # a rebuild is cheaper than this many deltas
-    known = ((held.inputs.get(p.id), p) for p in changed)
-    if any(old is not None and old.created_at != p.created_at for old, p in known):
+    known = ((held.inputs.get(p.id.bytes), latest[p.id.bytes]) for p in changed)
+    if any(old is not None and old[DIGEST_BYTES:] != new[DIGEST_BYTES:] for old, new in known):
         return False  # its place in the view's order moved
     try:
         held.aggregate.set_event(event)
     except GridChanged:
         return False
     for pid in gone:
-        held.aggregate.remove(str(pid))
+        held.aggregate.remove(str(UUID(bytes=pid)))
     for p in changed:
         held.aggregate.upsert(p)
     held.inputs = latest
@@ -92,7 +117,7 @@ class RecentAggregates:
         return sum(self._sizes.values())
 
     def _keep(self, event_id: UUID, held: Held) -> None:
-        rows = sum(len(p.available) + len(p.if_needed) for p in held.inputs.values())
+        rows = sum(len(pid) + len(mark) for pid, mark in held.inputs.items())
         size = held.aggregate.nbytes + rows
         if size > self.max_bytes:  # never held (also: a budget of 0 turns this off)
             return
