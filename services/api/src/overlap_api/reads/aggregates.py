@@ -12,13 +12,15 @@ property tests hold equal to a full rebuild). A new grid, a joiner's unknown ord
 many changes at once rebuild in full. Held aggregates are bounded by
 ``VIEW_AGGREGATE_MEMORY_MB`` (least recently used dropped first; 0 turns this off).
 
-The rows an aggregate was built from are held as fingerprints (``Inputs``: bytes by bytes),
-not as snapshots: a dict of bytes is invisible to Python's cyclic garbage collector, whereas
-a few hundred snapshot objects per held event made each full collection walk them all.
+The rows an aggregate was built from are held as plain tuples by the participant id's int
+(``Inputs``), not as snapshot objects: once a collection has seen them, a dict of ints and
+tuples of str, bytes and datetimes is no longer tracked by Python's cyclic garbage collector,
+whereas a few hundred snapshot and UUID objects per held event were walked by every full
+collection. Building them costs no hashing (a tuple per row).
 """
 
-import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from overlap_shared.aggregate import GridChanged, ViewAggregate
@@ -30,29 +32,22 @@ from overlap_api.reads.metrics import REBUILDS
 MB = 1024 * 1024
 
 
-DIGEST_BYTES = 16
-# Participant id (16 bytes) -> fingerprint: a digest of name and levels, then the join time.
-Inputs = dict[bytes, bytes]
+# The fields a participant's part of the view is built from (name, both levels, join time).
+Row = tuple[str, bytes, bytes, datetime | None]
+Inputs = dict[int, Row]  # by participant id (``UUID.int``)
 
 
-def fingerprint(p: ParticipantSnapshot) -> bytes:
-    """What a participant's part of the view is built from, in a few bytes: a digest of its
-    name and both levels (length-prefixed), then its join time (its place in the order)."""
-    digest = hashlib.blake2b(digest_size=DIGEST_BYTES)
-    for part in (p.name.encode(), p.available, p.if_needed):
-        digest.update(len(part).to_bytes(8, "little"))
-        digest.update(part)
-    joined = p.created_at.isoformat().encode() if p.created_at is not None else b""
-    return digest.digest() + joined
+def row_of(p: ParticipantSnapshot) -> Row:
+    return (p.name, p.available, p.if_needed, p.created_at)
 
 
 def inputs_of(people: list[ParticipantSnapshot]) -> Inputs:
-    return {p.id.bytes: fingerprint(p) for p in people}
+    return {p.id.int: row_of(p) for p in people}
 
 
 @dataclass
 class Held:
-    """One event's aggregate and the fingerprints of the rows it was built from."""
+    """One event's aggregate and the rows it was built from."""
 
     aggregate: ViewAggregate
     inputs: Inputs
@@ -67,20 +62,21 @@ def build(event: EventSnapshot, people: list[ParticipantSnapshot], retention_day
 def refresh(held: Held, event: EventSnapshot, people: list[ParticipantSnapshot]) -> bool:
     """Bring ``held`` to this snapshot by deltas; False (``held`` then unusable) when a full
     rebuild is due: a new grid, a participant's join time changed, or too many changes."""
-    latest = inputs_of(people)
+    by_id = {p.id.int: p for p in people}  # one row per id, the last one (as the view)
+    latest = {pid: row_of(p) for pid, p in by_id.items()}
     gone = [pid for pid in held.inputs if pid not in latest]
-    changed = [p for p in people if held.inputs.get(p.id.bytes) != latest[p.id.bytes]]
+    changed = [p for pid, p in by_id.items() if held.inputs.get(pid) != latest[pid]]
     if len(gone) + len(changed) > max(8, len(people) // 4):
         return False  # a rebuild is cheaper than this many deltas
-    known = ((held.inputs.get(p.id.bytes), latest[p.id.bytes]) for p in changed)
-    if any(old is not None and old[DIGEST_BYTES:] != new[DIGEST_BYTES:] for old, new in known):
+    joined = ((held.inputs.get(p.id.int), p.created_at) for p in changed)
+    if any(old is not None and old[3] != now for old, now in joined):
         return False  # its place in the view's order moved
     try:
         held.aggregate.set_event(event)
     except GridChanged:
         return False
     for pid in gone:
-        held.aggregate.remove(str(UUID(bytes=pid)))
+        held.aggregate.remove(str(UUID(int=pid)))
     for p in changed:
         held.aggregate.upsert(p)
     held.inputs = latest
@@ -117,7 +113,7 @@ class RecentAggregates:
         return sum(self._sizes.values())
 
     def _keep(self, event_id: UUID, held: Held) -> None:
-        rows = sum(len(pid) + len(mark) for pid, mark in held.inputs.items())
+        rows = sum(len(row[1]) + len(row[2]) for row in held.inputs.values())
         size = held.aggregate.nbytes + rows
         if size > self.max_bytes:  # never held (also: a budget of 0 turns this off)
             return
