@@ -18,9 +18,7 @@ view dict (DESIGN §3), which the property tests check against the pure-Python o
 from __future__ import annotations
 
 import bisect
-import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -49,17 +47,13 @@ __all__ = ["GridChanged", "ViewAggregate"]
 
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 _LAST = datetime.max.replace(tzinfo=UTC)  # a participant without a join time sorts last
-_OrderKey = tuple[datetime, uuid.UUID]
+# (join time, id as an int): sorts as (created_at, id); plain values, so the tuples (and the
+# dict of rows by id) are untracked by the cyclic garbage collector once it has seen them.
+_OrderKey = tuple[datetime, int]
 
 
 class GridChanged(ValueError):
     """The event's slot grid changed: the aggregate must be rebuilt in full."""
-
-
-@dataclass(slots=True)
-class _Member:
-    row: int
-    name: str
 
 
 @lru_cache(maxsize=256)
@@ -81,7 +75,7 @@ def _fragment(pid: str, name: str, available: Any, if_needed: Any) -> bytes:
 
 
 def _order_key(p: ParticipantSnapshot) -> _OrderKey:
-    return (p.created_at or _LAST, p.id)
+    return (p.created_at or _LAST, p.id.int)
 
 
 class ViewAggregate:
@@ -101,7 +95,7 @@ class ViewAggregate:
         self.counts_a = np.zeros(width, dtype=np.int32)
         self.counts_n = np.zeros(width, dtype=np.int32)
         self.changes = np.zeros(width, dtype=np.int32)
-        self._members: dict[str, _Member] = {}
+        self._row_of: dict[str, int] = {}  # participant id -> its row of the matrices
         self._order: list[str] = []
         self._fragments: list[bytes] = []  # in view order, like _order
         self._keys: list[_OrderKey] = []
@@ -125,7 +119,7 @@ class ViewAggregate:
         for row, p in enumerate(participants):
             pid = str(p.id)
             agg._fragments.append(_fragment(pid, p.name, scan_a.ranges[row], scan_n.ranges[row]))
-            agg._members[pid] = _Member(row, p.name)
+            agg._row_of[pid] = row
             agg._order.append(pid)
             agg._keys.append(_order_key(p))
         agg.counts_a, agg.counts_n = scan_a.counts, scan_n.counts
@@ -156,43 +150,42 @@ class ViewAggregate:
     def upsert(self, p: ParticipantSnapshot) -> None:
         """A participant joined, was renamed or changed availability: its new state."""
         pid = str(p.id)
-        member = self._members.get(pid)
-        if member is None:
-            member = self._admit(pid, p)
+        row = self._row_of.get(pid)
+        if row is None:
+            row = self._admit(pid, p)
         packed_a, packed_n = pack_clean([p.available], [p.if_needed], self.exists)
         slot_count = self.grid.slot_count
         new_a, new_n = unpack_rows(packed_a[0], slot_count), unpack_rows(packed_n[0], slot_count)
-        self._set_row(member.row, (packed_a[0], packed_n[0]), (new_a, new_n))
-        member.name = p.name
+        self._set_row(row, (packed_a[0], packed_n[0]), (new_a, new_n))
         ranges_a, ranges_n = row_ranges(new_a), row_ranges(new_n)
         self._fragments[self._order.index(pid)] = _fragment(pid, p.name, ranges_a, ranges_n)
 
     def remove(self, pid: str) -> None:
         """A participant left or was removed (unknown ids are ignored)."""
-        member = self._members.pop(pid, None)
-        if member is None:
+        row = self._row_of.pop(pid, None)
+        if row is None:
             return
         slot_count = self.grid.slot_count
         packed = np.zeros(packed_width(slot_count), dtype=np.uint8)
         bools = np.zeros(slot_count, dtype=np.bool_)
-        self._set_row(member.row, (packed, packed), (bools, bools))
-        self._free.append(member.row)
+        self._set_row(row, (packed, packed), (bools, bools))
+        self._free.append(row)
         index = self._order.index(pid)
         del self._order[index], self._keys[index], self._fragments[index]
         self._rows = None
 
-    def _admit(self, pid: str, p: ParticipantSnapshot) -> _Member:
+    def _admit(self, pid: str, p: ParticipantSnapshot) -> int:
+        """A free row and a place in the view's order for a joiner; its row."""
         if not self._free:
             self._grow()
-        member = _Member(self._free.pop(), p.name)
-        self._members[pid] = member
+        row = self._row_of[pid] = self._free.pop()
         key = _order_key(p)
         index = bisect.bisect_right(self._keys, key)
         self._keys.insert(index, key)
         self._order.insert(index, pid)
         self._fragments.insert(index, b"")
         self._rows = None
-        return member
+        return row
 
     def _grow(self) -> None:
         old = self._a.shape[0]
@@ -219,7 +212,7 @@ class ViewAggregate:
         """Rows and ids of the participants in view order (cached until someone joins or
         leaves)."""
         if self._rows is None:
-            rows = [self._members[pid].row for pid in self._order]
+            rows = [self._row_of[pid] for pid in self._order]
             self._rows = (np.asarray(rows, dtype=np.intp), np.asarray(self._order, dtype=object))
         return self._rows
 
@@ -229,11 +222,11 @@ class ViewAggregate:
         """Best times (the rules of ``overlap_shared.oracle.scoring``) from the arrays."""
         if min_slots < 1:
             raise ValueError("min_slots must be at least 1")
-        if not self._order or any(pid not in self._members for pid in required):
+        if not self._order or any(pid not in self._row_of for pid in required):
             return []
         allowed: Bools | None = None
         if required:
-            needed = [self._members[pid].row for pid in required]
+            needed = [self._row_of[pid] for pid in required]
             marked = unpack_rows(self._a[needed] | self._n[needed], self.grid.slot_count)
             allowed = np.asarray(marked.all(axis=0))
         figures = SlotFigures(

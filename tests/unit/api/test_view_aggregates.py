@@ -1,13 +1,14 @@
 """The API's held view aggregates: a rebuild by deltas gives the bytes of a full one."""
 
 import dataclasses
+import gc
 import uuid
 from datetime import date, timedelta
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from overlap_api.reads.aggregates import MB, RecentAggregates
+from overlap_api.reads.aggregates import MB, RecentAggregates, build
 from overlap_shared.view import EventSnapshot, ParticipantSnapshot, render_view
 from prometheus_client import REGISTRY
 
@@ -29,13 +30,13 @@ def snapshot_series(draw: st.DrawFn) -> list[Any]:
     series = [(event, list(everyone))]
     for k in range(draw(st.integers(1, 6))):
         everyone = list(everyone)
-        for _ in range(draw(st.integers(0, 3))):
+        for j in range(draw(st.integers(0, 3))):
             kind = draw(st.sampled_from(["join", "availability", "rename", "leave"]))
             slots = event.grid.slot_count
             if kind == "join" or not everyone:
                 joined = STAMP + timedelta(seconds=draw(st.integers(0, 20)))
                 new = ParticipantSnapshot(
-                    uuid.UUID(int=10**7 + 10 * k + len(everyone)),
+                    uuid.UUID(int=10**7 + 10 * k + j),  # unique, as ids are
                     f"new {k}",
                     bits(draw, slots),
                     bits(draw, slots),
@@ -122,3 +123,24 @@ def test_past_the_budget_the_least_recently_rendered_event_goes() -> None:
     assert held.aggregate_of(uuid.UUID(int=2)) is None
     assert held.aggregate_of(uuid.UUID(int=1)) is not None
     assert held.held_bytes == 2 * one
+
+
+def test_the_held_inputs_are_invisible_to_the_garbage_collector() -> None:
+    kept = build(one_day(1), crowd(40), RETENTION_DAYS)
+    assert len(kept.inputs) == 40
+    gc.collect()  # a collection that sees them untracks them: never walked again
+    assert not gc.is_tracked(kept.inputs)
+    assert not any(gc.is_tracked(row) for row in kept.inputs.values())
+
+
+def test_a_moved_join_time_rebuilds_in_full() -> None:
+    event, everyone = one_day(1), crowd(40)
+    held = RecentAggregates(64 * MB, RETENTION_DAYS)
+    held.render(event, everyone)
+    first = held.aggregate_of(event.id)
+    everyone[3] = dataclasses.replace(everyone[3], created_at=STAMP + timedelta(hours=1))
+    everyone.sort(key=lambda p: (p.created_at, p.id))
+    newer = dataclasses.replace(event, version=2)
+    want = render_view(newer, everyone, retention_days=RETENTION_DAYS)
+    assert held.render(newer, everyone) == want
+    assert held.aggregate_of(event.id) is not first

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from overlap_api import gc_pauses
 from overlap_api.calendar_import import router as calendar_import
 from overlap_api.events import routes as events
 from overlap_api.http.admission import Admission, WriteQueue
@@ -31,6 +32,8 @@ ROUTERS = (health, events, participants, me, monitor, realtime, calendar_import)
 @asynccontextmanager
 async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     async with wire(app, settings):
+        gc_pauses.watch()
+        gc_pauses.settle()  # start-up's objects out of every later collection
         yield
 
 
