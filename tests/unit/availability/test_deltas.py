@@ -16,7 +16,7 @@ from overlap_availability.batch import plan_batch
 from overlap_shared import events
 from overlap_shared.aggregate import ViewAggregate
 from overlap_shared.bitmaps import from_bytes, to_bytes
-from overlap_shared.held import build, changed_rows, refresh
+from overlap_shared.held import build, changed_rows, inputs_of, refresh
 from overlap_shared.oracle.view import build_view as oracle_view
 from overlap_shared.remap import remap_bits
 from overlap_shared.view import EventSnapshot, ParticipantSnapshot
@@ -211,9 +211,9 @@ def test_a_snapshot_several_writes_ahead_applied_as_its_difference_gives_the_ora
 def test_the_difference_names_changed_rows_and_leavers_or_asks_for_a_rebuild() -> None:
     a, b, c = (person(k, bytes([k]), k) for k in range(3))
     renamed = dataclasses.replace(b, name="new")
-    assert changed_rows({a.id: a, b.id: b, c.id: c}, [a, renamed]) == ([renamed], [c.id])
-    assert changed_rows({a.id: a}, [a]) == ([], [])
+    assert changed_rows(inputs_of([a, b, c]), [a, renamed]) == ([renamed], [c.id])
+    assert changed_rows(inputs_of([a]), [a]) == ([], [])
     moved = dataclasses.replace(a, created_at=STAMP + timedelta(days=1))
-    assert changed_rows({a.id: a}, [moved]) is None  # its place in the order moved
+    assert changed_rows(inputs_of([a]), [moved]) is None  # its place in the order moved
     many = [person(10 + k, b"\x01", 10 + k) for k in range(9)]
     assert changed_rows({}, many) is None  # a rebuild is cheaper than this many deltas

@@ -11,19 +11,13 @@ worker's own path, ``ViewAggregate.upsert``/``remove``/``set_event``, whose byte
 property tests hold equal to a full rebuild). A new grid, a joiner's unknown order, or
 many changes at once rebuild in full. Held aggregates are bounded by
 ``VIEW_AGGREGATE_MEMORY_MB`` (least recently used dropped first; 0 turns this off).
-
-The rows an aggregate was built from are held as plain tuples by the participant id's int
-(``Inputs``), not as snapshot objects: once a collection has seen them, a dict of ints and
-tuples of str, bytes and datetimes is no longer tracked by Python's cyclic garbage collector,
-whereas a few hundred snapshot and UUID objects per held event were walked by every full
-collection. Building them costs no hashing (a tuple per row).
+The held rows are ``overlap_shared.held``'s (the availability worker holds the same shape).
 """
 
-from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
-from overlap_shared.aggregate import GridChanged, ViewAggregate
+from overlap_shared.aggregate import ViewAggregate
+from overlap_shared.held import Held, build, refresh
 from overlap_shared.lru import Lru
 from overlap_shared.view import EventSnapshot, ParticipantSnapshot
 
@@ -31,56 +25,7 @@ from overlap_api.reads.metrics import REBUILDS
 
 MB = 1024 * 1024
 
-
-# The fields a participant's part of the view is built from (name, both levels, join time).
-Row = tuple[str, bytes, bytes, datetime | None]
-Inputs = dict[int, Row]  # by participant id (``UUID.int``)
-
-
-def row_of(p: ParticipantSnapshot) -> Row:
-    return (p.name, p.available, p.if_needed, p.created_at)
-
-
-def inputs_of(people: list[ParticipantSnapshot]) -> Inputs:
-    return {p.id.int: row_of(p) for p in people}
-
-
-@dataclass
-class Held:
-    """One event's aggregate and the rows it was built from."""
-
-    aggregate: ViewAggregate
-    inputs: Inputs
-
-
-def build(event: EventSnapshot, people: list[ParticipantSnapshot], retention_days: int) -> Held:
-    """A full rebuild, kept with its inputs."""
-    aggregate = ViewAggregate.build(event, people, retention_days=retention_days)
-    return Held(aggregate, inputs_of(people))
-
-
-def refresh(held: Held, event: EventSnapshot, people: list[ParticipantSnapshot]) -> bool:
-    """Bring ``held`` to this snapshot by deltas; False (``held`` then unusable) when a full
-    rebuild is due: a new grid, a participant's join time changed, or too many changes."""
-    by_id = {p.id.int: p for p in people}  # one row per id, the last one (as the view)
-    latest = {pid: row_of(p) for pid, p in by_id.items()}
-    gone = [pid for pid in held.inputs if pid not in latest]
-    changed = [p for pid, p in by_id.items() if held.inputs.get(pid) != latest[pid]]
-    if len(gone) + len(changed) > max(8, len(people) // 4):
-        return False  # a rebuild is cheaper than this many deltas
-    joined = ((held.inputs.get(p.id.int), p.created_at) for p in changed)
-    if any(old is not None and old[3] != now for old, now in joined):
-        return False  # its place in the view's order moved
-    try:
-        held.aggregate.set_event(event)
-    except GridChanged:
-        return False
-    for pid in gone:
-        held.aggregate.remove(str(UUID(int=pid)))
-    for p in changed:
-        held.aggregate.upsert(p)
-    held.inputs = latest
-    return True
+__all__ = ["MB", "RecentAggregates", "build"]
 
 
 class RecentAggregates:
@@ -113,8 +58,7 @@ class RecentAggregates:
         return sum(self._sizes.values())
 
     def _keep(self, event_id: UUID, held: Held) -> None:
-        rows = sum(len(row[1]) + len(row[2]) for row in held.inputs.values())
-        size = held.aggregate.nbytes + rows
+        size = held.nbytes
         if size > self.max_bytes:  # never held (also: a budget of 0 turns this off)
             return
         self._held.put(event_id, held)
