@@ -22,6 +22,7 @@ from faststream.middlewares import AckPolicy
 from faststream.specification import AsyncAPI
 from prometheus_client import make_asgi_app
 
+from overlap_shared import gc_pauses
 from overlap_shared.consumer import Consumer
 from overlap_shared.dead_letters import RAW_RECORDS, records
 from overlap_shared.logs import setup_logging
@@ -197,10 +198,17 @@ def asgi_worker(
         specification=AsyncAPI(broker, title=title, description=description),
     )
     app.on_startup(resources.open)
+    app.after_startup(_settle_gc)
     for held in commits:
         app.on_shutdown(held.close)
     app.after_shutdown(resources.close)
     return app
+
+
+async def _settle_gc() -> None:
+    """Once the worker is up: its start-up objects out of every later collection."""
+    gc_pauses.watch()
+    gc_pauses.settle()
 
 
 def serve(app: AsgiFastStream, settings: ServiceSettings, port: int, host: str) -> None:

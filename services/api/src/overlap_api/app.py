@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from overlap_shared import gc_pauses
 
-from overlap_api import gc_pauses
 from overlap_api.calendar_import import router as calendar_import
 from overlap_api.events import routes as events
 from overlap_api.http.admission import Admission, WriteQueue

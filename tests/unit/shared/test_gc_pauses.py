@@ -5,7 +5,7 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from overlap_api import gc_pauses
+from overlap_shared import gc_pauses
 from prometheus_client import REGISTRY
 
 

@@ -5,7 +5,8 @@ start-up that is some hundreds of thousands (the framework, the ORM, the schemas
 the 2-core machine one walk stopped the event loop for 100-140 ms, a run of cache misses
 behind each stall (issue #14). Those start-up objects live as long as the process, so
 ``settle`` moves them to the collector's permanent generation (``gc.freeze``) once the app
-is wired: later collections walk only what was made since. ``watch`` times every
+is wired (the API's lifespan, every worker's ``after_startup``): later collections walk only
+what was made since. ``watch`` times every
 collection into ``gc_pause_seconds`` so that a stall has a name on ``/metrics``.
 """
 
