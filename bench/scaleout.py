@@ -3,7 +3,7 @@ processes draining it (bench/workers.py), unconstrained and each held to a CPU q
 (bench/quota.py), and the notes that say how it was measured.
 
 Also alone, on the stack at ``API_PORT`` (started when it does not answer):
-``python -m bench.scaleout [--runs N] [--out DIR] [--only free|quota]`` measures both
+``python -m bench.scaleout [--runs N] [--out DIR] [--only free|quota] [--cpus C]`` measures both
 ways (or one) and prints them.
 """
 
@@ -180,8 +180,9 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=FULL.scale_runs)
     p.add_argument("--out", type=Path, default=Path("results"))
     p.add_argument("--only", choices=("free", "quota"), help="one of the two ways")
+    p.add_argument("--cpus", type=float, default=FULL.quota_cpus, help="each held worker's quota")
     a = p.parse_args()
-    cfg = dataclasses.replace(FULL, scale_runs=a.runs)
+    cfg = dataclasses.replace(FULL, scale_runs=a.runs, quota_cpus=a.cpus)
     env = stack.local_env()
     env.setdefault("RATE_LIMITS_ENABLED", "false")
     stack.ensure_stack(a.api, env)
