@@ -84,14 +84,13 @@ class Resources:
         What SQLAlchemy would do on a lost connection is done here: the connection is
         invalidated (the pool opens a fresh one) and the failure is a ``DisconnectionError``
         (a 503 the client may retry)."""
-        pooled = await self.engine.raw_connection()  # no Connection, no AsyncConnection
-        try:
-            yield pooled.driver_connection
-        except CONNECTION_FAILURES as exc:
-            pooled.invalidate()  # closes it: outside the greenlet, asyncpg's terminate()
-            raise DisconnectionError(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            pooled.close()  # back to the pool (its reset: no transaction, no round trip)
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            try:
+                yield raw.driver_connection
+            except CONNECTION_FAILURES as exc:
+                await conn.invalidate()
+                raise DisconnectionError(f"{type(exc).__name__}: {exc}") from exc
 
     def reading(self) -> AsyncConnection:
         """A connection to the primary, for ``async with`` (closed on leaving the block)."""
