@@ -1,6 +1,7 @@
 """A map that keeps its keys in order of use: the one shape of the per-process caches that
-drop their least recently used entry past a bound (the API's slot grids of the PUT path,
-the availability worker's view aggregates)."""
+drop their least recently used entry past a bound (the API's L1 views and event metadata,
+its slot grids of the PUT path and held view aggregates, the availability worker's view
+aggregates)."""
 
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -34,6 +35,9 @@ class Lru(Generic[K, V]):
 
     def pop(self, key: K) -> V | None:
         return self._items.pop(key, None)
+
+    def clear(self) -> None:
+        self._items.clear()
 
     def oldest(self) -> K:
         """The least recently used key (the map must not be empty)."""

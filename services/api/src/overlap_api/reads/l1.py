@@ -8,9 +8,10 @@ announcement cannot put a stale view back.
 """
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
+
+from overlap_shared.lru import Lru
 
 V = TypeVar("V")
 L1_MAX = 10_000  # entries per L1
@@ -21,38 +22,37 @@ META_L1_TTL_S = 10.0  # event metadata; at most CACHE_TTL_EVENTS too
 
 
 class VersionedL1(Generic[V]):
+    """Entries (least recently used dropped first past ``max_entries``) and the floors of
+    the events announced lately (as many at most)."""
+
     def __init__(
         self, ttl_s: float, max_entries: int = L1_MAX, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.ttl_s, self.max_entries, self.clock = ttl_s, max_entries, clock
-        self._entries: OrderedDict[str, tuple[float, int, V]] = OrderedDict()
-        self._floors: OrderedDict[str, int] = OrderedDict()
+        self.ttl_s, self.clock = ttl_s, clock
+        self._entries: Lru[str, tuple[float, int, V]] = Lru(max_entries)
+        self._floors: Lru[str, int] = Lru(max_entries)
 
     def get(self, token: str) -> tuple[int, V] | None:
         entry = self._entries.get(token)
         if entry is None:
             return None
         expires, version, data = entry
-        if expires <= self.clock() or version < self._floors.get(token, 0):
-            del self._entries[token]
+        if expires <= self.clock() or version < self._floor(token):
+            self._entries.pop(token)
             return None
         return version, data
 
     def put(self, token: str, version: int, data: V) -> bool:
-        if version < self._floors.get(token, 0):
+        if version < self._floor(token):
             return False
-        self._entries[token] = (self.clock() + self.ttl_s, version, data)
-        self._entries.move_to_end(token)
-        _trim(self._entries, self.max_entries)
+        self._entries.put(token, (self.clock() + self.ttl_s, version, data))
         return True
 
     def forget(self, token: str, version: int | None = None) -> None:
         """Drop the entry; with ``version``, also refuse anything older from now on."""
-        self._entries.pop(token, None)
+        self._entries.pop(token)
         if version is not None:
-            self._floors[token] = max(version, self._floors.get(token, 0))
-            self._floors.move_to_end(token)
-            _trim(self._floors, self.max_entries)
+            self._floors.put(token, max(version, self._floor(token)))
 
     def clear(self) -> None:
         self._entries.clear()
@@ -60,7 +60,6 @@ class VersionedL1(Generic[V]):
     def __len__(self) -> int:
         return len(self._entries)
 
-
-def _trim(mapping: "OrderedDict[str, Any]", limit: int) -> None:
-    while len(mapping) > limit:
-        mapping.popitem(last=False)
+    def _floor(self, token: str) -> int:
+        floor = self._floors.get(token)
+        return 0 if floor is None else floor
