@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from overlap_shared.cache_keys import L1_CHANNEL, view_key
+from overlap_shared.cache_keys import view_key
+from overlap_shared.eviction_channel import announce
 from overlap_shared.redis_client import create_redis
 from redis.exceptions import RedisError
 
@@ -117,7 +118,7 @@ async def cache_miss(ctx: Ctx) -> dict[str, Any]:
             late = max(0.0, time.perf_counter() - intended)  # the DEL itself is not charged
             try:
                 await redis.delete(view_key(token))
-                await redis.publish(L1_CHANNEL, token)  # and out of the API's in-process L1
+                await announce(redis, token)  # and out of the API's in-process L1
                 await asyncio.sleep(0.002)  # the API's listener drops it before the GET
                 sent = time.perf_counter()
                 r = await client.get(f"/api/events/{token}")
@@ -171,7 +172,7 @@ def hot_key_expiry(ctx: Ctx) -> dict[str, Any]:
     async def expire() -> None:
         redis = create_redis(ctx.redis_url)
         await redis.delete(view_key(ev.token))
-        await redis.publish(L1_CHANNEL, ev.token)  # expired in the API's L1 too
+        await announce(redis, ev.token)  # expired in the API's L1 too
         await redis.aclose()
         await asyncio.sleep(0.01)
 
@@ -200,7 +201,7 @@ async def sql_probe(ctx: Ctx, database_url: str) -> tuple[float, float]:
 
             async def miss() -> None:
                 await redis.delete(view_key(big))
-                await redis.publish(L1_CHANNEL, big)  # out of the API's in-process L1 too
+                await announce(redis, big)  # out of the API's in-process L1 too
                 await asyncio.sleep(0.002)
                 (await client.get(ctx.view_url(ctx.cfg.miss_events[0]))).raise_for_status()
 
