@@ -36,3 +36,12 @@ async def test_a_loop_blocked_for_a_while_shows_as_lateness() -> None:
     time.sleep(0.06)  # noqa: ASYNC251 (on purpose: the loop is stuck past the next tick)
     await asyncio.sleep(0.001)  # the overdue tick runs before this wakes
     assert lag.late_s >= 0.03  # (a loaded machine only makes it later)
+
+
+async def test_a_second_loop_gets_a_timer_of_its_own_and_the_old_one_stops() -> None:
+    lag = LoopLag(period_s=0.005)
+    lag.start()
+    first = lag.loop
+    lag.loop, lag.late_s = None, 5.0  # as if started on a loop that is gone, stale
+    lag.start()
+    assert lag.loop is first and lag.late_s == 0.0  # restarted here, the stale value dropped

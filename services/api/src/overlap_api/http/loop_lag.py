@@ -24,11 +24,14 @@ class LoopLag:
         self.period_s, self.clock = period_s, clock
         self.late_s = 0.0
         self.due: float | None = None  # when the pending tick should run; None: not started
+        self.loop: asyncio.AbstractEventLoop | None = None  # the loop it ticks on
 
     def start(self) -> None:
-        """Begin ticking on the running loop (once; later calls do nothing)."""
-        if self.due is None:
-            self._schedule(asyncio.get_running_loop())
+        """Begin ticking on the running loop (once per loop; later calls do nothing)."""
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:  # first, or the app now runs on another loop (tests)
+            self.loop, self.late_s = loop, 0.0
+            self._schedule(loop)
 
     def tick(self) -> None:
         """Note how late this tick ran (the timer calls it)."""
@@ -40,5 +43,6 @@ class LoopLag:
         loop.call_later(self.period_s, self._run, loop)
 
     def _run(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.tick()
-        self._schedule(loop)
+        if loop is self.loop:  # else a newer loop ticks: this one's timer ends here
+            self.tick()
+            self._schedule(loop)
