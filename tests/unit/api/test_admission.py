@@ -93,3 +93,42 @@ async def test_a_cancelled_waiter_hands_a_slot_it_was_given_on() -> None:
     assert entered is not None and given.cancelled() and queue.busy == 1
     queue.leave(entered)
     assert queue.busy == 0 and not queue.waiting
+
+
+async def test_a_late_write_is_refused_when_its_wait_already_used_the_patience() -> None:
+    queue = WriteQueue(working=1, patience_s=0.1)
+    held = await queue.enter()
+    assert held is not None
+    assert await queue.enter(late_s=0.1) is None  # it waited before the queue saw it
+    assert not queue.waiting and queue.busy == 1
+    waiter = asyncio.create_task(queue.enter(late_s=0.09))  # 10 ms of patience left
+    await asyncio.sleep(0.05)
+    assert waiter.done() and await waiter is None and not queue.waiting
+    queue.leave(held)
+
+
+async def test_a_late_write_still_takes_a_free_slot() -> None:
+    queue = WriteQueue(working=1, patience_s=0.1)
+    entered = await queue.enter(late_s=1.0)  # a lag without a queue refuses nothing
+    assert entered is not None and queue.busy == 1
+    queue.leave(entered)
+
+
+async def test_a_late_write_is_refused_on_arrival_behind_a_queue_that_its_rest_cannot_wait() -> (
+    None
+):
+    clock = Clock()
+    queue = WriteQueue(working=1, patience_s=0.2, clock=clock)
+    entered = await queue.enter()
+    assert entered is not None
+    clock.now += 0.04  # the pace: a write every 40 ms
+    queue.leave(entered)
+    held = await queue.enter()
+    assert held is not None and queue.expected_wait_s() == pytest.approx(0.04)
+    waiter = asyncio.create_task(queue.enter(late_s=0.05))  # 0.04 within half of 0.15: queued
+    await asyncio.sleep(0)
+    assert len(queue.waiting) == 1  # the next starts in 80 ms: more than half of 0.2 - 0.05
+    assert await queue.enter(late_s=0.05) is None and len(queue.waiting) == 1
+    assert held is not None
+    queue.leave(held)
+    assert await waiter is not None

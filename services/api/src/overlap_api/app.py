@@ -17,6 +17,7 @@ from overlap_api.http.deadline import Deadline
 from overlap_api.http.errors import BodyLimit, install_error_handlers
 from overlap_api.http.fast_put import FastAvailabilityPut
 from overlap_api.http.hot_reads import HotViewReads
+from overlap_api.http.loop_lag import LoopLag
 from overlap_api.http.monitoring import MetricsMiddleware, Monitor
 from overlap_api.http.openapi import install_openapi
 from overlap_api.me import routes as me
@@ -94,6 +95,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         max_writes=settings.max_writes_in_flight,
         max_reads=settings.max_reads_in_flight,
         writes=WriteQueue(settings.write_concurrency, settings.write_queue_ms / 1000),
+        lag=LoopLag(),
     )
     timed = monitor if settings.enable_performance_monitoring else None
     app.add_middleware(HotViewReads, monitor=timed)  # a hit does no I/O

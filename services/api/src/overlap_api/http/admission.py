@@ -8,8 +8,11 @@ request deadline as 503s. With them:
 * **Writes** to events (every method but GET, HEAD and OPTIONS under ``/api/events``: the
   requests that write to PostgreSQL) go through a :class:`WriteQueue`: at most
   ``WRITE_CONCURRENCY`` are worked on at once and the others wait their turn in arrival
-  order, but never longer than ``WRITE_QUEUE_MS``. A write that arrives behind a queue
-  that would take longer than that to drain, at the pace writes have been finishing, is
+  order, but never longer than ``WRITE_QUEUE_MS``, counted from its arrival (when every
+  slot is busy, the event loop's lag, ``http/loop_lag.py``, is the time it already
+  waited before this middleware saw it, and is taken off its patience). A write that
+  arrives behind a queue that would take longer than that to drain, at the pace writes
+  have been finishing, is
   refused on arrival; one that waited that long all the same (the pace fell, or PostgreSQL
   stopped answering) is refused then. So an admitted write waits at most
   ``WRITE_QUEUE_MS`` for its turn, a refusal costs no database work, and most refusals
@@ -32,6 +35,7 @@ from prometheus_client import Counter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from overlap_api.http.errors import unavailable
+from overlap_api.http.loop_lag import LoopLag
 
 NEVER_REFUSED = frozenset({"/api/healthz", "/api/readyz", "/metrics"})
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -73,19 +77,21 @@ class WriteQueue:
             return None
         return (len(self.waiting) + 1) * self.service_s / self.working
 
-    async def enter(self) -> float | None:
+    async def enter(self, late_s: float = 0.0) -> float | None:
         """Wait for a slot: the clock when it was given, or None when the write is refused
-        (it holds no slot then)."""
+        (it holds no slot then). ``late_s``, how long the write waited before it got here
+        (the loop's lag), counts against the patience when no slot is free."""
         expected = self.expected_wait_s()
         if expected == 0.0:
             self.busy += 1
             return self.clock()
-        if expected is not None and expected > ADMIT_WITHIN * self.patience_s:
+        patience_s = self.patience_s - late_s
+        if patience_s <= 0 or (expected is not None and expected > ADMIT_WITHIN * patience_s):
             return None
         turn = asyncio.get_running_loop().create_future()
         self.waiting.append(turn)
         try:
-            async with asyncio.timeout(self.patience_s):
+            async with asyncio.timeout(patience_s):
                 await turn
         except TimeoutError:
             if not _given(turn):  # else it was handed over as the time ran out: take it
@@ -125,16 +131,19 @@ def _given(turn: asyncio.Future[None]) -> bool:
 
 class Admission:
     """ASGI middleware: at most ``max_writes`` writes and ``max_reads`` reads in flight,
-    and the writes through ``writes``."""
+    and the writes through ``writes``, their wait counted from their arrival (``lag``)."""
 
-    def __init__(self, app: ASGIApp, max_writes: int, max_reads: int, writes: WriteQueue) -> None:
-        self.app, self.writes = app, writes
+    def __init__(
+        self, app: ASGIApp, max_writes: int, max_reads: int, writes: WriteQueue, lag: LoopLag
+    ) -> None:
+        self.app, self.writes, self.lag = app, writes, lag
         self.bounds = {"write": max_writes, "read": max_reads}
         self.in_flight = {"write": 0, "read": 0}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in NEVER_REFUSED:
             return await self.app(scope, receive, send)
+        self.lag.start()  # on the first request: the loop runs by then
         kind = "read" if scope["method"] in READS else "write"
         if self.in_flight[kind] >= self.bounds[kind]:
             REFUSED.labels(kind).inc()
@@ -150,7 +159,7 @@ class Admission:
             self.in_flight[kind] -= 1
 
     async def _write(self, scope: Scope, receive: Receive, send: Send) -> None:
-        entered = await self.writes.enter()
+        entered = await self.writes.enter(self.lag.late_s)
         if entered is None:
             REFUSED.labels("write_queue").inc()
             ms = round(self.writes.patience_s * 1000)

@@ -1,0 +1,47 @@
+"""``http/loop_lag.py``: the timer notes how late the loop ran it."""
+
+import asyncio
+import time
+
+from overlap_api.http.loop_lag import LoopLag
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 50.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_tick_notes_how_late_it_ran_and_never_less_than_nothing() -> None:
+    clock = Clock()
+    lag = LoopLag(period_s=0.01, clock=clock)
+    lag.tick()
+    assert lag.late_s == 0.0  # not started: nothing due
+    lag.due = 50.01
+    clock.now = 50.035
+    lag.tick()
+    assert abs(lag.late_s - 0.025) < 1e-9
+    clock.now = 50.0
+    lag.tick()
+    assert lag.late_s == 0.0
+
+
+async def test_a_loop_blocked_for_a_while_shows_as_lateness() -> None:
+    lag = LoopLag(period_s=0.005)
+    lag.start()
+    lag.start()  # once: a second start adds no timer
+    await asyncio.sleep(0.02)
+    time.sleep(0.06)  # noqa: ASYNC251 (on purpose: the loop is stuck past the next tick)
+    await asyncio.sleep(0.001)  # the overdue tick runs before this wakes
+    assert lag.late_s >= 0.03  # (a loaded machine only makes it later)
+
+
+async def test_a_second_loop_gets_a_timer_of_its_own_and_the_old_one_stops() -> None:
+    lag = LoopLag(period_s=0.005)
+    lag.start()
+    first = lag.loop
+    lag.loop, lag.late_s = None, 5.0  # as if started on a loop that is gone, stale
+    lag.start()
+    assert lag.loop is first and lag.late_s == 0.0  # restarted here, the stale value dropped
