@@ -61,6 +61,7 @@ MISMATCHES = Counter(
 
 
 Plan = dict[uuid.UUID, EventChanges]
+_NO_EVENT = uuid.UUID(int=0)  # no event has it: a read that prepares, and finds nothing
 
 
 class ViewWorker:
@@ -80,6 +81,24 @@ class ViewWorker:
         self.cache = ViewCache(self.redis, self.settings.cache_ttl_availability)
         self.limit = asyncio.Semaphore(self.settings.recompute_concurrency)
         self.aggregates = Aggregates(self.settings.aggregate_memory_mb * 2**20)
+        await self._warm_pool()
+
+    async def _warm_pool(self) -> None:
+        """Open the connections one batch's refreshes use at once, and prepare the
+        snapshot reads on each, before the first batch: otherwise the first batch after a
+        start pays for them, a fixed cost per worker (asyncpg prepares each statement, and
+        introspects its types, once per connection)."""
+
+        async def one() -> None:
+            async with self.engine.connect() as conn:
+                await load_snapshot_by_id(conn, _NO_EVENT)
+                await load_participants_by_id(conn, _NO_EVENT, [_NO_EVENT])
+                await asyncio.sleep(0)  # hold it until the others have theirs
+
+        try:
+            await asyncio.gather(*(one() for _ in range(self.settings.recompute_concurrency)))
+        except Exception as exc:  # PostgreSQL down at start: the first batch opens them
+            log.warning("could not open the connection pool ahead: %s", exc)
 
     async def close(self) -> None:
         await self.redis.aclose()
