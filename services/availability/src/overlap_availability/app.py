@@ -62,6 +62,7 @@ MISMATCHES = Counter(
 
 Plan = dict[uuid.UUID, EventChanges]
 _NO_EVENT = uuid.UUID(int=0)  # no event has it: a read that prepares, and finds nothing
+_WARM_UP_S = 10.0
 
 
 class ViewWorker:
@@ -81,13 +82,15 @@ class ViewWorker:
         self.cache = ViewCache(self.redis, self.settings.cache_ttl_availability)
         self.limit = asyncio.Semaphore(self.settings.recompute_concurrency)
         self.aggregates = Aggregates(self.settings.aggregate_memory_mb * 2**20)
-        await self._warm_pool()
+        await self._warm_up()
 
-    async def _warm_pool(self) -> None:
-        """Open the connections one batch's refreshes use at once, and prepare the
-        snapshot reads on each, before the first batch: otherwise the first batch after a
-        start pays for them, a fixed cost per worker (asyncpg prepares each statement, and
-        introspects its types, once per connection)."""
+    async def _warm_up(self) -> None:
+        """Before the first batch: start the producer (made on first use otherwise), open
+        the connections one batch's refreshes use at once and prepare the snapshot reads
+        on each. Otherwise the first batch after a start pays for them, a fixed cost per
+        worker that a scaled-out group pays once per worker (asyncpg prepares each
+        statement, and introspects its types, once per connection). Best effort: with a
+        dependency down, the first batch does it."""
 
         async def one() -> None:
             async with self.engine.connect() as conn:
@@ -96,9 +99,11 @@ class ViewWorker:
                 await asyncio.sleep(0)  # hold it until the others have theirs
 
         try:
-            await asyncio.gather(*(one() for _ in range(self.settings.recompute_concurrency)))
-        except Exception as exc:  # PostgreSQL down at start: the first batch opens them
-            log.warning("could not open the connection pool ahead: %s", exc)
+            async with asyncio.timeout(_WARM_UP_S):  # a paused dependency: start anyway
+                await self.producer.publish_all(())  # nothing to send: connects, waits for none
+                await asyncio.gather(*(one() for _ in range(self.settings.recompute_concurrency)))
+        except Exception as exc:
+            log.warning("could not connect ahead of the first batch: %s", exc)
 
     async def close(self) -> None:
         await self.redis.aclose()
