@@ -22,7 +22,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from faststream.asgi import AsgiFastStream
 from overlap_shared import codec, events
@@ -98,12 +98,9 @@ class ViewWorker:
                 await load_participants_by_id(conn, _NO_EVENT, [_NO_EVENT])
                 await asyncio.sleep(0)  # hold it until the others have theirs
 
-        try:
-            async with asyncio.timeout(_WARM_UP_S):  # a paused dependency: start anyway
-                await self.producer.publish_all(())  # nothing to send: connects, waits for none
-                await asyncio.gather(*(one() for _ in range(self.settings.recompute_concurrency)))
-        except Exception as exc:
-            log.warning("could not connect ahead of the first batch: %s", exc)
+        n = self.settings.recompute_concurrency
+        await _ahead("the Kafka producer", self.producer.publish_all(()))  # sends nothing
+        await _ahead("the PostgreSQL connections", asyncio.gather(*(one() for _ in range(n))))
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -219,6 +216,16 @@ class ViewWorker:
             )
             self.aggregates.put(agg.event.id, full)
         return expected
+
+
+async def _ahead(what: str, connecting: Awaitable[object]) -> None:
+    """Await ``connecting`` for at most ``_WARM_UP_S`` (a paused dependency must not hold
+    the start); a failure is logged, and the first batch connects instead."""
+    try:
+        async with asyncio.timeout(_WARM_UP_S):
+            await connecting
+    except Exception as exc:
+        log.warning("could not connect %s ahead of the first batch: %r", what, exc)
 
 
 def create_app(settings: Settings) -> AsgiFastStream:
