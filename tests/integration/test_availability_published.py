@@ -3,11 +3,13 @@ producer replaced by a recorder): it skips a batch whose view it has already pub
 newer, reads PostgreSQL without a transaction (no BEGIN/ROLLBACK round trips), and
 connects to PostgreSQL and Kafka at start-up, not in its first batch."""
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
 import orjson
 import pytest
+from overlap_availability import app
 from overlap_availability.app import REFRESHES, ViewWorker
 from overlap_availability.batch import EventChanges
 from overlap_availability.settings import Settings
@@ -139,3 +141,27 @@ async def test_the_start_connects_ahead_of_the_first_batch(
     await views.apply(changes(event, event.version))
     assert broker.versions == [event.version]
     assert pool.checkedin() + pool.checkedout() == opened  # the batch opened none
+
+
+class Hanging(Published):
+    """A producer whose broker never answers."""
+
+    async def publish_all(self, records: Sequence[object]) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_dependency_that_does_not_answer_does_not_hold_the_start(
+    services: Services, migrated: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app, "_WARM_UP_S", 0.5)
+    settings = Settings(
+        database_url=services.database_url,
+        redis_url=services.redis_url,
+        kafka_bootstrap_servers=services.kafka_bootstrap_servers,
+    )
+    views = ViewWorker(settings, cast(ReplaceableProducer, Hanging()))
+    try:
+        async with asyncio.timeout(10):  # without the bound, open() never returns
+            await views.open()
+    finally:
+        await views.close()

@@ -62,7 +62,7 @@ MISMATCHES = Counter(
 
 Plan = dict[uuid.UUID, EventChanges]
 _NO_EVENT = uuid.UUID(int=0)  # no event has it: a read that prepares, and finds nothing
-_WARM_UP_S = 10.0
+_WARM_UP_S = 5.0  # the whole warm-up's bound
 
 
 class ViewWorker:
@@ -98,9 +98,10 @@ class ViewWorker:
                 await load_participants_by_id(conn, _NO_EVENT, [_NO_EVENT])
                 await asyncio.sleep(0)  # hold it until the others have theirs
 
-        n = self.settings.recompute_concurrency
-        await _ahead("the Kafka producer", self.producer.publish_all(()))  # sends nothing
-        await _ahead("the PostgreSQL connections", asyncio.gather(*(one() for _ in range(n))))
+        n, deadline = self.settings.recompute_concurrency, time.monotonic() + _WARM_UP_S
+        await _ahead("the Kafka producer", self.producer.publish_all(()), deadline)  # sends none
+        pool = asyncio.gather(*(one() for _ in range(n)))
+        await _ahead("the PostgreSQL connections", pool, deadline)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -218,11 +219,11 @@ class ViewWorker:
         return expected
 
 
-async def _ahead(what: str, connecting: Awaitable[object]) -> None:
-    """Await ``connecting`` for at most ``_WARM_UP_S`` (a paused dependency must not hold
-    the start); a failure is logged, and the first batch connects instead."""
+async def _ahead(what: str, connecting: Awaitable[object], deadline: float) -> None:
+    """Await ``connecting`` until ``deadline`` (``time.monotonic``: a paused dependency
+    must not hold the start); a failure is logged, and the first batch connects instead."""
     try:
-        async with asyncio.timeout(_WARM_UP_S):
+        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
             await connecting
     except Exception as exc:
         log.warning("could not connect %s ahead of the first batch: %r", what, exc)
