@@ -9,8 +9,21 @@ of the partitions (bench/group.py). Then they are paused, the whole
 backlog of domain messages (increasing versions per event) is published, and they are
 resumed: the drain is timed from the resume until every event's last message shows up in
 a ``ViewRefreshed`` on the private views topic, so neither the workers' start-up nor the
-publish is in it. The split of the partitions is read again after the drain (a rebalance
-during it would show).
+publish is in it.
+
+A worker stopped while its fetch waits at the broker (a long poll) gets that fetch's
+answer as soon as the first records land, and finds it on resuming: a first slice of the
+backlog (the producer's first batch on each partition, about 40 records), in which the
+round-robin backlog names every event of the worker's partitions; each event was then
+refreshed twice, once for the slice and once for the rest, and N workers each had such a
+slice where one worker had one (a partition's worth). So before the backlog, one
+**primer** record goes to each partition (a phantom event of its own, not a target, its
+view ignored): that answers the waiting fetch, and after a short wait for it the
+backlog is published whole. Each worker then resumes to at most the primers, and the
+backlog waits for it whole, as a backlog does.
+
+The split of the partitions is read again after the drain (a rebalance during it would
+show).
 
 Each event's messages go to one partition (so their order is kept, as with the key hash),
 and the events are dealt to the partitions in turn, seeded ones and phantoms each apart:
@@ -45,6 +58,7 @@ from bench import fleet, group
 
 MARKER = "ParticipantRenamed"
 PARTITIONS = 8
+PRIMER_SETTLE_S = 0.3  # after the primers' acks: the broker answers the waiting fetches
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,21 @@ def placement(targets: Sequence[Target], partitions: int = PARTITIONS) -> dict[u
     for kind in (False, True):
         same = [t for t in targets if t.phantom is kind]
         out |= {t.event_id: i % partitions for i, t in enumerate(same)}
+    return out
+
+
+def primers(partitions: int = PARTITIONS) -> list[tuple[int, bytes, bytes]]:
+    """One record per partition, each of a phantom event of its own (see the module):
+    (partition, key, value) (pure but for the ids)."""
+    out = []
+    for p in range(partitions):
+        data = events.AvailabilityChangedData(
+            participant_id=uuid.UUID(int=1), available_slots=0, if_needed_slots=0
+        )
+        m = events.AvailabilityChanged(
+            event_id=uuid.uuid4(), token=f"bench-primer-{p}", version=1, data=data
+        )
+        out.append((p, events.kafka_key(m), events.encode(m)))
     return out
 
 
@@ -223,12 +252,16 @@ async def measure(
         async with views_reader(bootstrap, views) as reader:
             workers.pause()
             try:
+                await publish(bootstrap, domain, primers())  # answers the waiting fetches
+                await asyncio.sleep(PRIMER_SETTLE_S)
                 published = await publish(bootstrap, domain, records)
                 before = workers.throttling()
             finally:
                 resumed = time.perf_counter()
                 workers.resume()
             done, end, arrivals = await read_views(reader, targets, base + per_event, timeout_s)
+        ids = {str(t.event_id) for t in targets}
+        arrivals = [a for a in arrivals if a[0] in ids]  # not the primers' views
         after = workers.throttling()
         _, split_after = await group.describe(bootstrap, own, domain)
     elapsed = None if end is None else end - resumed

@@ -1,12 +1,15 @@
 """The availability worker's costs per batch, on the real PostgreSQL and Redis (its Kafka
 producer replaced by a recorder): it skips a batch whose view it has already published
-newer, and reads PostgreSQL without a transaction (no BEGIN/ROLLBACK round trips)."""
+newer, reads PostgreSQL without a transaction (no BEGIN/ROLLBACK round trips), and
+connects to PostgreSQL and Kafka at start-up, not in its first batch."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
 import orjson
 import pytest
+from overlap_availability import app
 from overlap_availability.app import REFRESHES, ViewWorker
 from overlap_availability.batch import EventChanges
 from overlap_availability.settings import Settings
@@ -16,6 +19,7 @@ from overlap_shared.queries import load_snapshot_by_token
 from overlap_shared.view import EventSnapshot
 from overlap_shared.viewcache import ViewCache, version_of
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from tests.conftest import Services
 from tests.integration.conftest import Api
@@ -26,9 +30,13 @@ class Published:
 
     def __init__(self) -> None:
         self.versions: list[int] = []
+        self.batches: list[int] = []  # publish_all's record counts (0: connect only)
 
     async def publish(self, body: bytes, topic: str, **_: Any) -> None:
         self.versions.append(orjson.loads(body)["version"])
+
+    async def publish_all(self, records: Sequence[object]) -> None:
+        self.batches.append(len(records))
 
 
 @pytest.fixture
@@ -117,3 +125,43 @@ async def test_a_database_ahead_of_the_batch_is_applied_as_the_rows_that_changed
     assert snap is not None
     rebuilt = build(*snap, views.settings.retention_days).aggregate.render()
     assert await ViewCache(views.redis, 1_000).get(token) == rebuilt
+
+
+async def test_the_start_connects_ahead_of_the_first_batch(
+    api: Api, worker: tuple[ViewWorker, Published]
+) -> None:
+    views, broker = worker
+    assert broker.batches == [0]  # the producer connected, nothing sent
+    pool = cast(QueuePool, views.pool.pool)
+    assert pool.checkedin() == views.settings.recompute_concurrency  # opened, and given back
+    token = (await api.create_event())["token"]
+    event = await snapshot(views, token)
+    opened = pool.checkedin() + pool.checkedout()
+
+    await views.apply(changes(event, event.version))
+    assert broker.versions == [event.version]
+    assert pool.checkedin() + pool.checkedout() == opened  # the batch opened none
+
+
+class Hanging(Published):
+    """A producer whose broker never answers."""
+
+    async def publish_all(self, records: Sequence[object]) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_dependency_that_does_not_answer_does_not_hold_the_start(
+    services: Services, migrated: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app, "_WARM_UP_S", 0.5)
+    settings = Settings(
+        database_url=services.database_url,
+        redis_url=services.redis_url,
+        kafka_bootstrap_servers=services.kafka_bootstrap_servers,
+    )
+    views = ViewWorker(settings, cast(ReplaceableProducer, Hanging()))
+    try:
+        async with asyncio.timeout(10):  # without the bound, open() never returns
+            await views.open()
+    finally:
+        await views.close()

@@ -98,6 +98,18 @@ def test_the_memory_budget_drops_the_least_recently_used() -> None:
     assert len(held) == 1
 
 
+def test_the_bytes_held_follow_puts_again_and_drops() -> None:
+    held, one, two = Aggregates(max_bytes=2**30), uuid.UUID(int=1), uuid.UUID(int=2)
+    first, second = (build(small_event(), [], RETENTION_DAYS) for _ in range(2))
+    held.put(one, first)
+    held.put(two, second)
+    held.put(one, first)  # held again after a change: counted once
+    assert held.held_bytes == first.nbytes + second.nbytes
+    held.drop(one)
+    held.drop(one)  # not held any more: nothing to take off
+    assert held.held_bytes == second.nbytes
+
+
 def test_the_published_version_goes_with_its_aggregate() -> None:
     held, one, two = Aggregates(max_bytes=1), uuid.UUID(int=1), uuid.UUID(int=2)
     held.mark_published(one, 4)  # not held: nothing is known of it

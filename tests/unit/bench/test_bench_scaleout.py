@@ -10,10 +10,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+from overlap_shared import events as domain
 
 from bench.fleet import Fleet
 from bench.group import even, split_of
-from bench.workers import Target, encoded, placement
+from bench.workers import PARTITIONS, Target, encoded, placement, primers
 from launcher.process import Process
 
 
@@ -30,6 +31,14 @@ def test_each_kind_of_event_is_dealt_evenly_over_the_partitions() -> None:
     phantom = Counter(where[t.event_id] for t in events if t.phantom)
     assert seeded == {p: 24 for p in range(8)}
     assert phantom == {p: 1 for p in range(8)}
+
+
+def test_a_primer_goes_to_each_partition_for_an_event_of_its_own() -> None:
+    records = primers()
+    assert sorted(p for p, _, _ in records) == list(range(PARTITIONS))
+    decoded = [domain.decode(value) for _, _, value in records]
+    assert len({m.event_id for m in decoded}) == PARTITIONS
+    assert all(key == domain.kafka_key(m) for (_, key, _), m in zip(records, decoded, strict=True))
 
 
 def test_an_events_messages_all_go_to_its_one_partition() -> None:

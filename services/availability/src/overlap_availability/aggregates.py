@@ -41,6 +41,7 @@ class Aggregates:
         self.max_bytes = max_bytes
         self._held: Lru[UUID, Held] = Lru()
         self._sizes: dict[UUID, int] = {}
+        self._total = 0  # sum of _sizes, kept as they change (a sum per put grew with them)
         self._published: dict[UUID, int] = {}
 
     def get(self, event_id: UUID) -> Held | None:
@@ -49,13 +50,15 @@ class Aggregates:
     def put(self, event_id: UUID, held: Held) -> None:
         """Hold ``held`` (again, after a change: its size is measured here)."""
         self._held.put(event_id, held)
-        self._sizes[event_id] = held.nbytes
+        size = held.nbytes  # a sum over its participants: once
+        self._total += size - self._sizes.get(event_id, 0)
+        self._sizes[event_id] = size
         while self.held_bytes > self.max_bytes and len(self._held) > 1:
             self.drop(self._held.oldest())
 
     def drop(self, event_id: UUID) -> None:
         self._held.pop(event_id)
-        self._sizes.pop(event_id, None)
+        self._total -= self._sizes.pop(event_id, 0)
         self._published.pop(event_id, None)
 
     def published(self, event_id: UUID) -> int:
@@ -69,7 +72,7 @@ class Aggregates:
 
     @property
     def held_bytes(self) -> int:
-        return sum(self._sizes.values())
+        return self._total
 
     def __len__(self) -> int:
         return len(self._held)

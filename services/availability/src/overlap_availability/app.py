@@ -22,7 +22,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from faststream.asgi import AsgiFastStream
 from overlap_shared import codec, events
@@ -61,6 +61,8 @@ MISMATCHES = Counter(
 
 
 Plan = dict[uuid.UUID, EventChanges]
+_NO_EVENT = uuid.UUID(int=0)  # no event has it: a read that prepares, and finds nothing
+_WARM_UP_S = 5.0  # the whole warm-up's bound
 
 
 class ViewWorker:
@@ -80,6 +82,26 @@ class ViewWorker:
         self.cache = ViewCache(self.redis, self.settings.cache_ttl_availability)
         self.limit = asyncio.Semaphore(self.settings.recompute_concurrency)
         self.aggregates = Aggregates(self.settings.aggregate_memory_mb * 2**20)
+        await self._warm_up()
+
+    async def _warm_up(self) -> None:
+        """Before the first batch: start the producer (made on first use otherwise), open
+        the connections one batch's refreshes use at once and prepare the snapshot reads
+        on each. Otherwise the first batch after a start pays for them, a fixed cost per
+        worker that a scaled-out group pays once per worker (asyncpg prepares each
+        statement, and introspects its types, once per connection). Best effort: with a
+        dependency down, the first batch does it."""
+
+        async def one() -> None:
+            async with self.engine.connect() as conn:
+                await load_snapshot_by_id(conn, _NO_EVENT)
+                await load_participants_by_id(conn, _NO_EVENT, [_NO_EVENT])
+                await asyncio.sleep(0)  # hold it until the others have theirs
+
+        n, deadline = self.settings.recompute_concurrency, time.monotonic() + _WARM_UP_S
+        await _ahead("the Kafka producer", self.producer.publish_all(()), deadline)  # sends none
+        pool = asyncio.gather(*(one() for _ in range(n)))
+        await _ahead("the PostgreSQL connections", pool, deadline)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -195,6 +217,16 @@ class ViewWorker:
             )
             self.aggregates.put(agg.event.id, full)
         return expected
+
+
+async def _ahead(what: str, connecting: Awaitable[object], deadline: float) -> None:
+    """Await ``connecting`` until ``deadline`` (``time.monotonic``: a paused dependency
+    must not hold the start); a failure is logged, and the first batch connects instead."""
+    try:
+        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+            await connecting
+    except Exception as exc:
+        log.warning("could not connect %s ahead of the first batch: %r", what, exc)
 
 
 def create_app(settings: Settings) -> AsgiFastStream:
