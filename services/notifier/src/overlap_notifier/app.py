@@ -58,7 +58,10 @@ class Notifier:
         config = DeliveryConfig.from_settings(s)
         self.dispatcher = Dispatcher(config, self.sender, self.redis, self.dead_letter)
         self.dispatcher.start()
-        self._committer = asyncio.create_task(commit_loop(self.trackers), name="notifier-commit")
+        every_s = s.consumer_commit_interval_ms / 1000
+        self._committer = asyncio.create_task(
+            commit_loop(self.trackers, every_s), name="notifier-commit"
+        )
 
     async def before_stop(self) -> None:
         self._committer.cancel()
