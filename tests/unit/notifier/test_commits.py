@@ -29,7 +29,8 @@ class _Consumer:
     """An aiokafka consumer as the tracker uses it: its assignment and its commits."""
 
     def __init__(self, assigned: set[TopicPartition]) -> None:
-        self.assigned, self.commits = assigned, []
+        self.assigned = assigned
+        self.commits: list[dict[TopicPartition, int]] = []
 
     def assignment(self) -> set[TopicPartition]:
         return self.assigned
