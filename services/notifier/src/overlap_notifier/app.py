@@ -58,7 +58,10 @@ class Notifier:
         config = DeliveryConfig.from_settings(s)
         self.dispatcher = Dispatcher(config, self.sender, self.redis, self.dead_letter)
         self.dispatcher.start()
-        self._committer = asyncio.create_task(commit_loop(self.trackers), name="notifier-commit")
+        every_s = s.consumer_commit_interval_ms / 1000
+        self._committer = asyncio.create_task(
+            commit_loop(self.trackers, every_s), name="notifier-commit"
+        )
 
     async def before_stop(self) -> None:
         self._committer.cancel()
@@ -143,6 +146,17 @@ def subscribe(broker: KafkaBroker, topic: str, feed: Feed, description: str) -> 
     )
 
 
+def domain_fetch(settings: Settings) -> Fetch:
+    """The domain topic's fetch: it is mostly availability changes, which the notifier
+    skips, so it is polled and read less often than the views topic (its own page events
+    are rare and not on the write → websocket path)."""
+    return dataclasses.replace(
+        Fetch.from_settings(settings),
+        poll_ms=settings.notifier_domain_poll_ms,
+        linger_ms=settings.notifier_domain_linger_ms,
+    )
+
+
 def create_app(settings: Settings, pusher: PusherSettings | None = None) -> AsgiFastStream:
     broker = create_broker(settings, "notifier")
     producer = kafka_producer(settings, "notifier")  # for dead letters
@@ -150,8 +164,7 @@ def create_app(settings: Settings, pusher: PusherSettings | None = None) -> Asgi
     views = Interest(codec.VIEWS, frozenset(VIEW_EVENT_NAMES))
     domain = Interest(codec.DOMAIN, frozenset(DOMAIN_EVENT_NAMES))
     fetch = Fetch.from_settings(settings)
-    # The domain topic is mostly availability changes, which the notifier skips.
-    rare = dataclasses.replace(fetch, linger_ms=settings.notifier_domain_linger_ms)
+    rare = domain_fetch(settings)
     subscribe(
         broker,
         settings.views_topic,

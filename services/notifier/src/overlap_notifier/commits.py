@@ -1,6 +1,7 @@
 """Commit-after-delivery: a subscriber's offsets are committed only up to the first record
-not yet settled (delivered, skipped or dead-lettered), every 0.2 s rather than per batch
-(a commit is a Kafka round trip, and at a low rate every message is a batch of its own).
+not yet settled (delivered, skipped or dead-lettered), every ``CONSUMER_COMMIT_INTERVAL_MS``
+(500 ms in the notifier) rather than per batch (a commit is a Kafka round trip, and at a
+low rate every message is a batch of its own).
 
 FastStream acknowledges a whole batch when its handler returns; the notifier's handler
 returns before Pusher has taken the batch's updates, so its subscribers use
@@ -18,7 +19,6 @@ from overlap_shared.dead_letters import Record
 from overlap_notifier.offsets import Entry, OffsetTracker
 
 log = logging.getLogger(__name__)
-COMMIT_EVERY_S = 0.2
 
 
 class Tracker(OffsetTracker[TopicPartition]):
@@ -75,8 +75,8 @@ class Tracker(OffsetTracker[TopicPartition]):
         self.to_commit.clear()
 
 
-async def commit_loop(trackers: Sequence[Tracker]) -> None:
+async def commit_loop(trackers: Sequence[Tracker], every_s: float) -> None:
     while True:
-        await asyncio.sleep(COMMIT_EVERY_S)
+        await asyncio.sleep(every_s)
         for tracker in trackers:
             await tracker.commit()

@@ -31,4 +31,11 @@ class Settings(WorkerSettings):
     consumer_poll_ms: int = Field(default=50, ge=1, le=1_000)
     # The pause after a batch of the domain topic, where the notifier skips most records
     # (availability changes): event.updated/deleted wait up to about twice this under load.
-    notifier_domain_linger_ms: int = Field(default=100, ge=0, le=1_000)
+    notifier_domain_linger_ms: int = Field(default=250, ge=0, le=1_000)
+    # The domain topic's poll (instead of CONSUMER_POLL_MS): after an idle gap an
+    # event.updated/deleted waits up to this long; each poll is a wake-up, idle or not.
+    notifier_domain_poll_ms: int = Field(default=250, ge=1, le=1_000)
+    # How often settled offsets are committed (a shared setting, another default; at least
+    # 10 ms here: the notifier commits on a timer, never per batch). A notifier killed
+    # replays what it settled since: page clients ignore versions they have.
+    consumer_commit_interval_ms: int = Field(default=500, ge=10, le=10_000)
