@@ -6,7 +6,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import pytest
 from overlap_api.writes.store import enqueue
@@ -222,47 +222,6 @@ async def test_a_broken_producer_is_replaced(api: Api, tail: Tail, services: Ser
         await asyncio.wait_for(task, 15)
     assert ids <= {m.id for m in got}
     assert len(made) >= 2 and isinstance(made[0], Broken)
-
-
-async def test_a_burst_of_notifies_is_one_batch(api: Api, tail: Tail) -> None:
-    """A wake-up waits ``coalesce_s`` before it claims: rows committed one by one within
-    that time (each with its NOTIFY) go out together, not one batch each."""
-    from overlap_api.writes.relay import KafkaPublisher, OutboxRelay, RelayConfig
-    from prometheus_client import REGISTRY
-
-    settings = api.resources.settings
-    relay = OutboxRelay(
-        lambda: KafkaPublisher(settings, "relay-test"),
-        settings.database_url,
-        RelayConfig(coalesce_s=3.0),  # far longer than ten small commits take
-    )
-    batches: list[int] = []
-    claim = relay.relay_once
-
-    async def counted(conn: Any) -> int:
-        sent = await claim(conn)
-        if sent:
-            batches.append(sent)
-        return sent
-
-    relay.relay_once = counted  # type: ignore[method-assign]
-    await _outbox_count(api)
-    task = asyncio.create_task(relay.run())
-    try:
-        async with asyncio.timeout(60):
-            while REGISTRY.get_sample_value("outbox_relay_leader") != 1 or await _outbox_count(
-                api
-            ):  # active, and the rows other tests left are out
-                await asyncio.sleep(0.05)
-        batches.clear()
-        ids: set[uuid.UUID] = set()
-        for _ in range(10):  # ten transactions, ten NOTIFYs
-            ids |= await _backlog(api, 1)
-        await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=30)
-    finally:
-        relay.stop()
-        await asyncio.wait_for(task, 15)
-    assert sum(batches) == 10 and len(batches) <= 2, batches
 
 
 async def test_acknowledged_rows_go_with_the_next_statement_or_on_stopping(
