@@ -6,7 +6,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from overlap_api.writes.store import enqueue
@@ -256,3 +256,34 @@ async def test_acknowledged_rows_go_with_the_next_statement_or_on_stopping(
         relay.stop()
         await asyncio.wait_for(task, 15)
     assert await _outbox_count(api) == 0
+
+
+async def test_only_the_relays_session_commits_without_the_flush(api: Api) -> None:
+    """The relay's deletions of acknowledged rows commit asynchronously; the API's writes
+    (each with its outbox row) keep the server's synchronous commit."""
+    from overlap_api.writes.relay import KafkaPublisher, OutboxRelay, RelayConfig
+    from sqlalchemy import text
+
+    settings = api.resources.settings
+    relay = OutboxRelay(
+        lambda: KafkaPublisher(settings, "relay-test"), settings.database_url, RelayConfig()
+    )
+    seen: list[str] = []
+    claim = relay.relay_once
+
+    async def noted(conn: Any) -> int:
+        seen.append(await conn.fetchval("select current_setting('synchronous_commit')"))
+        return await claim(conn)
+
+    relay.relay_once = noted  # type: ignore[method-assign]
+    task = asyncio.create_task(relay.run())
+    try:
+        async with asyncio.timeout(60):
+            while not seen:
+                await asyncio.sleep(0.05)
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 15)
+    async with api.resources.transaction() as conn:
+        api_setting = (await conn.execute(text("show synchronous_commit"))).scalar_one()
+    assert seen[0] == "off" and api_setting == "on"
