@@ -173,9 +173,7 @@ kafka_start() {  # kafka_start LIBS NODE
   : >"$OVERLAP_HOME/log/$2.log"
   # KAFKA_NICE (default 0): make chaos runs the brokers at a lower priority, standing in for
   # brokers on machines of their own (a restarted JVM's start-up would take both cores).
-  # KAFKA_GC (default the serial collector): a broker of a 512 MB heap on two cores spends less
-  # CPU per request with it than with G1 (cheaper write barriers and young collections).
-  start_bg "$2" nice -n "${KAFKA_NICE:-0}" java -Xms256m -Xmx${KAFKA_HEAP:-512m} "${KAFKA_GC:--XX:+UseSerialGC}" -Djava.awt.headless=true \
+  start_bg "$2" nice -n "${KAFKA_NICE:-0}" java -Xms256m -Xmx${KAFKA_HEAP:-512m} -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" -cp "$1/*" kafka.Kafka "$(kafka_dir "$2")/server.properties"
   lower_priority "$2" "${KAFKA_NICE:-0}"
 }
