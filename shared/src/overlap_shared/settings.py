@@ -111,7 +111,7 @@ class WorkerSettings(ServiceSettings):
     # Processed offsets are committed together this long after the first of them (and
     # before a rebalance or a stop takes the partitions), not after every batch: at a low
     # rate every message is a batch. 0: after each batch. Still at least once. At 200 ms the
-    # workers' commits were 0.65 of Kafka's 4.3 requests per write (50 writes/s); a second
+    # workers' commits were 0.65 of Kafka's 4.0 requests per write (50 writes/s); a second
     # makes them about one per subscriber a second.
     consumer_commit_interval_ms: int = Field(default=1_000, ge=0, le=10_000)
     # FastStream's batch poll: it waits this long for records and, after an empty poll,
