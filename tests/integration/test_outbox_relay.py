@@ -224,47 +224,6 @@ async def test_a_broken_producer_is_replaced(api: Api, tail: Tail, services: Ser
     assert len(made) >= 2 and isinstance(made[0], Broken)
 
 
-async def test_a_burst_of_notifies_is_one_batch(api: Api, tail: Tail) -> None:
-    """A wake-up waits ``coalesce_s`` before it claims: rows committed one by one within
-    that time (each with its NOTIFY) go out together, not one batch each."""
-    from overlap_api.writes.relay import KafkaPublisher, OutboxRelay, RelayConfig
-    from prometheus_client import REGISTRY
-
-    settings = api.resources.settings
-    relay = OutboxRelay(
-        lambda: KafkaPublisher(settings, "relay-test"),
-        settings.database_url,
-        RelayConfig(coalesce_s=3.0),  # far longer than ten small commits take
-    )
-    batches: list[int] = []
-    claim = relay.relay_once
-
-    async def counted(conn: Any) -> int:
-        sent = await claim(conn)
-        if sent:
-            batches.append(sent)
-        return sent
-
-    relay.relay_once = counted  # type: ignore[method-assign]
-    await _outbox_count(api)
-    task = asyncio.create_task(relay.run())
-    try:
-        async with asyncio.timeout(60):
-            while REGISTRY.get_sample_value("outbox_relay_leader") != 1 or await _outbox_count(
-                api
-            ):  # active, and the rows other tests left are out
-                await asyncio.sleep(0.05)
-        batches.clear()
-        ids: set[uuid.UUID] = set()
-        for _ in range(10):  # ten transactions, ten NOTIFYs
-            ids |= await _backlog(api, 1)
-        await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=30)
-    finally:
-        relay.stop()
-        await asyncio.wait_for(task, 15)
-    assert sum(batches) == 10 and len(batches) <= 2, batches
-
-
 async def test_acknowledged_rows_go_with_the_next_statement_or_on_stopping(
     api: Api, tail: Tail
 ) -> None:
@@ -297,3 +256,34 @@ async def test_acknowledged_rows_go_with_the_next_statement_or_on_stopping(
         relay.stop()
         await asyncio.wait_for(task, 15)
     assert await _outbox_count(api) == 0
+
+
+async def test_only_the_relays_session_commits_without_the_flush(api: Api) -> None:
+    """The relay's deletions of acknowledged rows commit asynchronously; the API's writes
+    (each with its outbox row) keep the server's synchronous commit."""
+    from overlap_api.writes.relay import KafkaPublisher, OutboxRelay, RelayConfig
+    from sqlalchemy import text
+
+    settings = api.resources.settings
+    relay = OutboxRelay(
+        lambda: KafkaPublisher(settings, "relay-test"), settings.database_url, RelayConfig()
+    )
+    seen: list[str] = []
+    claim = relay.relay_once
+
+    async def noted(conn: Any) -> int:
+        seen.append(await conn.fetchval("select current_setting('synchronous_commit')"))
+        return await claim(conn)
+
+    relay.relay_once = noted  # type: ignore[method-assign]
+    task = asyncio.create_task(relay.run())
+    try:
+        async with asyncio.timeout(60):
+            while not seen:
+                await asyncio.sleep(0.05)
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 15)
+    async with api.resources.transaction() as conn:
+        api_setting = (await conn.execute(text("show synchronous_commit"))).scalar_one()
+    assert seen[0] == "off" and api_setting == "on"

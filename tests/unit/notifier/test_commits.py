@@ -7,6 +7,7 @@ import pytest
 from aiokafka import TopicPartition
 from overlap_notifier.commits import Tracker, commit_loop
 from overlap_notifier.settings import Settings
+from overlap_shared.settings import WorkerSettings
 from pydantic import ValidationError
 
 from tests.unit.records import record
@@ -56,7 +57,8 @@ async def test_the_loop_commits_settled_offsets_on_its_interval_and_only_what_mo
     assert consumer.commits == [{TopicPartition("domain", 3): 12}]
 
 
-def test_the_notifier_commits_on_a_timer_of_at_least_10_ms() -> None:
-    assert Settings().consumer_commit_interval_ms == 500
+def test_the_notifier_commits_on_the_workers_cadence_and_at_least_every_10_ms() -> None:
+    shared = WorkerSettings.model_fields["consumer_commit_interval_ms"].default
+    assert Settings().consumer_commit_interval_ms == shared
     with pytest.raises(ValidationError):
         Settings(consumer_commit_interval_ms=0)

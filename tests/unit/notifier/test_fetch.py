@@ -12,11 +12,12 @@ def test_the_domain_feed_polls_and_lingers_on_its_own_settings() -> None:
         consumer_linger_ms=25,
         notifier_domain_poll_ms=300,
         notifier_domain_linger_ms=200,
+        consumer_commit_interval_ms=700,
     )
     views, domain = Fetch.from_settings(settings), domain_fetch(settings)
     assert (views.poll_ms, views.linger_ms) == (50, 25)
     assert (domain.poll_ms, domain.linger_ms) == (300, 200)
-    assert domain.commit_interval_ms == views.commit_interval_ms == 500  # notifier's default
+    assert domain.commit_interval_ms == views.commit_interval_ms == 700
 
 
 def test_by_default_the_domain_feed_wakes_less_often_than_the_views_feed() -> None:

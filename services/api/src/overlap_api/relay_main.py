@@ -11,7 +11,9 @@ from overlap_api.writes.relay import make_relay
 
 async def run(settings: Settings) -> None:
     # its own database connection and Kafka producer
-    relay = make_relay(settings, settings.relay_batch_size, settings.relay_coalesce_ms)
+    relay = make_relay(
+        settings, settings.relay_batch_size, settings.relay_coalesce_ms, settings.relay_linger_ms
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, relay.stop)

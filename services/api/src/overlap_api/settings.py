@@ -34,6 +34,9 @@ class Settings(ServiceSettings):
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     # After a NOTIFY the relay waits this long before it claims: a burst's rows in one batch.
     relay_coalesce_ms: int = Field(default=10, ge=0, le=1_000)
+    # After a batch that sent rows the relay pauses this long before it reads again: under a
+    # stream of writes each batch (one produce request, one statement) takes several rows.
+    relay_linger_ms: int = Field(default=40, ge=0, le=1_000)
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
     # Every request is answered within this (503 + Retry-After past it); see http/deadline.py.
     request_timeout_s: float = Field(default=5.0, gt=0, le=120)

@@ -58,7 +58,12 @@ async def wire(app: Starlette, settings: Settings) -> AsyncIterator[Wiring]:
         watchers.append(asyncio.create_task(track_lag(wiring.resources), name="replica-lag"))
     relay = None
     if settings.relay_enabled:
-        relay = make_relay(settings, settings.relay_batch_size, settings.relay_coalesce_ms)
+        relay = make_relay(
+            settings,
+            settings.relay_batch_size,
+            settings.relay_coalesce_ms,
+            settings.relay_linger_ms,
+        )
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay") if relay else None
     try:
         yield wiring

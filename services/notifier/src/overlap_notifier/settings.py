@@ -35,7 +35,7 @@ class Settings(WorkerSettings):
     # The domain topic's poll (instead of CONSUMER_POLL_MS): after an idle gap an
     # event.updated/deleted waits up to this long; each poll is a wake-up, idle or not.
     notifier_domain_poll_ms: int = Field(default=250, ge=1, le=1_000)
-    # How often settled offsets are committed (a shared setting, another default; at least
+    # How often settled offsets are committed (the shared setting and default; at least
     # 10 ms here: the notifier commits on a timer, never per batch). A notifier killed
     # replays what it settled since: page clients ignore versions they have.
-    consumer_commit_interval_ms: int = Field(default=500, ge=10, le=10_000)
+    consumer_commit_interval_ms: int = Field(default=1_000, ge=10, le=10_000)

@@ -14,7 +14,17 @@ statement: the next wake-up, or the poll at most ``poll_interval_s`` later (a re
 meanwhile only sends them twice: consumers write by version). The backlog gauges are read
 at most once a second, not per batch. A wake-up waits ``RELAY_COALESCE_MS`` before it
 reads, so the NOTIFYs of a burst of writes cost one batch (one round trip and one Kafka
-request), not one each.
+request), not one each. After a batch that sent rows the relay pauses ``RELAY_LINGER_MS``
+before it reads again (the NOTIFYs meanwhile only mark that rows wait): under a steady
+stream of writes a batch takes every row of that pause, so the cost per batch (aiokafka's
+produce request, most of the relay's CPU; the statement; each consumer's fetch downstream)
+is shared by several rows; a lone write after an idle gap waits only the coalescing.
+
+The relay's own session commits without waiting for the WAL flush
+(``synchronous_commit=off`` on its connection only; every write of the API, its outbox row
+with it, still commits synchronously). All the relay commits is the deletion of rows Kafka
+acknowledged; a crash that loses it only sends those rows again (at least once, as above).
+It saved the relay's backend 0.17 of 0.32 ms of CPU and 2 ms of waiting per batch.
 
 Run it inside the API process (``RELAY_ENABLED``, default on) or alone: ``overlap-relay``.
 """
@@ -77,6 +87,7 @@ class RelayConfig:
     reconnect_after_failures: int = 3
     stats_interval_s: float = 1.0
     coalesce_s: float = 0.0  # after a wake-up, before claiming: a burst's rows in one batch
+    linger_s: float = 0.0  # after a batch that sent rows, before the next claim
 
 
 class OutboxRelay:
@@ -112,7 +123,9 @@ class OutboxRelay:
     async def _lead(self) -> None:
         dsn = self._dsn.render_as_string(hide_password=False)
         conn = await asyncpg.connect(
-            dsn, server_settings={"application_name": "overlap-relay"}, command_timeout=10
+            dsn,
+            server_settings={"application_name": "overlap-relay", "synchronous_commit": "off"},
+            command_timeout=10,
         )
         try:
             while not await conn.fetchval("select pg_try_advisory_lock($1)", LOCK_KEY):
@@ -145,8 +158,20 @@ class OutboxRelay:
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, self.config.max_backoff_s)
                 continue
-            if sent < self.config.batch_size and not await self._sleep(self.config.poll_interval_s):
-                await asyncio.sleep(self.config.coalesce_s)
+            if sent < self.config.batch_size:
+                await self._wait_for_rows(sent)
+
+    async def _wait_for_rows(self, sent: int) -> None:
+        """Between batches: after one that sent rows, the linger; then, unless NOTIFYs came
+        meanwhile, until a wake-up (and its coalescing) or the poll."""
+        if sent and self.config.linger_s > 0:
+            with contextlib.suppress(TimeoutError):  # NOTIFYs do not end it; stopping does
+                async with asyncio.timeout(self.config.linger_s):
+                    await self._stopping.wait()
+            if self._wake.is_set():  # rows came during the linger: claim them now
+                return
+        if not await self._sleep(self.config.poll_interval_s):
+            await asyncio.sleep(self.config.coalesce_s)
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep until woken (NOTIFY, stop) or ``seconds`` pass; True when stopping."""
@@ -190,7 +215,11 @@ class OutboxRelay:
                 await conn.execute(DELETE_ACKED, self.acked)
 
 
-def make_relay(settings: ServiceSettings, batch_size: int, coalesce_ms: int = 0) -> OutboxRelay:
+def make_relay(
+    settings: ServiceSettings, batch_size: int, coalesce_ms: int = 0, linger_ms: int = 0
+) -> OutboxRelay:
     """A relay with its own database connection and Kafka producer."""
-    config = RelayConfig(batch_size=batch_size, coalesce_s=coalesce_ms / 1000)
+    config = RelayConfig(
+        batch_size=batch_size, coalesce_s=coalesce_ms / 1000, linger_s=linger_ms / 1000
+    )
     return OutboxRelay(lambda: KafkaPublisher(settings, "relay"), settings.database_url, config)

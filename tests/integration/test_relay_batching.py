@@ -1,0 +1,95 @@
+"""The relay's batching on the real broker and PostgreSQL: the coalescing after a wake-up
+and the linger after a batch put the rows of many writes in one batch."""
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.conftest import Services
+from tests.integration.conftest import Api
+from tests.integration.test_outbox_relay import _backlog, _outbox_count
+from tests.kafka_tail import Tail
+
+
+@pytest.fixture
+async def tail(services: Services, api: Api) -> Tail:
+    t = Tail(services.kafka_bootstrap_servers, api.resources.settings.domain_topic)
+    await t.mark()
+    return t
+
+
+def _counting_relay(api: Api, config: Any) -> tuple[Any, list[int]]:
+    """A relay of the test's own and the sizes of the batches it sends (empty ones left out)."""
+    from overlap_api.writes.relay import KafkaPublisher, OutboxRelay
+
+    settings = api.resources.settings
+    relay = OutboxRelay(
+        lambda: KafkaPublisher(settings, "relay-test"), settings.database_url, config
+    )
+    batches: list[int] = []
+    claim = relay.relay_once
+
+    async def counted(conn: Any) -> int:
+        sent = await claim(conn)
+        if sent:
+            batches.append(sent)
+        return sent
+
+    relay.relay_once = counted  # type: ignore[method-assign]
+    return relay, batches
+
+
+async def _active_and_drained(api: Api) -> None:
+    """Until the relay leads and the rows other tests left are out."""
+    from prometheus_client import REGISTRY
+
+    async with asyncio.timeout(60):
+        while REGISTRY.get_sample_value("outbox_relay_leader") != 1 or await _outbox_count(api):
+            await asyncio.sleep(0.05)
+
+
+async def test_a_burst_of_notifies_is_one_batch(api: Api, tail: Tail) -> None:
+    """A wake-up waits ``coalesce_s`` before it claims: rows committed one by one within
+    that time (each with its NOTIFY) go out together, not one batch each."""
+    from overlap_api.writes.relay import RelayConfig
+
+    relay, batches = _counting_relay(api, RelayConfig(coalesce_s=3.0))  # > ten small commits
+    await _outbox_count(api)
+    task = asyncio.create_task(relay.run())
+    try:
+        await _active_and_drained(api)
+        batches.clear()
+        ids: set[uuid.UUID] = set()
+        for _ in range(10):  # ten transactions, ten NOTIFYs
+            ids |= await _backlog(api, 1)
+        await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=30)
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 15)
+    assert sum(batches) == 10 and len(batches) <= 2, batches
+
+
+async def test_the_rows_of_a_linger_go_in_the_next_batch(api: Api, tail: Tail) -> None:
+    """After a batch that sent rows the relay pauses ``linger_s`` (NOTIFYs do not end it):
+    rows committed one by one meanwhile go out as one batch when it ends, and a lone write
+    to an idle relay is not held back by it (its batch comes first, alone)."""
+    from overlap_api.writes.relay import RelayConfig
+
+    relay, batches = _counting_relay(api, RelayConfig(linger_s=3.0))  # > five small commits
+    await _outbox_count(api)
+    task = asyncio.create_task(relay.run())
+    try:
+        await _active_and_drained(api)
+        batches.clear()
+        first = await _backlog(api, 1)
+        await tail.collect(lambda g: first <= {m.id for m in g}, timeout_s=30)
+        ids: set[uuid.UUID] = set()
+        for _ in range(5):  # five transactions, five NOTIFYs, within the linger
+            ids |= await _backlog(api, 1)
+        await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=30)
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 15)
+    assert batches == [1, 5], batches
