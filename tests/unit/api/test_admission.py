@@ -6,15 +6,7 @@ import asyncio
 import pytest
 from overlap_api.http.admission import WriteQueue
 
-
-class Clock:
-    """A clock the test moves by hand (the queue's pace reads it)."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.clock import Clock
 
 
 async def test_writes_within_the_slots_start_at_once_and_the_rest_in_arrival_order() -> None:
@@ -52,7 +44,7 @@ async def test_a_write_that_waited_its_patience_is_refused_and_leaves_no_trace()
 
 
 async def test_behind_a_queue_slower_than_the_patience_a_write_is_refused_on_arrival() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     queue = WriteQueue(working=2, patience_s=0.2, clock=clock)  # queued if it starts in 0.1 s
     entered = await queue.enter()
     assert entered is not None
@@ -117,7 +109,7 @@ async def test_a_late_write_still_takes_a_free_slot() -> None:
 async def test_a_late_write_is_refused_on_arrival_behind_a_queue_that_its_rest_cannot_wait() -> (
     None
 ):
-    clock = Clock()
+    clock = Clock(100.0)
     queue = WriteQueue(working=1, patience_s=0.2, clock=clock)
     entered = await queue.enter()
     assert entered is not None

@@ -1,12 +1,6 @@
 from overlap_api.reads.l1 import VersionedL1
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.clock import Clock
 
 
 def test_entries_expire() -> None:

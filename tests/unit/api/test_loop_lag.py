@@ -5,17 +5,11 @@ import time
 
 from overlap_api.http.loop_lag import LoopLag
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.clock import Clock
 
 
 def test_a_tick_notes_how_late_it_ran_and_never_less_than_nothing() -> None:
-    clock = Clock()
+    clock = Clock(50.0)
     lag = LoopLag(period_s=0.01, clock=clock)
     lag.tick()
     assert lag.late_s == 0.0  # not started: nothing due
