@@ -81,11 +81,14 @@ def test_bench_smoke_run_writes_the_report(
     assert sorted(len(partitions) for partitions in two.values()) == [4, 4]
 
     writes = data["scenarios"]["write_capacity"]
-    assert writes["cpu_ms_per_write"]["api"]["median"] > 0  # the API's pid found, CPU read
-    assert writes["cpu_ms_per_write"]["postgres"]["median"] > 0
-    # read, not necessarily above 0: a smoke run has few writes and CPU counts in 10 ms ticks
-    assert isinstance(writes["relay_alone_ms_per_write"]["median"], float)
-    assert writes["relay_alone_ms_per_write"]["median"] >= 0
+    # Each process's pid found and its CPU read, not necessarily above 0: a smoke run has
+    # few writes, CPU counts in 10 ms ticks, and the idle burn taken off can round it to 0.
+    for figure in (
+        writes["cpu_ms_per_write"]["api"],
+        writes["cpu_ms_per_write"]["postgres"],
+        writes["relay_alone_ms_per_write"],
+    ):
+        assert isinstance(figure["median"], float) and figure["median"] >= 0, figure
     assert set(writes["put_latency"]) == {"50", "100"}
     assert writes["lost"] == 0  # every acknowledged write is in PostgreSQL and relayed
     assert writes["max_sustainable"]["median"] >= 0
