@@ -1,4 +1,5 @@
-"""``http/loop_lag.py``: the timer notes how late the loop ran it."""
+"""``http/loop_lag.py``: the timer notes how late the loop ran it, and runs only while
+requests come."""
 
 import asyncio
 import time
@@ -39,3 +40,34 @@ async def test_a_second_loop_gets_a_timer_of_its_own_and_the_old_one_stops() -> 
     lag.loop, lag.late_s = None, 5.0  # as if started on a loop that is gone, stale
     lag.start()
     assert lag.loop is first and lag.late_s == 0.0  # restarted here, the stale value dropped
+
+
+async def test_the_timer_stops_after_a_quiet_stretch_and_a_request_starts_it_again() -> None:
+    lag = LoopLag(period_s=0.002, idle_ticks=3)
+    lag.start()
+    assert lag.due is not None  # ticking
+    lag.late_s = 1.0  # as if the loop had been late
+    await asyncio.sleep(0.1)  # far more than 3 quiet ticks
+    assert lag.due is None and lag.late_s == 0.0  # stopped: an idle loop is not late
+    lag.start()
+    assert lag.due is not None  # a request starts it again
+    await asyncio.sleep(0.1)
+    assert lag.due is None
+
+
+def test_a_quiet_tick_counts_towards_stopping_and_a_request_resets_it() -> None:
+    clock = Clock(10.0)
+    lag = LoopLag(period_s=0.01, clock=clock, idle_ticks=2)
+    loop = asyncio.new_event_loop()
+    try:
+        lag.loop, lag.due = loop, 10.01
+        lag._run(loop)  # no request since: one quiet tick
+        assert lag.quiet == 1 and lag.due is not None
+        lag.requests = 1
+        lag._run(loop)
+        assert lag.quiet == 0 and lag.due is not None
+        lag._run(loop)
+        lag._run(loop)  # two quiet ticks in a row: stopped
+        assert lag.due is None
+    finally:
+        loop.close()
