@@ -1,10 +1,13 @@
 """The write queue of ``http/admission.py``: slots in arrival order, a refusal on arrival
-when the queue would not start a write in time, and one when a write waited that long."""
+when the queue would not start a write in time, and one when a write waited that long;
+the loop's lateness measured only while writes find every slot busy."""
 
 import asyncio
 
 import pytest
-from overlap_api.http.admission import WriteQueue
+from overlap_api.http.admission import Admission, WriteQueue
+from overlap_api.http.loop_lag import LoopLag
+from starlette.types import Message, Receive, Scope, Send
 
 from tests.unit.clock import Clock
 
@@ -124,3 +127,34 @@ async def test_a_late_write_is_refused_on_arrival_behind_a_queue_that_its_rest_c
     assert held is not None
     queue.leave(held)
     assert await waiter is not None
+
+
+async def test_the_loop_lag_timer_runs_only_for_writes_that_find_every_slot_busy() -> None:
+    queue = WriteQueue(working=1, patience_s=5.0)
+    lag = LoopLag()
+    passed: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        passed.append(scope["path"])
+
+    admission = Admission(app, max_writes=10, max_reads=10, writes=queue, lag=lag)
+    scope = {"type": "http", "method": "PUT", "path": "/api/events/x/participants/me"}
+    assert not queue.full()
+    await admission(scope, _no_receive, _no_send)
+    assert passed and lag.due is None  # a free slot: the lateness is not read, no timer
+    held = await queue.enter()  # every slot busy now
+    assert held is not None and queue.full()
+    write = asyncio.create_task(admission(scope, _no_receive, _no_send))
+    await asyncio.sleep(0)
+    assert lag.due is not None and lag.loop is asyncio.get_running_loop()  # ticking
+    queue.leave(held)
+    await write
+    assert len(passed) == 2 and not queue.full()
+
+
+async def _no_receive() -> Message:
+    raise AssertionError("the body is not read here")
+
+
+async def _no_send(message: Message) -> None:
+    raise AssertionError("nothing is answered here")

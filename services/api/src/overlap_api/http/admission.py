@@ -10,7 +10,8 @@ request deadline as 503s. With them:
   ``WRITE_CONCURRENCY`` are worked on at once and the others wait their turn in arrival
   order, but never longer than ``WRITE_QUEUE_MS``, counted from its arrival (when every
   slot is busy, the event loop's lag, ``http/loop_lag.py``, is the time it already
-  waited before this middleware saw it, and is taken off its patience). A write that
+  waited before this middleware saw it, and is taken off its patience; the lag's timer
+  runs only while writes find every slot busy). A write that
   arrives behind a queue that would take longer than that to drain, at the pace writes
   have been finishing, is
   refused on arrival; one that waited that long all the same (the pace fell, or PostgreSQL
@@ -68,6 +69,10 @@ class WriteQueue:
         self.busy = 0  # slots held
         self.waiting: deque[asyncio.Future[None]] = deque()
         self.service_s: float | None = None
+
+    def full(self) -> bool:
+        """Every slot busy (or writes waiting): a write arriving now waits its turn."""
+        return self.busy >= self.working or bool(self.waiting)
 
     def expected_wait_s(self) -> float | None:
         """How long a write arriving now would wait for a slot (None: pace unknown)."""
@@ -143,7 +148,6 @@ class Admission:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in NEVER_REFUSED:
             return await self.app(scope, receive, send)
-        self.lag.start()  # on the first request: the loop runs by then
         kind = "read" if scope["method"] in READS else "write"
         if self.in_flight[kind] >= self.bounds[kind]:
             REFUSED.labels(kind).inc()
@@ -159,6 +163,8 @@ class Admission:
             self.in_flight[kind] -= 1
 
     async def _write(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.writes.full():  # it may wait: the loop's lateness counts, so keep it measured
+            self.lag.start()
         entered = await self.writes.enter(self.lag.late_s)
         if entered is None:
             REFUSED.labels("write_queue").inc()

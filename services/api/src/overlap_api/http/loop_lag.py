@@ -8,23 +8,24 @@ made refusals and accepted writes alike take 0.7-11 s on a loaded machine. A tim
 notes how late it ran tells the admission how long a request arriving now has waited
 already: about as long as the loop is late.
 
-The timer runs only while requests come: ticking every 10 ms in an idle process cost
-about 1 % of a core (100 wake-ups a second, py-spy, issue #15). A request (re)starts it;
-a stretch of ``IDLE_TICKS`` ticks without one stops it, its lateness then nothing (an
-idle loop is not late).
+The timer runs only while the lateness is wanted: ticking every 10 ms cost an idle
+process about 1 % of a core, and at 50 writes/s about 0.2 ms of CPU per write (100
+wake-ups a second, issue #15), yet the admission reads the lateness only for a write
+that finds every slot busy. Such a write (re)starts the timer (:meth:`LoopLag.start`); a
+stretch of ``IDLE_TICKS`` ticks without one stops it, its lateness then nothing.
 """
 
 import asyncio
 import time
 from collections.abc import Callable
 
-PERIOD_S = 0.01  # a tick every 10 ms while requests come: a few µs each
-IDLE_TICKS = 100  # a second of ticks without a request: the timer stops
+PERIOD_S = 0.01  # a tick every 10 ms while wanted: a few µs each
+IDLE_TICKS = 100  # a second of ticks without a call to start(): the timer stops
 
 
 class LoopLag:
     """The loop's latest lateness (:attr:`late_s`), measured by a timer every ``period_s``
-    while :meth:`start` keeps being called on the loop (once per request)."""
+    while :meth:`start` keeps being called on the loop (by each write that may wait)."""
 
     def __init__(
         self,
@@ -36,12 +37,12 @@ class LoopLag:
         self.late_s = 0.0
         self.due: float | None = None  # when the pending tick should run; None: not ticking
         self.loop: asyncio.AbstractEventLoop | None = None  # the loop it ticks on
-        self.requests = 0  # requests seen since the timer last looked
-        self.quiet = 0  # ticks in a row that saw no request
+        self.requests = 0  # calls to start() since the timer last looked
+        self.quiet = 0  # ticks in a row that saw none
 
     def start(self) -> None:
-        """A request arrived: tick on the running loop (a timer is started when none runs
-        on it; later calls only count the request)."""
+        """The lateness is wanted: tick on the running loop (a timer is started when none
+        runs on it; later calls only count the call)."""
         self.requests += 1
         if self.due is None or self.loop is not asyncio.get_running_loop():
             # first, after a quiet stretch, or the app now runs on another loop (tests)
