@@ -119,13 +119,16 @@ class ContainerInfra:
             wait_ready(name, b)
 
 
+PG_STATEMENTS = ("-c", "shared_preload_libraries=pg_stat_statements")  # as deploy/local/infra.sh
+
+
 def postgres(port: int) -> Backing:
     container = (
         DockerContainer(image("POSTGRES_IMAGE", "postgres:16"))
         .with_env("POSTGRES_USER", PG_USER)
         .with_env("POSTGRES_PASSWORD", PG_PASSWORD)
         .with_env("POSTGRES_DB", PG_DB)
-        .with_command(["postgres", "-c", "max_connections=300", "-c", "fsync=off"])
+        .with_command(["postgres", "-c", "max_connections=300", "-c", "fsync=off", *PG_STATEMENTS])
     )
     return Backing(published(container, 5432, port), exec_ok("pg_isready", "-h", "127.0.0.1"))
 

@@ -59,7 +59,7 @@ pg_up() {
   ln -sfn "$pglog" "$OVERLAP_HOME/log/postgres.log"
   as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$pglog" -w -t 30 \
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$PG_HOME \
-        -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" start >/dev/null \
+        -c max_connections=300 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB $(pg_statements)" start >/dev/null \
     || die_log "$pglog" "PostgreSQL failed to start"
   head -1 "$data/postmaster.pid" >"$OVERLAP_HOME/run/postgres.pid"
   wait_for postgres 30 psql_su -c 'select 1'
@@ -69,7 +69,15 @@ pg_up() {
     psql_su -tAc "select 1 from pg_database where datname='$db'" | grep -q 1 \
       || psql_su -c "create database \"$db\" owner \"$PG_USER\"" >/dev/null
   done
+  [[ -z $(pg_statements) ]] || psql_su -qc 'create extension if not exists pg_stat_statements'
   log "PostgreSQL ready on 127.0.0.1:$PG_PORT (data: $data)"
+}
+# pg_stat_statements (contrib, in Debian's postgresql package): the calls and time of each
+# statement, nested ones too (the outbox trigger's NOTIFY); its view is in the `postgres`
+# database (README, "What one PUT costs PostgreSQL"). PG_STATEMENTS=off leaves it out.
+pg_statements() {
+  [[ ${PG_STATEMENTS:-on} == on && -f $("$PG_BIN/pg_config" --pkglibdir)/pg_stat_statements.so ]] || return 0
+  echo "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
 }
 psql_su() { psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
 pg_down() {

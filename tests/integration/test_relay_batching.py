@@ -1,9 +1,10 @@
-"""The relay's batching on the real broker and PostgreSQL: the coalescing after a wake-up
-and the linger after a batch put the rows of many writes in one batch."""
+"""The relay's waits on the real broker and PostgreSQL: the coalescing after a wake-up and
+the linger after a batch put the rows of many writes in one batch; the backoff after a
+failed batch holds while writes keep coming."""
 
 import asyncio
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -93,3 +94,41 @@ async def test_the_rows_of_a_linger_go_in_the_next_batch(api: Api, tail: Tail) -
         relay.stop()
         await asyncio.wait_for(task, 15)
     assert batches == [1, 5], batches
+
+
+async def test_writes_do_not_end_the_backoff_of_a_failing_relay(api: Api) -> None:
+    """While publishing fails, the relay retries once per backoff: the NOTIFY of each write
+    meanwhile only marks that rows wait, it does not start another attempt."""
+    from overlap_api.writes.relay import OutboxRelay, Publisher, RelayConfig
+
+    attempts: list[float] = []
+
+    class Down:
+        async def connect(self) -> None: ...
+
+        async def stop(self) -> None: ...
+
+        async def publish(self, *_: object, **__: object) -> None:
+            attempts.append(asyncio.get_running_loop().time())
+            raise RuntimeError("Kafka is down (simulated)")
+
+    config = RelayConfig(retry_backoff_s=4.0, max_backoff_s=4.0, reconnect_after_failures=1000)
+    relay = OutboxRelay(
+        lambda: cast(Publisher, Down()), api.resources.settings.database_url, config
+    )
+    await _outbox_count(api)
+    task = asyncio.create_task(relay.run())
+    try:
+        async with asyncio.timeout(60):
+            while not attempts:  # the first attempt: the rows other tests left, or ours
+                await _backlog(api, 1)
+                await asyncio.sleep(0.1)
+        first = attempts[0]
+        for _ in range(20):  # twenty transactions, twenty NOTIFYs, within the backoff
+            await _backlog(api, 1)
+            await asyncio.sleep(0.1)
+        during = [t for t in attempts if t - first < 3.5]
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 15)
+    assert len(during) == 1, attempts

@@ -19,6 +19,9 @@ before it reads again (the NOTIFYs meanwhile only mark that rows wait): under a 
 stream of writes a batch takes every row of that pause, so the cost per batch (aiokafka's
 produce request, most of the relay's CPU; the statement; each consumer's fetch downstream)
 is shared by several rows; a lone write after an idle gap waits only the coalescing.
+A batch that fails (Kafka down) waits its backoff, doubling up to ``max_backoff_s``; the
+NOTIFYs of the writes meanwhile do not end it (they only mark that rows wait), so an outage
+costs one attempt per backoff, not one per write.
 
 The relay's own session commits without waiting for the WAL flush
 (``synchronous_commit=off`` on its connection only; every write of the API, its outbox row
@@ -155,7 +158,7 @@ class OutboxRelay:
             except Exception as exc:  # Kafka down, timeouts: keep rows, retry later
                 FAILURES.inc()
                 log.warning("publishing the outbox failed, retrying in %.1fs: %s", backoff, exc)
-                await self._sleep(backoff)
+                await self._pause(backoff)  # the writes' NOTIFYs meanwhile do not end it
                 backoff = min(backoff * 2, self.config.max_backoff_s)
                 continue
             if sent < self.config.batch_size:
@@ -165,13 +168,17 @@ class OutboxRelay:
         """Between batches: after one that sent rows, the linger; then, unless NOTIFYs came
         meanwhile, until a wake-up (and its coalescing) or the poll."""
         if sent and self.config.linger_s > 0:
-            with contextlib.suppress(TimeoutError):  # NOTIFYs do not end it; stopping does
-                async with asyncio.timeout(self.config.linger_s):
-                    await self._stopping.wait()
+            await self._pause(self.config.linger_s)
             if self._wake.is_set():  # rows came during the linger: claim them now
                 return
         if not await self._sleep(self.config.poll_interval_s):
             await asyncio.sleep(self.config.coalesce_s)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``; only stopping ends it early, not a NOTIFY (which stays set)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stopping.wait()
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep until woken (NOTIFY, stop) or ``seconds`` pass; True when stopping."""
