@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import uvicorn
+from aiokafka import TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from faststream.asgi import AsgiFastStream, AsyncAPIRoute, make_ping_asgi
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -24,7 +25,7 @@ from prometheus_client import make_asgi_app
 
 from overlap_shared import gc_pauses
 from overlap_shared.consumer import Consumer
-from overlap_shared.dead_letters import RAW_RECORDS, records
+from overlap_shared.dead_letters import RAW_RECORDS, Record, records
 from overlap_shared.logs import setup_logging
 from overlap_shared.offset_commits import OffsetCommits
 from overlap_shared.settings import ServiceSettings, WorkerSettings
@@ -149,7 +150,8 @@ def consume_batches(
     committed with the others of ``fetch.commit_interval_ms`` (the returned
     :class:`OffsetCommits`: give it to :func:`asgi_worker`); a batch that fails (an
     outage, see ``consumer``) is consumed again after a :class:`RetryPause`; a batch
-    done is followed by the pause of :meth:`Fetch.linger`."""
+    done is followed by the pause of :meth:`Fetch.linger`, unless Kafka already holds a
+    full next batch (:func:`backlog`)."""
     pause = RetryPause()
     group = consumer.intake.group
     commits = OffsetCommits(group, fetch.commit_interval_ms / 1000)
@@ -166,10 +168,22 @@ def consume_batches(
             except Exception:
                 await message.nack()  # back to the batch's first records
                 raise
-        await commits.processed(getattr(message, "consumer", None), batch)
-        await fetch.linger()
+        kafka = getattr(message, "consumer", None)
+        await commits.processed(kafka, batch)
+        if kafka is None or backlog(batch, kafka.highwater) < max_records:
+            await fetch.linger()  # a full next batch is there already: no pause for more
 
     return commits
+
+
+def backlog(batch: Sequence[Record], highwater: Callable[[TopicPartition], int | None]) -> int:
+    """How many records Kafka held after this batch in its partitions, by the highwater
+    of the consumer's last fetch of each (pure)."""
+    last: dict[TopicPartition, int] = {}
+    for record in batch:
+        tp = TopicPartition(record.topic, record.partition)
+        last[tp] = max(record.offset, last.get(tp, -1))
+    return sum(max(0, (highwater(tp) or 0) - offset - 1) for tp, offset in last.items())
 
 
 class Resources(Protocol):
