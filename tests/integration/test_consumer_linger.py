@@ -76,7 +76,9 @@ class CountedFetch(Fetch):
 
     lingered: list[float] = field(default_factory=list)
 
-    async def linger(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    async def linger(
+        self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, elapsed_s: float = 0.0
+    ) -> None:
         self.lingered.append(self.linger_ms / 1000)
 
 
@@ -108,3 +110,38 @@ async def test_a_worker_behind_by_a_full_batch_does_not_linger(services: Service
     # the batches with three or more records behind them went on at once, without a pause
     assert len(recording.batches) >= 4
     assert len(fetch.lingered) < len(recording.batches), (recording.batches, fetch.lingered)
+
+
+async def test_a_worker_that_pauses_only_when_busy_does_not_hold_lone_records(
+    services: Services,
+) -> None:
+    run = uuid.uuid4().hex[:10]
+    topic, bootstrap = f"test.lone.{run}", services.kafka_bootstrap_servers
+    await ensure_topics(bootstrap, {topic: 1})
+    broker = create_broker(ServiceSettings(kafka_bootstrap_servers=bootstrap), "test-lone")
+    recording = Recording(f"lone-{run}")
+    fetch = CountedFetch(linger_ms=LINGER_MS, linger_min_records=2)
+    consume_batches(
+        broker, topic, cast(Any, recording), max_records=100, description="test", fetch=fetch
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await broker.start()
+        for i in range(3):  # one at a time, each sent once the last was consumed
+            await producer.send_and_wait(topic, f"r{i}".encode(), key=b"k")
+            async with asyncio.timeout(30):
+                while sum(len(b) for b in recording.batches) <= i:
+                    await asyncio.sleep(0.02)
+        await producer.send(topic, b"a", key=b"k")  # then two at once: one produce request
+        await producer.send(topic, b"b", key=b"k")
+        await producer.flush()
+        async with asyncio.timeout(30):
+            while not fetch.lingered:
+                await asyncio.sleep(0.02)
+    finally:
+        await producer.stop()
+        await broker.stop()
+    assert [len(b) for b in recording.batches[:3]] == [1, 1, 1]
+    assert [b"a", b"b"] in recording.batches  # the pair, one batch: the only pause
+    assert len(fetch.lingered) == 1

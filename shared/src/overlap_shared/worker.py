@@ -9,6 +9,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ class Fetch:
     commit_interval_ms: int = 0
     poll_ms: int = 10
     linger_ms: int = 0
+    linger_from_start: bool = False
+    linger_min_records: int = 1  # no pause after a smaller batch
 
     @classmethod
     def from_settings(cls, s: WorkerSettings) -> "Fetch":
@@ -55,10 +58,21 @@ class Fetch:
         poll, linger = s.consumer_poll_ms, s.consumer_linger_ms
         return cls(s.consumer_fetch_min_bytes, wait, every, poll, linger)
 
-    async def linger(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        """The pause after a batch (none when ``linger_ms`` is 0)."""
-        if self.linger_ms > 0:
-            await sleep(self.linger_ms / 1000)
+    def pauses_after(self, records: int, behind: int, max_records: int) -> bool:
+        """Whether a batch of ``records`` is followed by :meth:`linger`: not when it was
+        smaller than ``linger_min_records``, nor when Kafka already holds a full next
+        batch (``behind``, at least ``max_records``): a pause could only delay it."""
+        return records >= self.linger_min_records and behind < max_records
+
+    async def linger(
+        self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, elapsed_s: float = 0.0
+    ) -> None:
+        """The pause after a batch that took ``elapsed_s`` (none when ``linger_ms`` is 0).
+        With ``linger_from_start`` the pause counts from the batch's start: batches come
+        at most once per ``linger_ms``, and a batch that took that long has no pause."""
+        pause = self.linger_ms / 1000 - (elapsed_s if self.linger_from_start else 0.0)
+        if pause > 0:
+            await sleep(pause)
 
 
 class RetryPause:
@@ -150,8 +164,8 @@ def consume_batches(
     committed with the others of ``fetch.commit_interval_ms`` (the returned
     :class:`OffsetCommits`: give it to :func:`asgi_worker`); a batch that fails (an
     outage, see ``consumer``) is consumed again after a :class:`RetryPause`; a batch
-    done is followed by the pause of :meth:`Fetch.linger`, unless Kafka already holds a
-    full next batch (:func:`backlog`)."""
+    done is followed by the pause of :meth:`Fetch.linger`, unless it held fewer than
+    ``fetch.linger_min_records`` or Kafka already holds a full next batch (:func:`backlog`)."""
     pause = RetryPause()
     group = consumer.intake.group
     commits = OffsetCommits(group, fetch.commit_interval_ms / 1000)
@@ -161,7 +175,7 @@ def consume_batches(
         ack_policy=AckPolicy.MANUAL, listener=commits,
     )  # fmt: skip
     async def on_batch(message: KafkaMessage) -> None:
-        batch = records(message)
+        batch, started = records(message), time.monotonic()
         async with pause.around():
             try:
                 await consumer.process(batch)
@@ -170,8 +184,9 @@ def consume_batches(
                 raise
         kafka = getattr(message, "consumer", None)
         await commits.processed(kafka, batch)
-        if kafka is None or backlog(batch, kafka.highwater) < max_records:
-            await fetch.linger()  # a full next batch is there already: no pause for more
+        behind = 0 if kafka is None else backlog(batch, kafka.highwater)
+        if fetch.pauses_after(len(batch), behind, max_records):
+            await fetch.linger(elapsed_s=time.monotonic() - started)  # else a full one waits
 
     return commits
 

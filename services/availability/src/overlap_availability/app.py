@@ -231,10 +231,15 @@ async def _ahead(what: str, connecting: Awaitable[object], deadline: float) -> N
 
 
 def view_fetch(settings: Settings) -> Fetch:
-    """The domain topic's fetch, with the worker's own linger: each pause gathers one
-    batch, so an event's writes of that time cost one refresh."""
+    """The domain topic's fetch, with the worker's own pause: after a batch of two records
+    or more (writes come faster than it refreshes), counted from the batch's start, so
+    while writes keep coming one batch (one refresh per event) per
+    ``availability_linger_ms``; a lone write, one at a time, is never held."""
     return dataclasses.replace(
-        Fetch.from_settings(settings), linger_ms=settings.availability_linger_ms
+        Fetch.from_settings(settings),
+        linger_ms=settings.availability_linger_ms,
+        linger_from_start=True,
+        linger_min_records=2,
     )
 
 
