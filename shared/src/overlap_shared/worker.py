@@ -42,7 +42,9 @@ class Fetch:
     empty one: each poll is a wake-up of the worker, idle or not. After each batch the
     consumer pauses ``linger_ms`` (:meth:`linger`): aiokafka sends the next fetch only
     once the records of the last one are taken, so what arrives meanwhile comes in one
-    fetch and one batch; a record arriving to an idle consumer is not delayed."""
+    fetch and one batch; a record arriving to an idle consumer is not delayed. With
+    ``linger_from_start`` the pause counts from the batch's start (at most one batch per
+    ``linger_ms``); there is none after a batch smaller than ``linger_min_records``."""
 
     min_bytes: int = 1
     wait_ms: int = 500
@@ -184,9 +186,9 @@ def consume_batches(
                 raise
         kafka = getattr(message, "consumer", None)
         await commits.processed(kafka, batch)
-        behind = 0 if kafka is None else backlog(batch, kafka.highwater)
+        behind = 0 if kafka is None else backlog(batch, known_highwater(kafka))
         if fetch.pauses_after(len(batch), behind, max_records):
-            await fetch.linger(elapsed_s=time.monotonic() - started)  # else a full one waits
+            await fetch.linger(elapsed_s=time.monotonic() - started)
 
     return commits
 
@@ -199,6 +201,13 @@ def backlog(batch: Sequence[Record], highwater: Callable[[TopicPartition], int |
         tp = TopicPartition(record.topic, record.partition)
         last[tp] = max(record.offset, last.get(tp, -1))
     return sum(max(0, (highwater(tp) or 0) - offset - 1) for tp, offset in last.items())
+
+
+def known_highwater(kafka: Any) -> Callable[[TopicPartition], int | None]:
+    """The aiokafka consumer's last known highwater of a partition; None for one it no
+    longer holds (a rebalance during the batch: its ``highwater`` asserts it is held)."""
+    held = kafka.assignment()
+    return lambda tp: kafka.highwater(tp) if tp in held else None
 
 
 class Resources(Protocol):

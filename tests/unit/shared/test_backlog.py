@@ -1,8 +1,10 @@
 """How far Kafka is ahead of a consumed batch (``worker.backlog``): a worker skips its
 linger when a full next batch is there already."""
 
+from types import SimpleNamespace
+
 from aiokafka import TopicPartition
-from overlap_shared.worker import backlog
+from overlap_shared.worker import backlog, known_highwater
 
 from tests.unit.records import record
 
@@ -22,3 +24,15 @@ def test_the_backlog_adds_up_the_batchs_partitions() -> None:
 def test_an_unknown_highwater_counts_as_no_backlog() -> None:
     assert backlog([record(b"a", offset=4)], lambda tp: None) == 0
     assert backlog([], lambda tp: 100) == 0
+
+
+def test_a_partition_the_consumer_no_longer_holds_has_no_highwater() -> None:
+    held, gone = TopicPartition("t", 0), TopicPartition("t", 1)
+
+    def highwater(tp: TopicPartition) -> int:
+        assert tp == held, "Partition is not assigned"  # as aiokafka's consumer does
+        return 42
+
+    kafka = SimpleNamespace(assignment=lambda: {held}, highwater=highwater)
+    of = known_highwater(kafka)
+    assert (of(held), of(gone)) == (42, None)
