@@ -3,12 +3,14 @@ shared ``consume_batches`` on real Kafka, a topic and group of the test's own.
 
 aiokafka sends the next fetch once the last one's records are taken, so while the worker
 lingers at most one fetch answers (the first record after the batch); the rest wait in
-Kafka and come together, one fetch and one batch, after the pause.
+Kafka and come together, one fetch and one batch, after the pause. A worker behind by a
+full batch or more does not linger: the next batch is there already.
 """
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -66,3 +68,80 @@ async def test_records_arriving_while_the_worker_lingers_come_in_one_batch(
     assert [value for batch in recording.batches for value in batch] == sent
     # the first record; perhaps the one fetch answered during the pause; then the rest
     assert len(recording.batches) <= 3, recording.batches
+
+
+@dataclass(frozen=True)
+class CountedFetch(Fetch):
+    """A fetch that notes each pause it takes (and takes none)."""
+
+    lingered: list[float] = field(default_factory=list)
+
+    async def linger(
+        self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, elapsed_s: float = 0.0
+    ) -> None:
+        self.lingered.append(self.linger_ms / 1000)
+
+
+async def test_a_worker_behind_by_a_full_batch_does_not_linger(services: Services) -> None:
+    run = uuid.uuid4().hex[:10]
+    topic, bootstrap = f"test.backlog.{run}", services.kafka_bootstrap_servers
+    await ensure_topics(bootstrap, {topic: 1})
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    sent = [f"r{i}".encode() for i in range(12)]
+    await producer.start()
+    try:
+        for value in sent:  # a backlog before the worker starts
+            await producer.send_and_wait(topic, value, key=b"k")
+    finally:
+        await producer.stop()
+    broker = create_broker(ServiceSettings(kafka_bootstrap_servers=bootstrap), "test-backlog")
+    recording, fetch = Recording(f"backlog-{run}"), CountedFetch(linger_ms=LINGER_MS)
+    consume_batches(
+        broker, topic, cast(Any, recording), max_records=3, description="test", fetch=fetch
+    )
+    try:
+        await broker.start()
+        async with asyncio.timeout(30):  # every record, and the pause after the last batch
+            while sum(len(b) for b in recording.batches) < len(sent) or not fetch.lingered:
+                await asyncio.sleep(0.05)
+    finally:
+        await broker.stop()
+    assert [value for batch in recording.batches for value in batch] == sent
+    # the batches with three or more records behind them went on at once, without a pause
+    assert len(recording.batches) >= 4
+    assert len(fetch.lingered) < len(recording.batches), (recording.batches, fetch.lingered)
+
+
+async def test_a_worker_that_pauses_only_when_busy_does_not_hold_lone_records(
+    services: Services,
+) -> None:
+    run = uuid.uuid4().hex[:10]
+    topic, bootstrap = f"test.lone.{run}", services.kafka_bootstrap_servers
+    await ensure_topics(bootstrap, {topic: 1})
+    broker = create_broker(ServiceSettings(kafka_bootstrap_servers=bootstrap), "test-lone")
+    recording = Recording(f"lone-{run}")
+    fetch = CountedFetch(linger_ms=LINGER_MS, linger_min_records=2)
+    consume_batches(
+        broker, topic, cast(Any, recording), max_records=100, description="test", fetch=fetch
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await broker.start()
+        for i in range(3):  # one at a time, each sent once the last was consumed
+            await producer.send_and_wait(topic, f"r{i}".encode(), key=b"k")
+            async with asyncio.timeout(30):
+                while sum(len(b) for b in recording.batches) <= i:
+                    await asyncio.sleep(0.02)
+        await producer.send(topic, b"a", key=b"k")  # then two at once: one produce request
+        await producer.send(topic, b"b", key=b"k")
+        await producer.flush()
+        async with asyncio.timeout(30):
+            while not fetch.lingered:
+                await asyncio.sleep(0.02)
+    finally:
+        await producer.stop()
+        await broker.stop()
+    assert [len(b) for b in recording.batches[:3]] == [1, 1, 1]
+    assert [b"a", b"b"] in recording.batches  # the pair, one batch: the only pause
+    assert len(fetch.lingered) == 1

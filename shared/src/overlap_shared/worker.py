@@ -9,12 +9,14 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import uvicorn
+from aiokafka import TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from faststream.asgi import AsgiFastStream, AsyncAPIRoute, make_ping_asgi
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -24,7 +26,7 @@ from prometheus_client import make_asgi_app
 
 from overlap_shared import gc_pauses
 from overlap_shared.consumer import Consumer
-from overlap_shared.dead_letters import RAW_RECORDS, records
+from overlap_shared.dead_letters import RAW_RECORDS, Record, records
 from overlap_shared.logs import setup_logging
 from overlap_shared.offset_commits import OffsetCommits
 from overlap_shared.settings import ServiceSettings, WorkerSettings
@@ -40,13 +42,17 @@ class Fetch:
     empty one: each poll is a wake-up of the worker, idle or not. After each batch the
     consumer pauses ``linger_ms`` (:meth:`linger`): aiokafka sends the next fetch only
     once the records of the last one are taken, so what arrives meanwhile comes in one
-    fetch and one batch; a record arriving to an idle consumer is not delayed."""
+    fetch and one batch; a record arriving to an idle consumer is not delayed. With
+    ``linger_from_start`` the pause counts from the batch's start (at most one batch per
+    ``linger_ms``); there is none after a batch smaller than ``linger_min_records``."""
 
     min_bytes: int = 1
     wait_ms: int = 500
     commit_interval_ms: int = 0
     poll_ms: int = 10
     linger_ms: int = 0
+    linger_from_start: bool = False
+    linger_min_records: int = 1  # no pause after a smaller batch
 
     @classmethod
     def from_settings(cls, s: WorkerSettings) -> "Fetch":
@@ -54,10 +60,21 @@ class Fetch:
         poll, linger = s.consumer_poll_ms, s.consumer_linger_ms
         return cls(s.consumer_fetch_min_bytes, wait, every, poll, linger)
 
-    async def linger(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        """The pause after a batch (none when ``linger_ms`` is 0)."""
-        if self.linger_ms > 0:
-            await sleep(self.linger_ms / 1000)
+    def pauses_after(self, records: int, behind: int, max_records: int) -> bool:
+        """Whether a batch of ``records`` is followed by :meth:`linger`: not when it was
+        smaller than ``linger_min_records``, nor when Kafka already holds a full next
+        batch (``behind``, at least ``max_records``): a pause could only delay it."""
+        return records >= self.linger_min_records and behind < max_records
+
+    async def linger(
+        self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, elapsed_s: float = 0.0
+    ) -> None:
+        """The pause after a batch that took ``elapsed_s`` (none when ``linger_ms`` is 0).
+        With ``linger_from_start`` the pause counts from the batch's start: batches come
+        at most once per ``linger_ms``, and a batch that took that long has no pause."""
+        pause = self.linger_ms / 1000 - (elapsed_s if self.linger_from_start else 0.0)
+        if pause > 0:
+            await sleep(pause)
 
 
 class RetryPause:
@@ -149,7 +166,8 @@ def consume_batches(
     committed with the others of ``fetch.commit_interval_ms`` (the returned
     :class:`OffsetCommits`: give it to :func:`asgi_worker`); a batch that fails (an
     outage, see ``consumer``) is consumed again after a :class:`RetryPause`; a batch
-    done is followed by the pause of :meth:`Fetch.linger`."""
+    done is followed by the pause of :meth:`Fetch.linger`, unless it held fewer than
+    ``fetch.linger_min_records`` or Kafka already holds a full next batch (:func:`backlog`)."""
     pause = RetryPause()
     group = consumer.intake.group
     commits = OffsetCommits(group, fetch.commit_interval_ms / 1000)
@@ -159,17 +177,37 @@ def consume_batches(
         ack_policy=AckPolicy.MANUAL, listener=commits,
     )  # fmt: skip
     async def on_batch(message: KafkaMessage) -> None:
-        batch = records(message)
+        batch, started = records(message), time.monotonic()
         async with pause.around():
             try:
                 await consumer.process(batch)
             except Exception:
                 await message.nack()  # back to the batch's first records
                 raise
-        await commits.processed(getattr(message, "consumer", None), batch)
-        await fetch.linger()
+        kafka = getattr(message, "consumer", None)
+        await commits.processed(kafka, batch)
+        behind = 0 if kafka is None else backlog(batch, known_highwater(kafka))
+        if fetch.pauses_after(len(batch), behind, max_records):
+            await fetch.linger(elapsed_s=time.monotonic() - started)
 
     return commits
+
+
+def backlog(batch: Sequence[Record], highwater: Callable[[TopicPartition], int | None]) -> int:
+    """How many records Kafka held after this batch in its partitions, by the highwater
+    of the consumer's last fetch of each (pure)."""
+    last: dict[TopicPartition, int] = {}
+    for record in batch:
+        tp = TopicPartition(record.topic, record.partition)
+        last[tp] = max(record.offset, last.get(tp, -1))
+    return sum(max(0, (highwater(tp) or 0) - offset - 1) for tp, offset in last.items())
+
+
+def known_highwater(kafka: Any) -> Callable[[TopicPartition], int | None]:
+    """The aiokafka consumer's last known highwater of a partition; None for one it no
+    longer holds (a rebalance during the batch: its ``highwater`` asserts it is held)."""
+    held = kafka.assignment()
+    return lambda tp: kafka.highwater(tp) if tp in held else None
 
 
 class Resources(Protocol):

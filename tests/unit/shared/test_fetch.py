@@ -1,6 +1,7 @@
 """A worker's fetch settings: the poll and the pause after each batch come from the
 settings (the notifier's and the invalidator's defaults differ from the others')."""
 
+import pytest
 from overlap_invalidator.settings import Settings as InvalidatorSettings
 from overlap_notifier.settings import Settings as NotifierSettings
 from overlap_shared.settings import WorkerSettings
@@ -31,3 +32,27 @@ async def test_linger_sleeps_its_time_and_not_at_all_when_zero() -> None:
     assert slept == []
     await Fetch(linger_ms=25).linger(sleep)
     assert slept == [0.025]
+
+
+async def test_a_linger_from_the_start_pauses_only_the_rest_of_its_interval() -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    interval = Fetch(linger_ms=100, linger_from_start=True)
+    await interval.linger(sleep, elapsed_s=0.03)
+    assert slept == [pytest.approx(0.07)]
+    await interval.linger(sleep, elapsed_s=0.1)  # the batch took the whole interval
+    await interval.linger(sleep, elapsed_s=0.25)
+    assert len(slept) == 1
+    await Fetch(linger_ms=100).linger(sleep, elapsed_s=0.03)  # after the batch: all of it
+    assert slept[1:] == [0.1]
+
+
+def test_a_pause_follows_a_batch_unless_small_or_a_full_next_batch_waits() -> None:
+    plain, busy_only = Fetch(linger_ms=25), Fetch(linger_ms=25, linger_min_records=2)
+    assert plain.pauses_after(1, behind=0, max_records=100)
+    assert not busy_only.pauses_after(1, behind=0, max_records=100)  # a lone record
+    assert busy_only.pauses_after(2, behind=99, max_records=100)
+    assert not busy_only.pauses_after(2, behind=100, max_records=100)  # a backlog

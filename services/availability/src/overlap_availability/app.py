@@ -18,6 +18,7 @@ on its own is dead-lettered after ``WORKER_MAX_ATTEMPTS``).
 """
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
@@ -229,6 +230,19 @@ async def _ahead(what: str, connecting: Awaitable[object], deadline: float) -> N
         log.warning("could not connect %s ahead of the first batch: %r", what, exc)
 
 
+def view_fetch(settings: Settings) -> Fetch:
+    """The domain topic's fetch, with the worker's own pause: after a batch of two records
+    or more (writes come faster than it refreshes), counted from the batch's start, so
+    while writes keep coming one batch (one refresh per event) per
+    ``availability_linger_ms``; a lone write, one at a time, is never held."""
+    return dataclasses.replace(
+        Fetch.from_settings(settings),
+        linger_ms=settings.availability_linger_ms,
+        linger_from_start=True,
+        linger_min_records=2,
+    )
+
+
 def create_app(settings: Settings) -> AsgiFastStream:
     broker = create_broker(settings, "availability")
     producer = kafka_producer(settings, "availability")  # views and dead letters
@@ -241,7 +255,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         Consumer(Intake(producer, group, ViewWorker.interest), worker, rule),
         max_records=settings.batch_max_records,
         description="Coalesces each event's changes and refreshes its view in Redis",
-        fetch=Fetch.from_settings(settings),
+        fetch=view_fetch(settings),
     )
     about = "Precomputes event views into Redis"
     app = asgi_worker(broker, "overlap-availability", about, worker, [commits])

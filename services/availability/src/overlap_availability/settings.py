@@ -20,3 +20,9 @@ class Settings(WorkerSettings):
     consistency_sample: float = Field(default=0.01, ge=0, le=1)
     # Memory for the per-event aggregates of this process; least recently used dropped first.
     aggregate_memory_mb: int = Field(default=256, ge=1, le=65_536)
+    # The pause after a batch of two records or more (instead of CONSUMER_LINGER_MS),
+    # counted from the batch's start: while writes keep coming, one batch, so one refresh
+    # per event, per this long (a lone write is never held; under a stream of writes a
+    # view waits up to about this long more). None when Kafka already holds a full next
+    # batch. README, "The availability worker's refreshes".
+    availability_linger_ms: int = Field(default=100, ge=0, le=1_000)
