@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
 from overlap_shared.dead_letters import Record
 from overlap_shared.settings import ServiceSettings
 from overlap_shared.topics import ensure_topics
@@ -38,19 +39,33 @@ class Recording:
         self.first.set()
 
 
+async def subscribed(
+    services: Services, name: str, fetch: Fetch, max_records: int
+) -> tuple[str, KafkaBroker, Recording]:
+    """A topic of the test's own, and a broker (not started) whose ``consume_batches`` on it
+    notes each batch: (topic, broker, recording)."""
+    run = uuid.uuid4().hex[:10]
+    topic, bootstrap = f"test.{name}.{run}", services.kafka_bootstrap_servers
+    await ensure_topics(bootstrap, {topic: 1})
+    broker = create_broker(ServiceSettings(kafka_bootstrap_servers=bootstrap), f"test-{name}")
+    recording = Recording(f"{name}-{run}")
+    consume_batches(
+        broker,
+        topic,
+        cast(Any, recording),
+        max_records=max_records,
+        description="test",
+        fetch=fetch,
+    )
+    return topic, broker, recording
+
+
 async def test_records_arriving_while_the_worker_lingers_come_in_one_batch(
     services: Services,
 ) -> None:
-    run = uuid.uuid4().hex[:10]
-    topic, bootstrap = f"test.linger.{run}", services.kafka_bootstrap_servers
-    await ensure_topics(bootstrap, {topic: 1})
-    broker = create_broker(ServiceSettings(kafka_bootstrap_servers=bootstrap), "test-linger")
-    recording = Recording(f"linger-{run}")
     fetch = Fetch(linger_ms=LINGER_MS, wait_ms=100)
-    consume_batches(
-        broker, topic, cast(Any, recording), max_records=100, description="test", fetch=fetch
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    topic, broker, recording = await subscribed(services, "linger", fetch, max_records=100)
+    producer = AIOKafkaProducer(bootstrap_servers=services.kafka_bootstrap_servers)
     sent = [f"r{i}".encode() for i in range(8)]
     await producer.start()
     try:
@@ -83,10 +98,9 @@ class CountedFetch(Fetch):
 
 
 async def test_a_worker_behind_by_a_full_batch_does_not_linger(services: Services) -> None:
-    run = uuid.uuid4().hex[:10]
-    topic, bootstrap = f"test.backlog.{run}", services.kafka_bootstrap_servers
-    await ensure_topics(bootstrap, {topic: 1})
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    fetch = CountedFetch(linger_ms=LINGER_MS)
+    topic, broker, recording = await subscribed(services, "backlog", fetch, max_records=3)
+    producer = AIOKafkaProducer(bootstrap_servers=services.kafka_bootstrap_servers)
     sent = [f"r{i}".encode() for i in range(12)]
     await producer.start()
     try:
@@ -94,11 +108,6 @@ async def test_a_worker_behind_by_a_full_batch_does_not_linger(services: Service
             await producer.send_and_wait(topic, value, key=b"k")
     finally:
         await producer.stop()
-    broker = create_broker(ServiceSettings(kafka_bootstrap_servers=bootstrap), "test-backlog")
-    recording, fetch = Recording(f"backlog-{run}"), CountedFetch(linger_ms=LINGER_MS)
-    consume_batches(
-        broker, topic, cast(Any, recording), max_records=3, description="test", fetch=fetch
-    )
     try:
         await broker.start()
         async with asyncio.timeout(30):  # every record, and the pause after the last batch
@@ -115,16 +124,9 @@ async def test_a_worker_behind_by_a_full_batch_does_not_linger(services: Service
 async def test_a_worker_that_pauses_only_when_busy_does_not_hold_lone_records(
     services: Services,
 ) -> None:
-    run = uuid.uuid4().hex[:10]
-    topic, bootstrap = f"test.lone.{run}", services.kafka_bootstrap_servers
-    await ensure_topics(bootstrap, {topic: 1})
-    broker = create_broker(ServiceSettings(kafka_bootstrap_servers=bootstrap), "test-lone")
-    recording = Recording(f"lone-{run}")
     fetch = CountedFetch(linger_ms=LINGER_MS, linger_min_records=2)
-    consume_batches(
-        broker, topic, cast(Any, recording), max_records=100, description="test", fetch=fetch
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    topic, broker, recording = await subscribed(services, "lone", fetch, max_records=100)
+    producer = AIOKafkaProducer(bootstrap_servers=services.kafka_bootstrap_servers)
     await producer.start()
     try:
         await broker.start()
