@@ -1,16 +1,10 @@
 """The PUT's statement goes straight on the pooled connection's asyncpg connection: a
 connection lost under it is a 503 the client may retry, and the pool drops it (the next
-PUT gets a working connection), as SQLAlchemy does for its own statements; a checkout
-PostgreSQL refuses is one too (the connection is checked out raw, past SQLAlchemy's
-wrapping)."""
-
-import dataclasses
-from typing import Any
+PUT gets a working connection), as SQLAlchemy does for its own statements."""
 
 import pytest
 from overlap_shared.db import DEFAULT_POOL_SIZE as POOL_SIZE  # the test settings' pool
-from overlap_shared.db import create_engine
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.exc import DisconnectionError
 
 from tests.integration.conftest import Api
@@ -52,24 +46,3 @@ async def test_a_put_whose_connection_was_terminated_is_a_503_then_the_next_one_
                                  headers=headers)  # fmt: skip
     assert answers[-1] == 503 and set(answers[:-1]) <= {200}, answers
     assert again.status_code == 200, again.text  # that connection was dropped from the pool
-
-
-@pytest.mark.parametrize(
-    "refusal",
-    [
-        {"port": 1},  # nothing listens: the connection is refused (OSError)
-        {"database": "no_such_database"},  # PostgreSQL refuses it (a PostgresError)
-    ],
-)
-async def test_a_refused_checkout_is_a_disconnection_so_a_503(
-    api: Api, refusal: dict[str, Any]
-) -> None:
-    url = make_url(api.resources.settings.database_url).set(**refusal)
-    engine = create_engine(url.render_as_string(hide_password=False), "refused-checkout")
-    refused = dataclasses.replace(api.resources, engine=engine)
-    try:
-        with pytest.raises(DisconnectionError, match="checkout"):
-            async with refused.driver():
-                pass
-    finally:
-        await engine.dispose()

@@ -32,9 +32,6 @@ CONNECTION_FAILURES = (
     OSError,
     TimeoutError,
 )
-# What opening a pooled connection raises past the dialect's DBAPI errors when PostgreSQL
-# refuses it (starting up, shutting down, out of slots, unreachable).
-REFUSED_CHECKOUT = (asyncpg.PostgresError, *CONNECTION_FAILURES)
 
 
 @dataclass
@@ -83,23 +80,17 @@ class Resources:
     @asynccontextmanager
     async def driver(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection's own asyncpg connection, for the PUT's one statement (in
-        autocommit: asyncpg's default), checked out raw: no ``Connection`` nor
-        ``AsyncConnection`` around it and no execution context (issue #15). What
-        SQLAlchemy would do around its own statements is done here: a checkout PostgreSQL
-        refuses and a connection lost under the statement are a ``DisconnectionError`` (a
-        503 the client may retry), the lost one invalidated (the pool opens a fresh one); a
-        pool out of connections stays the pool's ``TimeoutError`` (a 503 too)."""
-        try:
-            pooled = await self.engine.raw_connection()
-        except (self.engine.dialect.loaded_dbapi.Error, *REFUSED_CHECKOUT) as exc:
-            raise DisconnectionError(f"checkout: {type(exc).__name__}: {exc}") from exc
-        try:
-            yield pooled.driver_connection
-        except CONNECTION_FAILURES as exc:
-            pooled.invalidate()  # closes it: outside the greenlet, asyncpg's terminate()
-            raise DisconnectionError(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            pooled.close()  # back to the pool (its reset: no transaction, no round trip)
+        autocommit: asyncpg's default), past SQLAlchemy's execution context and result.
+        What SQLAlchemy would do on a lost connection is done here: the connection is
+        invalidated (the pool opens a fresh one) and the failure is a ``DisconnectionError``
+        (a 503 the client may retry)."""
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            try:
+                yield raw.driver_connection
+            except CONNECTION_FAILURES as exc:
+                await conn.invalidate()
+                raise DisconnectionError(f"{type(exc).__name__}: {exc}") from exc
 
     def reading(self) -> AsyncConnection:
         """A connection to the primary, for ``async with`` (closed on leaving the block)."""
