@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 import httpx
+from overlap_availability.settings import Settings as AvailabilitySettings
 from overlap_shared.cache_keys import view_key
 from overlap_shared.redis_client import create_redis
 from overlap_shared.viewcache import version_of
@@ -32,6 +33,9 @@ from bench.stats import aggregate, summarize
 from bench.vegeta import Target, attack
 
 POLL_S = 0.003
+# After a batch of several writes the worker pauses, counted from that batch's start
+# (AVAILABILITY_LINGER_MS): the tail of a stream of writes, not the next lone write's due.
+WORKER_PAUSE_S = AvailabilitySettings.model_fields["availability_linger_ms"].default / 1000
 
 
 def measure(api: str, redis_url: str, cfg: Config) -> tuple[dict[str, Any], list[Any]]:
@@ -143,14 +147,16 @@ class LargeEvent:
 
     async def _settle(self, client: httpx.AsyncClient, redis: Any) -> None:
         """Wait (at most ``large_view_wait_s``) until the worker has caught up with the
-        writes so far, so that its backlog is not charged to the next figure."""
+        writes so far, then out its pause after them, so that neither is charged to the
+        next figure (a lone write: one in flight, the view awaited before the next)."""
         latest = int((await client.get(self.url)).json()["version"])
         deadline = time.perf_counter() + self.cfg.large_view_wait_s
         while time.perf_counter() < deadline:
             head = await redis.getrange(view_key(self.seeded.token), 0, 40)
             if (version_of(head) or 0) >= latest:
-                return
+                break
             await asyncio.sleep(0.05)
+        await asyncio.sleep(WORKER_PAUSE_S)
 
     @staticmethod
     async def _timed(request: Any) -> float:
