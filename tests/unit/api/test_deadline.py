@@ -2,10 +2,11 @@
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
-from overlap_api.http.deadline import Deadline
+from overlap_api.http.deadline import Deadline, not_after
 from overlap_api.http.errors import install_error_handlers
 from starlette.types import Message, Receive, Scope, Send
 
@@ -76,3 +77,22 @@ async def test_the_503_goes_out_at_the_deadline_while_the_clean_up_still_runs() 
     scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
     await Deadline(paused, seconds=0.1)(scope, receive, record)  # returns, not raises
     assert order == ["503", "cleaned up"]  # the answer did not wait for the clean-up
+
+
+async def test_the_deadline_is_in_the_scope_as_wall_clock_time() -> None:
+    seen: list[object] = []
+
+    async def record(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(not_after(scope))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    transport = httpx.ASGITransport(app=Deadline(record, seconds=7))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=30) as client:
+        before = datetime.now(UTC)
+        assert (await client.get("/")).status_code == 204
+        after = datetime.now(UTC)
+    (deadline,) = seen
+    assert isinstance(deadline, datetime)
+    assert before + timedelta(seconds=7) <= deadline <= after + timedelta(seconds=7)
+    assert not_after({"type": "http"}) is None  # outside the middleware

@@ -4,6 +4,8 @@ Past ``REQUEST_TIMEOUT_S`` the request's work is cancelled (a transaction in fli
 back, or committed just before: as with any lost answer) and the client gets a 503 with
 Retry-After. A paused PostgreSQL, or a pool whose connections all wait on it, cannot hang
 a client for longer (found by ``make chaos``: a 15 s pause held requests past 10 s).
+The deadline, as wall-clock time, is in the request's scope (:func:`not_after`): a write
+sent as one statement carries it, so that PostgreSQL does not apply it after the 503.
 
 The request runs in the server's own task, watched by a timer (one ``call_later`` per
 request): a task of its own per request, and ``asyncio.wait`` on it, cost a PUT more CPU
@@ -12,12 +14,21 @@ than its answer (py-spy, issue #15).
 
 import asyncio
 import logging
+import time
+from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from overlap_api.http.errors import unavailable
 
 log = logging.getLogger(__name__)
+NOT_AFTER = "overlap.not_after"  # the scope's key: the deadline, seconds since the epoch
+
+
+def not_after(scope: Scope) -> datetime | None:
+    """The request's deadline as wall-clock time; None outside :class:`Deadline`."""
+    at = scope.get(NOT_AFTER)
+    return None if at is None else datetime.fromtimestamp(at, UTC)
 
 
 class Watch:
@@ -52,6 +63,7 @@ class Deadline:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        scope[NOT_AFTER] = time.time() + self.seconds
         watch = Watch(send)
         task = asyncio.current_task()
         assert task is not None  # an ASGI server runs each request in a task

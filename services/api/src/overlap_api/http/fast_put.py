@@ -22,6 +22,7 @@ import orjson
 from overlap_shared.bitmaps import MAX_RANGES
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from overlap_api.http.deadline import not_after
 from overlap_api.http.errors import MAX_BODY_BYTES, answer_for
 from overlap_api.keys import MAX_KEY_LENGTH, TOKEN_PATTERN
 from overlap_api.wiring import wiring_of
@@ -147,7 +148,9 @@ class FastAvailabilityPut:
         scope["route"] = ROUTE  # the metrics' template
         token, key = plain
         try:
-            answer = await replace_availability(wiring.resources, token, key, ranges)
+            answer = await replace_availability(
+                wiring.resources, token, key, ranges, not_after(scope)
+            )
         except Exception as exc:
             return await answer_for(exc)(scope, receive, send)
         await send_json(send, orjson.dumps(answer))

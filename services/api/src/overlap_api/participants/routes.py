@@ -4,8 +4,9 @@ import uuid
 from typing import Any, TypedDict
 
 import orjson
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
+from overlap_api.http.deadline import not_after
 from overlap_api.http.deps import Admin, CachesDep, Me, OptionalUser, ResourcesDep, Token, ViewsDep
 from overlap_api.http.errors import KEYED_PROBLEMS
 from overlap_api.http.rate_limits import RATE_LIMITED, JoinLimit
@@ -106,11 +107,14 @@ AVAILABILITY_ROUTE = RouteOptions(response_model=AvailabilityAnswer, responses=K
 
 
 @router.put("/me/availability", summary="Replace my availability", **AVAILABILITY_ROUTE)
-async def put_availability(me: Me, body: AvailabilityPut, resources: ResourcesDep) -> Response:
+async def put_availability(
+    me: Me, body: AvailabilityPut, resources: ResourcesDep, request: Request
+) -> Response:
     """The plain form of this request is answered before the framework (``http.fast_put``),
     by the same function."""
     ranges = body.available, body.if_needed
-    answer = await replace_availability(resources, me.token, me.key, ranges)
+    deadline = not_after(request.scope)
+    answer = await replace_availability(resources, me.token, me.key, ranges, deadline)
     return Response(orjson.dumps(answer), media_type="application/json")
 
 

@@ -11,6 +11,15 @@ more (two round trips, the most a PUT takes).
 
 The outbox payload is the ``AvailabilityChanged`` message as ``events.encode`` renders it,
 with the new version and the participant's id spliced in by the statement.
+
+The statement carries the request's deadline (``not_after``, wall clock) and writes nothing
+once PostgreSQL's clock has passed it, checked on the locked row. Being one statement in
+autocommit, it would otherwise still run whenever PostgreSQL gets to it: a paused server
+(``make chaos``: 15 s) runs it after the API answered 503, maybe after a later write of the
+same person that was acknowledged, whose bits it would then overwrite. Waiting on the row
+lock of that later write, it re-checks the deadline once the lock is granted (PostgreSQL
+re-evaluates the update's condition on the new row), and finds it passed. This assumes the
+API's and PostgreSQL's clocks agree (one host, or NTP: an error of δ leaves a window of δ).
 """
 
 import re
@@ -36,7 +45,7 @@ from overlap_shared.slots import SlotGrid
 from overlap_shared.snapshots import grid_of
 from sqlalchemy import text
 
-from overlap_api.http.errors import EventNotFound, Forbidden
+from overlap_api.http.errors import EventNotFound, Forbidden, Unavailable
 from overlap_api.http.monitoring import counted
 from overlap_api.keys import MAX_KEY_LENGTH, key_hash
 from overlap_api.participants import service
@@ -62,6 +71,7 @@ with cur as (
   update events e set version = e.version + 1, updated_at = now()
   from me
   where e.token = :token and {GRID.format(t="e")} = :grid
+    and (cast(:not_after as timestamptz) is null or clock_timestamp() < :not_after)
   returning e.id, e.version
 ), upd as (
   update participants p set available = :available, if_needed = :if_needed, updated_at = now()
@@ -78,14 +88,15 @@ with cur as (
 select cur.id as event_id, cur.grid, cur.timezone, cur.kind, cur.dates, cur.weekdays,
        cur.day_start, cur.day_end, cur.slot_minutes, (select id from me) as participant_id,
        (select version from ev) as new_version, (select id from upd) as written,
-       (select count(*) from ob) as queued
+       (select count(*) from ob) as queued,
+       coalesce(clock_timestamp() >= :not_after, false) as late
 from cur
 """)
 # The same statement for asyncpg, which takes $1..$n: sent straight on the pooled
 # connection's asyncpg connection (``Resources.driver``), it skips SQLAlchemy's execution
 # context and result, about 0.4 ms of the API's CPU per PUT (issue #15).
 PUT_PARAMS = ("token", "key_hash", "grid", "available", "if_needed", "message_id", "topic",
-              "head", "middle", "tail")  # fmt: skip
+              "head", "middle", "tail", "not_after")  # fmt: skip
 PUT_SQL = re.sub(r"(?<!:):(\w+)", lambda m: f"${PUT_PARAMS.index(m[1]) + 1}", PUT_STATEMENT.text)
 Ranges = tuple[list[list[int]], list[list[int]]]  # a PUT's (available, if_needed)
 VERSION_MARK = 987_654_321_987  # placeholders rendered by events.encode, then cut out
@@ -176,13 +187,20 @@ def known_grid(row: Any) -> KnownGrid:
 
 
 async def replace_availability(
-    resources: "Resources", token: str, participant_key: str | None, ranges: Ranges
+    resources: "Resources",
+    token: str,
+    participant_key: str | None,
+    ranges: Ranges,
+    not_after: datetime | None,
 ) -> dict[str, Any]:
     """PUT availability: the one statement when it can answer, else the transactional path
-    (no key, ranges off the grid: its errors, in its order); the answer's body."""
+    (no key, ranges off the grid: its errors, in its order); the answer's body.
+    ``not_after``: the request's deadline (``http.deadline.not_after``)."""
     topic = resources.settings.domain_topic
     async with resources.driver() as conn:
-        done = await put_availability(conn, resources.grids, token, participant_key, ranges, topic)
+        done = await put_availability(
+            conn, resources.grids, token, participant_key, ranges, topic, not_after
+        )
     if done is None:
         body = AvailabilityPut(available=ranges[0], if_needed=ranges[1])
         async with resources.transaction() as conn:
@@ -208,17 +226,19 @@ async def put_availability(
     participant_key: str | None,
     ranges: Ranges,
     topic: str,
+    not_after: datetime | None = None,
 ) -> tuple[int, int, int] | None:
     """Replace the caller's availability: (new version, available bits, if-needed bits).
     404 and 403 as the transactional path; None when the request is not a plain valid PUT
-    (no key, a range off the grid): the transactional path answers it then."""
+    (no key, a range off the grid): the transactional path answers it then. Nothing is
+    written once PostgreSQL's clock passes ``not_after`` (the request's deadline): 503."""
     if not participant_key or len(participant_key) > MAX_KEY_LENGTH:
         return None
     digest = key_hash(participant_key)
     known = grids.get(token)
     for _ in range(2):
         bits = bitmaps(ranges, known) if known is not None else None
-        params = {"token": token, "key_hash": digest, "topic": topic}
+        params = {"token": token, "key_hash": digest, "topic": topic, "not_after": not_after}
         params |= _write_params(token, known, bits)
         counted(PUT_SQL)
         row = await conn.fetchrow(PUT_SQL, *(params[name] for name in PUT_PARAMS))
@@ -228,6 +248,8 @@ async def put_availability(
             raise Forbidden(NOT_A_PARTICIPANT)
         if bits is not None and row["written"] is not None:
             return int(row["new_version"]), *bits
+        if row["late"]:
+            raise Unavailable("the request's deadline passed before PostgreSQL ran its write")
         fresh = known_grid(row)  # cold cache, a changed grid, or ranges off the cached grid
         grids.put(token, fresh)
         if known is not None and bits is None and fresh.fingerprint == known.fingerprint:
