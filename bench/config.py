@@ -63,7 +63,7 @@ FULL = Config(
     fresh_rate=10, fresh_s=10, burst_writes=100, burst_settle_s=2,
     scale_events=192, scale_phantoms=8, scale_per_event=25, scale_consumers=(1, 4),
     scale_runs=3, scale_timeout_s=120,
-    seed_concurrency=16, large_event=LARGE_EVENT, large_samples=60, large_view_wait_s=5,
+    seed_concurrency=16, large_event=LARGE_EVENT, large_samples=200, large_view_wait_s=5,
     large_cached_rate=200, large_s=5, quota_cpus=0.25,
 )  # fmt: skip
 
