@@ -69,6 +69,17 @@ def plan(rng: random.Random, seeded: Seeded, missing: set[int]) -> dict[str, Any
     return {"available": cut(avail, missing), "if_needed": cut(maybe, missing)}
 
 
+def api_work(before: dict[str, float], after: dict[str, float]) -> dict[str, float | None]:
+    """What the API did between two scrapes of its ``/metrics``: its view builds as deltas
+    on a held aggregate and in full, and its garbage collector's pauses (count, seconds)."""
+    return {
+        "delta_builds": probes.delta(before, after, "view_rebuilds_total", 'how="delta"'),
+        "full_builds": probes.delta(before, after, "view_rebuilds_total", 'how="full"'),
+        "gc_pauses": probes.delta(before, after, "gc_pause_seconds_count"),
+        "gc_pause_s": probes.delta(before, after, "gc_pause_seconds_sum"),
+    }
+
+
 class LargeEvent:
     """One large event's scenario against the API at ``api``."""
 
@@ -104,6 +115,7 @@ class LargeEvent:
             "recompute_share": None
             if recomputed is None
             else min(1.0, recomputed / len(recompute)),
+            "recompute_api": api_work(before, between),
             "put_to_worker_view": summarize(arrived),
             "worker_views_missing": len(to_worker) - len(arrived),
             "best_times": summarize(best),

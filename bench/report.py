@@ -53,6 +53,16 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
         "scenarios.large_event.recompute_share",
         "",
     ),
+    (
+        "large event: those GETs' builds in full (not a delta)",
+        "scenarios.large_event.recompute_api.full_builds",
+        "builds",
+    ),
+    (
+        "large event: API GC pauses during those GETs",
+        "scenarios.large_event.recompute_api.gc_pause_s",
+        "s",
+    ),
     ("large event: PUT → worker's view p50", "scenarios.large_event.put_to_worker_view.p50", "ms"),
     (
         "large event: worker views not seen in time",
