@@ -54,6 +54,11 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
         "",
     ),
     (
+        "large event: those GETs' builds from the API's own write (no SQL)",
+        "scenarios.large_event.recompute_api.own_builds",
+        "builds",
+    ),
+    (
         "large event: those GETs' builds in full (not a delta)",
         "scenarios.large_event.recompute_api.full_builds",
         "builds",

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from overlap_api.http.errors import Unavailable
 from overlap_api.writes.availability import put_availability
+from overlap_api.writes.own_writes import OwnWrite
 from sqlalchemy import text
 
 from tests.integration.conftest import Api
@@ -48,7 +49,7 @@ async def _stored(api: Api, token: str, pid: str) -> tuple[int, bytes, int]:
     return int(row[0]), bytes(row[1] or b""), int(row[2])
 
 
-async def _put(api: Api, token: str, key: str, not_after: datetime) -> tuple[int, int, int] | None:
+async def _put(api: Api, token: str, key: str, not_after: datetime) -> OwnWrite | None:
     topic = api.resources.settings.domain_topic
     async with api.resources.driver() as conn:
         return await put_availability(
@@ -84,7 +85,7 @@ async def test_a_put_waiting_on_a_later_write_rechecks_its_deadline(
         version, bits, queued = await _stored(api, token, pid)  # another connection: before
     if applied:
         done = await asyncio.wait_for(waiting, 10)
-        assert done is not None and done[0] == version + 2
+        assert done is not None and done.version == version + 2
         assert await _stored(api, token, pid) != (version + 1, bits, queued)
     else:
         with pytest.raises(Unavailable):

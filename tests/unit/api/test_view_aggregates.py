@@ -82,8 +82,8 @@ def test_a_zero_budget_holds_nothing_and_still_renders(snap: Any) -> None:
 
 def one_day(event_id: int) -> EventSnapshot:
     return EventSnapshot(
-        uuid.UUID(int=event_id), "tok", "t", "", "UTC", "dates", (date(2026, 6, 1),), None,
-        0, 1440, 15, "open", None, None, 1, STAMP, STAMP,
+        uuid.UUID(int=event_id), f"tok{event_id}", "t", "", "UTC", "dates", (date(2026, 6, 1),),
+        None, 0, 1440, 15, "open", None, None, 1, STAMP, STAMP,
     )  # fmt: skip
 
 
@@ -98,18 +98,18 @@ def test_one_change_is_applied_to_the_held_aggregate_not_rebuilt() -> None:
     event, everyone = one_day(1), crowd(40)
     held = RecentAggregates(64 * MB, RETENTION_DAYS)
     held.render(event, everyone)
-    first = held.aggregate_of(event.id)
+    first = held.aggregate_of(event.token)
     deltas = REGISTRY.get_sample_value("view_rebuilds_total", {"how": "delta"}) or 0.0
     everyone[7] = dataclasses.replace(everyone[7], available=b"\xff" * 12)
     newer = dataclasses.replace(event, version=2)
     assert held.render(newer, everyone) == render_view(
         newer, everyone, retention_days=RETENTION_DAYS
     )
-    assert held.aggregate_of(event.id) is first  # a delta, not a new build
+    assert held.aggregate_of(event.token) is first  # a delta, not a new build
     assert REGISTRY.get_sample_value("view_rebuilds_total", {"how": "delta"}) == deltas + 1
     wider = dataclasses.replace(newer, version=3, day_start=60)
     held.render(wider, everyone)
-    assert held.aggregate_of(event.id) is not first  # a new grid: rebuilt
+    assert held.aggregate_of(event.token) is not first  # a new grid: rebuilt
 
 
 def test_past_the_budget_the_least_recently_rendered_event_goes() -> None:
@@ -120,8 +120,8 @@ def test_past_the_budget_the_least_recently_rendered_event_goes() -> None:
     held.max_bytes = 2 * one
     for event_id in (2, 1, 3):  # event 2 is now the least recently rendered
         held.render(one_day(event_id), everyone)
-    assert held.aggregate_of(uuid.UUID(int=2)) is None
-    assert held.aggregate_of(uuid.UUID(int=1)) is not None
+    assert held.aggregate_of("tok2") is None
+    assert held.aggregate_of("tok1") is not None
     assert held.held_bytes == 2 * one
 
 
@@ -137,10 +137,10 @@ def test_a_moved_join_time_rebuilds_in_full() -> None:
     event, everyone = one_day(1), crowd(40)
     held = RecentAggregates(64 * MB, RETENTION_DAYS)
     held.render(event, everyone)
-    first = held.aggregate_of(event.id)
+    first = held.aggregate_of(event.token)
     everyone[3] = dataclasses.replace(everyone[3], created_at=STAMP + timedelta(hours=1))
     everyone.sort(key=lambda p: (p.created_at, p.id))
     newer = dataclasses.replace(event, version=2)
     want = render_view(newer, everyone, retention_days=RETENTION_DAYS)
     assert held.render(newer, everyone) == want
-    assert held.aggregate_of(event.id) is not first
+    assert held.aggregate_of(event.token) is not first

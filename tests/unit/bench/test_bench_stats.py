@@ -2,6 +2,7 @@
 
 import pytest
 
+from bench.large import api_work
 from bench.stats import aggregate, percentile, ratio, spread, summarize
 
 
@@ -54,3 +55,13 @@ def test_ratio_is_none_without_a_denominator() -> None:
     assert ratio(1.0, 2.0) == 0.5
     assert ratio(1.0, 0.0) is None
     assert ratio(None, 2.0) is None
+
+
+def test_the_api_work_counts_a_build_kind_first_seen_in_between_from_zero() -> None:
+    before = {'view_rebuilds_total{how="full"}': 1.0, "gc_pause_seconds_count": 4.0,
+              "gc_pause_seconds_sum": 0.5}  # fmt: skip
+    after = {'view_rebuilds_total{how="full"}': 2.0, 'view_rebuilds_total{how="own"}': 9.0,
+             "gc_pause_seconds_count": 5.0, "gc_pause_seconds_sum": 0.75}  # fmt: skip
+    assert api_work(before, after) == {"own_builds": 9.0, "delta_builds": 0.0,
+                                       "full_builds": 1.0, "gc_pauses": 1.0,
+                                       "gc_pause_s": 0.25}  # fmt: skip

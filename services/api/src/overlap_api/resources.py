@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from overlap_api.http.monitoring import count_sql
 from overlap_api.settings import Settings
 from overlap_api.writes.availability import GridCache
+from overlap_api.writes.own_writes import OwnWrites
 
 # What asyncpg raises when the connection is lost or unusable (closed, reset, timed out,
 # the server shutting down or restarting): the connection goes, the request gets a 503.
@@ -42,6 +43,7 @@ class Resources:
     broker: KafkaBroker
     replica: AsyncEngine | None = None  # DATABASE_REPLICA_URL's, when set
     grids: GridCache = field(default_factory=GridCache)  # slot grids of the PUT path
+    own_writes: OwnWrites = field(default_factory=OwnWrites)  # the PUTs it made, for reads
 
     @classmethod
     async def open(cls, settings: Settings) -> "Resources":

@@ -9,7 +9,8 @@ CACHE_MISSES = Counter("cache_misses_total", "Cache misses", ["cache"])
 RECOMPUTES = Counter("view_recomputes_total", "Views built from PostgreSQL by the API")
 REBUILDS = Counter(
     "view_rebuilds_total",
-    "The API's view builds: 'delta' on the aggregate it held for the event, else 'full'",
+    "The API's view builds: 'delta' on the aggregate it held for the event, 'own' the same"
+    " from its own writes alone (no SQL), else 'full'",
     ["how"],
 )
 REDIS_ERRORS = Counter("redis_errors_total", "Redis calls that failed (served without cache)")

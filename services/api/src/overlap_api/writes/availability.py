@@ -37,6 +37,7 @@ from overlap_shared.bitmaps import (
     bits_to_ranges,
     check_disjoint,
     check_range_budget,
+    from_bytes,
     ranges_to_bits,
     to_bytes,
 )
@@ -51,6 +52,7 @@ from overlap_api.keys import MAX_KEY_LENGTH, key_hash
 from overlap_api.participants import service
 from overlap_api.participants.lookup import NOT_A_PARTICIPANT
 from overlap_api.participants.schemas import AvailabilityPut
+from overlap_api.writes.own_writes import OwnWrite
 
 if TYPE_CHECKING:  # resources.py imports this module (its GridCache)
     from overlap_api.resources import Resources
@@ -72,7 +74,7 @@ with cur as (
   from me
   where e.token = :token and {GRID.format(t="e")} = :grid
     and (cast(:not_after as timestamptz) is null or clock_timestamp() < :not_after)
-  returning e.id, e.version
+  returning e.id, e.version, e.updated_at
 ), upd as (
   update participants p set available = :available, if_needed = :if_needed, updated_at = now()
   from ev, me where p.id = me.id
@@ -87,7 +89,8 @@ with cur as (
 )
 select cur.id as event_id, cur.grid, cur.timezone, cur.kind, cur.dates, cur.weekdays,
        cur.day_start, cur.day_end, cur.slot_minutes, (select id from me) as participant_id,
-       (select version from ev) as new_version, (select id from upd) as written,
+       (select version from ev) as new_version, (select updated_at from ev) as updated_at,
+       (select id from upd) as written,
        (select count(*) from ob) as queued,
        coalesce(clock_timestamp() >= :not_after, false) as late
 from cur
@@ -193,22 +196,25 @@ async def replace_availability(
     ranges: Ranges,
     not_after: datetime | None,
 ) -> dict[str, Any]:
-    """PUT availability: the one statement when it can answer, else the transactional path
-    (no key, ranges off the grid: its errors, in its order); the answer's body.
-    ``not_after``: the request's deadline (``http.deadline.not_after``)."""
+    """PUT availability: the one statement when it can answer (noted in the process's
+    ``own_writes``), else the transactional path (no key, ranges off the grid: its errors,
+    in its order); the answer's body. ``not_after``: the request's deadline
+    (``http.deadline.not_after``)."""
     topic = resources.settings.domain_topic
     async with resources.driver() as conn:
-        done = await put_availability(
+        written = await put_availability(
             conn, resources.grids, token, participant_key, ranges, topic, not_after
         )
-    if done is None:
-        body = AvailabilityPut(available=ranges[0], if_needed=ranges[1])
-        async with resources.transaction() as conn:
-            locked, available, if_needed = await service.set_availability(
-                conn, token, participant_key, body, topic
-            )
-        done = locked.version, available, if_needed
-    return availability_answer(*done)
+    if written is not None:
+        resources.own_writes.note(token, written)
+        available, if_needed = from_bytes(written.available), from_bytes(written.if_needed)
+        return availability_answer(written.version, available, if_needed)
+    body = AvailabilityPut(available=ranges[0], if_needed=ranges[1])
+    async with resources.transaction() as conn:
+        locked, available, if_needed = await service.set_availability(
+            conn, token, participant_key, body, topic
+        )
+    return availability_answer(locked.version, available, if_needed)
 
 
 def availability_answer(version: int, available: int, if_needed: int) -> dict[str, Any]:
@@ -227,8 +233,8 @@ async def put_availability(
     ranges: Ranges,
     topic: str,
     not_after: datetime | None = None,
-) -> tuple[int, int, int] | None:
-    """Replace the caller's availability: (new version, available bits, if-needed bits).
+) -> OwnWrite | None:
+    """Replace the caller's availability: the write as stored (its version, bits, time).
     404 and 403 as the transactional path; None when the request is not a plain valid PUT
     (no key, a range off the grid): the transactional path answers it then. Nothing is
     written once PostgreSQL's clock passes ``not_after`` (the request's deadline): 503."""
@@ -238,7 +244,8 @@ async def put_availability(
     known = grids.get(token)
     for _ in range(2):
         bits = bitmaps(ranges, known) if known is not None else None
-        params = {"token": token, "key_hash": digest, "topic": topic, "not_after": not_after}
+        params: dict[str, Any] = {"token": token, "key_hash": digest, "topic": topic}
+        params["not_after"] = not_after
         params |= _write_params(token, known, bits)
         counted(PUT_SQL)
         row = await conn.fetchrow(PUT_SQL, *(params[name] for name in PUT_PARAMS))
@@ -247,7 +254,9 @@ async def put_availability(
         if row["participant_id"] is None:
             raise Forbidden(NOT_A_PARTICIPANT)
         if bits is not None and row["written"] is not None:
-            return int(row["new_version"]), *bits
+            person = uuid.UUID(bytes=row["participant_id"].bytes)  # asyncpg's UUID: a plain one
+            return OwnWrite(int(row["new_version"]), person, params["available"],
+                            params["if_needed"], row["updated_at"])  # fmt: skip
         if row["late"]:
             raise Unavailable("the request's deadline passed before PostgreSQL ran its write")
         fresh = known_grid(row)  # cold cache, a changed grid, or ranges off the cached grid
