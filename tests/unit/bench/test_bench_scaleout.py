@@ -33,11 +33,13 @@ def test_each_kind_of_event_is_dealt_evenly_over_the_partitions() -> None:
     assert phantom == {p: 1 for p in range(8)}
 
 
-def test_a_primer_goes_to_each_partition_for_an_event_of_its_own() -> None:
-    records = primers()
-    assert sorted(p for p, _, _ in records) == list(range(PARTITIONS))
+def test_a_primer_goes_to_each_worker_on_its_first_partition_for_an_event_of_its_own() -> None:
+    split = {"w-1": [2, 3], "w-2": [0, 1], "w-3": [6, 7], "w-4": [4, 5]}
+    records = primers(split)
+    assert [p for p, _, _ in records] == [0, 2, 4, 6]  # one a worker: a batch of one
+    assert [p for p, _, _ in primers({"alone": list(range(PARTITIONS))})] == [0]
     decoded = [domain.decode(value) for _, _, value in records]
-    assert len({m.event_id for m in decoded}) == PARTITIONS
+    assert len({m.event_id for m in decoded}) == len(split)
     assert all(key == domain.kafka_key(m) for (_, key, _), m in zip(records, decoded, strict=True))
 
 
