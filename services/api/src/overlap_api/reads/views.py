@@ -18,7 +18,6 @@ since the aggregate it holds: no SQL (``writes.own_writes``).
 import asyncio
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
 
 from overlap_shared.cache_keys import view_lease_key
 from overlap_shared.eviction_channel import announce
@@ -35,14 +34,6 @@ from overlap_api.resources import Resources
 
 LEASE_MS = 2_000
 LEASE_WAIT_S = 0.25
-
-
-@dataclass(frozen=True, slots=True)
-class Wanted:
-    """What a rebuild must reach: ``version`` (0: any) and whether it reads the primary."""
-
-    version: int
-    primary: bool
 
 
 class ViewReader:
@@ -83,11 +74,10 @@ class ViewReader:
                 count_lookup("view", found=True)
                 return self._remember(token, found)
         count_lookup("view", found=False)
-        wanted = Wanted(min_version or 0, primary=min_version is not None)
-        view = await self._shared_recompute(token, budget, wanted, leased=found is True)
+        view = await self._shared_recompute(token, budget, min_version, leased=found is True)
         if min_version is not None and (version_of(view) or 0) < min_version:
             # the shared flight began before the write, or read a replica behind it
-            view = await self._recompute(token, budget, wanted, leased=False)
+            view = await self._recompute(token, budget, min_version, leased=False)
         return self._remember(token, view)
 
     async def bury(self, token: str, version: int) -> None:
@@ -102,7 +92,7 @@ class ViewReader:
         return data
 
     async def _shared_recompute(
-        self, token: str, budget: RedisBudget, wanted: Wanted, *, leased: bool
+        self, token: str, budget: RedisBudget, min_version: int | None, *, leased: bool
     ) -> bytes:
         flight = self._flights.get(token)
         if flight is not None:
@@ -114,7 +104,7 @@ class ViewReader:
         flight.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._flights[token] = flight
         try:
-            view = await self._across_processes(token, budget, wanted, leased=leased)
+            view = await self._across_processes(token, budget, min_version, leased=leased)
             flight.set_result(view)
             return view
         except asyncio.CancelledError:  # this request gave up: the others must not inherit it
@@ -127,29 +117,30 @@ class ViewReader:
             del self._flights[token]
 
     async def _across_processes(
-        self, token: str, budget: RedisBudget, wanted: Wanted, *, leased: bool
+        self, token: str, budget: RedisBudget, min_version: int | None, *, leased: bool
     ) -> bytes:
         """With the lease (or without Redis), rebuild; else wait briefly for whoever holds
         it to publish the view."""
         if leased or budget.spent:
-            return await self._recompute(token, budget, wanted, leased=leased)
+            return await self._recompute(token, budget, min_version, leased=leased)
         deadline = time.monotonic() + LEASE_WAIT_S
         while time.monotonic() < deadline and not budget.spent:
             await asyncio.sleep(0.01)
             data = await self.gate.call(self.cache.get(token), budget)
             if data is not None and not is_tombstone(data):
                 return data
-        return await self._recompute(token, budget, wanted, leased=False)
+        return await self._recompute(token, budget, min_version, leased=False)
 
     async def _recompute(
-        self, token: str, budget: RedisBudget, wanted: Wanted, *, leased: bool
+        self, token: str, budget: RedisBudget, min_version: int | None, *, leased: bool
     ) -> bytes:
-        """Build the view (from this process's own writes when they reach ``wanted``, else
-        from PostgreSQL); store it in Redis (and release the lease when ``leased``) after
-        the answer, in ``write_behind``."""
+        """Build the view (from this process's own writes when they reach ``min_version``,
+        else from PostgreSQL: the primary when there is a ``min_version``); store it in
+        Redis (and release the lease when ``leased``) after the answer, in
+        ``write_behind``."""
         RECOMPUTES.inc()
         try:
-            version, data = await self._build(token, wanted)
+            version, data = await self._build(token, min_version)
         except BaseException:
             if leased:
                 await self.gate.call(self.resources.redis.delete(view_lease_key(token)), budget)
@@ -158,12 +149,13 @@ class ViewReader:
         await self.write_behind.run(lambda: self._release(put, budget))
         return data
 
-    async def _build(self, token: str, wanted: Wanted) -> tuple[int, bytes]:
-        own = self.resources.own_writes
-        advanced = self.aggregates.advance(token, wanted.version, own) if wanted.version else None
-        if advanced is not None:
-            return advanced
-        event, people = await miss_snapshot(self.resources, token, primary=wanted.primary)
+    async def _build(self, token: str, min_version: int | None) -> tuple[int, bytes]:
+        if min_version:  # a writer reading its own write
+            own = self.aggregates.advance(token, min_version, self.resources.own_writes)
+            if own is not None:
+                return own
+        primary = min_version is not None
+        event, people = await miss_snapshot(self.resources, token, primary=primary)
         return event.version, self.aggregates.render(event, people)
 
     async def _release(self, call: Awaitable[object], budget: RedisBudget) -> None:

@@ -244,8 +244,9 @@ async def put_availability(
     known = grids.get(token)
     for _ in range(2):
         bits = bitmaps(ranges, known) if known is not None else None
-        params: dict[str, Any] = {"token": token, "key_hash": digest, "topic": topic}
-        params["not_after"] = not_after
+        params: dict[str, Any] = {
+            "token": token, "key_hash": digest, "topic": topic, "not_after": not_after
+        }  # fmt: skip
         params |= _write_params(token, known, bits)
         counted(PUT_SQL)
         row = await conn.fetchrow(PUT_SQL, *(params[name] for name in PUT_PARAMS))
