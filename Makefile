@@ -6,6 +6,10 @@ UV_VERSION := 0.13.9
 LOCAL := deploy/local
 ENV := source $(LOCAL)/env.sh
 PYTEST_ARGS ?=
+# Python writes its bytecode caches (__pycache__, ignored by git) even where the environment
+# says not to: without them every process compiled its imports again (the API's 7 s of CPU
+# instead of 3), and the tests start many processes.
+unexport PYTHONDONTWRITEBYTECODE
 # What `make test-cluster` runs on the Redis Cluster: the cache, invalidation and read paths.
 CLUSTER_TESTS ?= tests/integration/cluster tests/integration/test_view_cache.py \
 	tests/integration/test_invalidation.py tests/integration/test_view_engine.py \

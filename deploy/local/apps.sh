@@ -66,9 +66,9 @@ up() {
 }
 
 down() {
-  stop_pid gateway
-  for f in "$OVERLAP_HOME"/run/api-*.pid; do [[ -e $f ]] && stop_pid "$(basename "$f" .pid)"; done
-  stop_pid availability; stop_pid invalidator; stop_pid notifier
+  local apis=() f
+  for f in "$OVERLAP_HOME"/run/api-*.pid; do [[ -e $f ]] && apis+=("$(basename "$f" .pid)"); done
+  stop_pid gateway "${apis[@]}" availability invalidator notifier
 }
 
 status() {

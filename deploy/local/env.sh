@@ -88,16 +88,29 @@ lower_priority() {
   [[ $2 == 0 || ! -w $group ]] || echo "$2" >"$group" 2>/dev/null || true
 }
 
-# stop_pid NAME: stop a process started with start_bg (TERM, then KILL after 10 s).
+# stop_pid NAME...: stop processes started with start_bg, together (TERM to each, then KILL
+# to those still running after 10 s): each takes about 2 s to stop cleanly, one after
+# another they took 10 s.
 stop_pid() {
-  local f=$OVERLAP_HOME/run/$1.pid pid
-  [[ -s $f ]] || return 0
-  pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    log "stopped $1"
-  fi
-  rm -f "$f"
+  local n f pid stopping=()
+  for n in "$@"; do
+    f=$OVERLAP_HOME/run/$n.pid
+    [[ -s $f ]] || { rm -f "$f"; continue; }
+    pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+      stopping+=("$n:$pid")
+    fi
+    rm -f "$f"
+  done
+  for _ in $(seq 1 50); do
+    local alive=0
+    for n in "${stopping[@]}"; do kill -0 "${n#*:}" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.2
+  done
+  for n in "${stopping[@]}"; do
+    kill -KILL -- "-${n#*:}" 2>/dev/null || true
+    log "stopped ${n%%:*}"
+  done
 }
