@@ -13,13 +13,24 @@ def test_fetch_takes_the_poll_and_the_linger_from_the_settings() -> None:
     assert (fetch.poll_ms, fetch.linger_ms) == (40, 15)
 
 
-def test_every_worker_lingers_and_the_notifier_and_the_invalidator_poll_less_often() -> None:
+def test_the_workers_gather_batches_and_the_notifier_and_the_invalidator_poll_less_often() -> None:
     plain = Fetch.from_settings(WorkerSettings())
-    assert plain.linger_ms > 0
-    for settings in (NotifierSettings(), InvalidatorSettings()):
-        fetch = Fetch.from_settings(settings)
-        assert fetch.poll_ms > plain.poll_ms
-        assert fetch.linger_ms >= plain.linger_ms
+    assert plain.linger_ms > 0 and plain.min_bytes == 1
+    notifier, invalidator = (
+        Fetch.from_settings(s) for s in (NotifierSettings(), InvalidatorSettings())
+    )
+    assert notifier.poll_ms > plain.poll_ms and invalidator.poll_ms > plain.poll_ms
+    assert notifier.linger_ms >= plain.linger_ms
+    # The invalidator's batch gathers in the broker (a held fetch), so it does not pause.
+    assert invalidator.min_bytes >= 2**20 and invalidator.wait_ms > plain.linger_ms
+    assert invalidator.linger_ms == 0
+
+
+def test_the_fetch_settings_reach_the_fetch() -> None:
+    fetch = Fetch.from_settings(
+        WorkerSettings(consumer_fetch_min_bytes=4096, consumer_fetch_wait_ms=70)
+    )
+    assert (fetch.min_bytes, fetch.wait_ms) == (4096, 70)
 
 
 async def test_linger_sleeps_its_time_and_not_at_all_when_zero() -> None:
