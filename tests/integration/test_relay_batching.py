@@ -1,8 +1,9 @@
 """The relay's waits on the real broker and PostgreSQL: the coalescing after a wake-up and
-the linger after a batch put the rows of many writes in one batch; the backoff after a
-failed batch holds while writes keep coming."""
+the linger after a batch put the rows of many writes in one batch; a stream of writes
+sends the relay no NOTIFYs; the backoff after a failed batch holds while writes keep coming."""
 
 import asyncio
+import time
 import uuid
 from typing import Any, cast
 
@@ -94,6 +95,47 @@ async def test_the_rows_of_a_linger_go_in_the_next_batch(api: Api, tail: Tail) -
         relay.stop()
         await asyncio.wait_for(task, 15)
     assert batches == [1, 5], batches
+
+
+async def test_a_stream_of_writes_sends_the_relay_no_notifies(api: Api, tail: Tail) -> None:
+    """While writes keep coming the relay claims after each linger without LISTENing: of
+    thirty writes 0.1 s apart only the first few NOTIFYs reach it. When the stream ends it
+    LISTENs again, so a lone write then goes out on its NOTIFY, long before the poll."""
+    from overlap_api.writes.relay import KafkaPublisher, OutboxRelay, RelayConfig
+
+    notified: list[float] = []
+
+    class Counting(OutboxRelay):
+        def _notified(self, *args: object) -> None:
+            notified.append(time.monotonic())
+            super()._notified(*args)
+
+    settings = api.resources.settings
+    config = RelayConfig(linger_s=0.3, poll_interval_s=30.0)
+    relay = Counting(lambda: KafkaPublisher(settings, "relay-test"), settings.database_url, config)
+    await _outbox_count(api)
+    task = asyncio.create_task(relay.run())
+    try:
+        await _active_and_drained(api)
+        notified.clear()
+        ids: set[uuid.UUID] = set()
+        for _ in range(30):  # thirty transactions, thirty NOTIFYs
+            ids |= await _backlog(api, 1)
+            await asyncio.sleep(0.1)
+        in_stream = len(notified)
+        await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=30)
+        async with asyncio.timeout(10):  # a claim found none: it LISTENs again
+            while not relay.listening:
+                await asyncio.sleep(0.05)
+        sent = time.monotonic()
+        lone = await _backlog(api, 1)
+        await tail.collect(lambda g: lone <= {m.id for m in g}, timeout_s=30)
+        took = time.monotonic() - sent
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 15)
+    assert 1 <= in_stream <= 12, notified
+    assert took < 15, took  # on its NOTIFY, not at the 30 s poll
 
 
 async def test_writes_do_not_end_the_backoff_of_a_failing_relay(api: Api) -> None:

@@ -19,6 +19,11 @@ before it reads again (the NOTIFYs meanwhile only mark that rows wait): under a 
 stream of writes a batch takes every row of that pause, so the cost per batch (aiokafka's
 produce request, most of the relay's CPU; the statement; each consumer's fetch downstream)
 is shared by several rows; a lone write after an idle gap waits only the coalescing.
+The relay LISTENs only while it waits for rows: when a batch of several rows is followed
+by rows during its linger (a stream), it UNLISTENs and claims after every linger until a
+claim finds none, then LISTENs again and claims once more (a row committed before the
+LISTEN sent it no NOTIFY). So under a stream of writes no NOTIFY reaches it: each cost its
+PostgreSQL backend and its event loop a wake-up (a socket write and read) per write.
 A batch that fails (Kafka down) waits its backoff, doubling up to ``max_backoff_s``; the
 NOTIFYs of the writes meanwhile do not end it (they only mark that rows wait), so an outage
 costs one attempt per backoff, not one per write.
@@ -55,6 +60,7 @@ log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x0F1A9_0B0C  # pg advisory lock id of the relay
 CHANNEL = "overlap_outbox"
+STREAM_ROWS = 2  # a batch this large, and rows during its linger: a stream, UNLISTEN
 
 BACKLOG = Gauge("outbox_backlog", "Rows waiting in the outbox")
 OLDEST_AGE = Gauge("outbox_oldest_age_seconds", "Age of the oldest outbox row")
@@ -106,6 +112,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._stats_due = 0.0
+        self.listening = False  # whether its connection LISTENs: while idle, not in a stream
         self.acked: list[int] = []  # seqs Kafka acknowledged, deleted by the next CLAIM
 
     async def run(self) -> None:
@@ -136,7 +143,8 @@ class OutboxRelay:
                     return
             LEADER.set(1)
             log.info("relay is active")
-            await conn.add_listener(CHANNEL, lambda *_: self._wake.set())
+            self.listening = False  # a new connection
+            await self._listen(conn, True)
             await self._relay_while_leader(conn)
             await self._delete_acked(conn)
         finally:
@@ -162,17 +170,37 @@ class OutboxRelay:
                 backoff = min(backoff * 2, self.config.max_backoff_s)
                 continue
             if sent < self.config.batch_size:
-                await self._wait_for_rows(sent)
+                await self._wait_for_rows(conn, sent)
 
-    async def _wait_for_rows(self, sent: int) -> None:
-        """Between batches: after one that sent rows, the linger; then, unless NOTIFYs came
-        meanwhile, until a wake-up (and its coalescing) or the poll."""
+    async def _wait_for_rows(self, conn: asyncpg.Connection, sent: int) -> None:
+        """Between batches: after one that sent rows, the linger, then a claim if rows came
+        meanwhile (or may have: not listening); when a claim found none, LISTEN (and claim
+        once more) if not yet, else wait until a wake-up (and its coalescing) or the poll."""
         if sent and self.config.linger_s > 0:
             await self._pause(self.config.linger_s)
-            if self._wake.is_set():  # rows came during the linger: claim them now
+            if not self.listening:  # a stream of writes: a claim after every linger
                 return
+            if self._wake.is_set():  # rows came during the linger: claim them now
+                if sent >= STREAM_ROWS:  # and a stream began: no NOTIFY per write
+                    await self._listen(conn, False)
+                return
+        if not self.listening:  # the stream ended: rows before the LISTEN are claimed next
+            await self._listen(conn, True)
+            return
         if not await self._sleep(self.config.poll_interval_s):
             await asyncio.sleep(self.config.coalesce_s)
+
+    async def _listen(self, conn: asyncpg.Connection, on: bool) -> None:
+        """LISTEN (``on``) or UNLISTEN on the outbox's channel, when not so already."""
+        if on != self.listening:
+            if on:
+                await conn.add_listener(CHANNEL, self._notified)
+            else:
+                await conn.remove_listener(CHANNEL, self._notified)
+            self.listening = on
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
 
     async def _pause(self, seconds: float) -> None:
         """Sleep ``seconds``; only stopping ends it early, not a NOTIFY (which stays set)."""
