@@ -92,25 +92,26 @@ lower_priority() {
 # to those still running after 10 s): each takes about 2 s to stop cleanly, one after
 # another they took 10 s.
 stop_pid() {
-  local n f pid stopping=()
+  local n f pid i names=() pids=()
   for n in "$@"; do
     f=$OVERLAP_HOME/run/$n.pid
     [[ -s $f ]] || { rm -f "$f"; continue; }
     pid=$(cat "$f")
     if kill -0 "$pid" 2>/dev/null; then
       kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-      stopping+=("$n:$pid")
+      names+=("$n")
+      pids+=("$pid")
     fi
     rm -f "$f"
   done
   for _ in $(seq 1 50); do
     local alive=0
-    for n in "${stopping[@]}"; do kill -0 "${n#*:}" 2>/dev/null && alive=1; done
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
     ((alive)) || break
     sleep 0.2
   done
-  for n in "${stopping[@]}"; do
-    kill -KILL -- "-${n#*:}" 2>/dev/null || true
-    log "stopped ${n%%:*}"
+  for i in "${!pids[@]}"; do
+    kill -KILL -- "-${pids[$i]}" 2>/dev/null || true
+    log "stopped ${names[$i]}"
   done
 }

@@ -24,6 +24,7 @@ def test_every_collection_is_timed_once() -> None:
     gc_pauses.watch()
     gc_pauses.watch()  # again: still one hook
     assert gc.callbacks.count(gc_pauses._timed) == 1
+    was_enabled = gc.isenabled()
     gc.disable()  # no automatic collection between the two counts (it made this flaky)
     try:
         before = _pauses(2), _pauses(0)
@@ -31,7 +32,8 @@ def test_every_collection_is_timed_once() -> None:
         gc.collect(0)
         after = _pauses(2), _pauses(0)
     finally:
-        gc.enable()
+        if was_enabled:
+            gc.enable()
     assert after == (before[0] + 1, before[1] + 1)
     total = REGISTRY.get_sample_value("gc_pause_seconds_sum", {"generation": "2"})
     assert total is not None and total > 0
