@@ -3,8 +3,10 @@ the linger after a batch put the rows of many writes in one batch; a stream of w
 sends the relay no NOTIFYs; the backoff after a failed batch holds while writes keep coming."""
 
 import asyncio
+import contextlib
 import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import pytest
@@ -52,24 +54,31 @@ async def _active_and_drained(api: Api) -> None:
             await asyncio.sleep(0.05)
 
 
+@contextlib.asynccontextmanager
+async def running(api: Api, relay: Any) -> AsyncIterator[None]:
+    """The relay running and leading, the rows other tests left sent; stopped on leaving."""
+    await _outbox_count(api)
+    task = asyncio.create_task(relay.run())
+    try:
+        await _active_and_drained(api)
+        yield
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 15)
+
+
 async def test_a_burst_of_notifies_is_one_batch(api: Api, tail: Tail) -> None:
     """A wake-up waits ``coalesce_s`` before it claims: rows committed one by one within
     that time (each with its NOTIFY) go out together, not one batch each."""
     from overlap_api.writes.relay import RelayConfig
 
     relay, batches = _counting_relay(api, RelayConfig(coalesce_s=3.0))  # > ten small commits
-    await _outbox_count(api)
-    task = asyncio.create_task(relay.run())
-    try:
-        await _active_and_drained(api)
+    async with running(api, relay):
         batches.clear()
         ids: set[uuid.UUID] = set()
         for _ in range(10):  # ten transactions, ten NOTIFYs
             ids |= await _backlog(api, 1)
         await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=30)
-    finally:
-        relay.stop()
-        await asyncio.wait_for(task, 15)
     assert sum(batches) == 10 and len(batches) <= 2, batches
 
 
@@ -80,10 +89,7 @@ async def test_the_rows_of_a_linger_go_in_the_next_batch(api: Api, tail: Tail) -
     from overlap_api.writes.relay import RelayConfig
 
     relay, batches = _counting_relay(api, RelayConfig(linger_s=3.0))  # > five small commits
-    await _outbox_count(api)
-    task = asyncio.create_task(relay.run())
-    try:
-        await _active_and_drained(api)
+    async with running(api, relay):
         batches.clear()
         first = await _backlog(api, 1)
         await tail.collect(lambda g: first <= {m.id for m in g}, timeout_s=30)
@@ -91,9 +97,6 @@ async def test_the_rows_of_a_linger_go_in_the_next_batch(api: Api, tail: Tail) -
         for _ in range(5):  # five transactions, five NOTIFYs, within the linger
             ids |= await _backlog(api, 1)
         await tail.collect(lambda g: ids <= {m.id for m in g}, timeout_s=30)
-    finally:
-        relay.stop()
-        await asyncio.wait_for(task, 15)
     assert batches == [1, 5], batches
 
 
@@ -113,10 +116,7 @@ async def test_a_stream_of_writes_sends_the_relay_no_notifies(api: Api, tail: Ta
     settings = api.resources.settings
     config = RelayConfig(linger_s=0.3, poll_interval_s=30.0)
     relay = Counting(lambda: KafkaPublisher(settings, "relay-test"), settings.database_url, config)
-    await _outbox_count(api)
-    task = asyncio.create_task(relay.run())
-    try:
-        await _active_and_drained(api)
+    async with running(api, relay):
         notified.clear()
         ids: set[uuid.UUID] = set()
         for _ in range(30):  # thirty transactions, thirty NOTIFYs
@@ -131,9 +131,6 @@ async def test_a_stream_of_writes_sends_the_relay_no_notifies(api: Api, tail: Ta
         lone = await _backlog(api, 1)
         await tail.collect(lambda g: lone <= {m.id for m in g}, timeout_s=30)
         took = time.monotonic() - sent
-    finally:
-        relay.stop()
-        await asyncio.wait_for(task, 15)
     assert 1 <= in_stream <= 12, notified
     assert took < 15, took  # on its NOTIFY, not at the 30 s poll
 
