@@ -13,10 +13,12 @@ from bench import stack
 from bench.report import fmt_spread
 from bench.write_capacity import FULL, SMOKE, TOTALLED, write_capacity
 
-# (label, figure, target, met when the median is at or below (True) / above (False))
+# (label, figure, target, met when the median is at or below (True) / above (False)). The CPU
+# figures are judged at the first CPU window's rate (120/s: the rate of issue #15's "before").
 TARGETS = (
-    ("total CPU per write, every process", "cpu_total_ms_per_write", 4.0, True, "ms"),
-    ("API CPU per PUT, relay included", "cpu_ms_per_write.api", 1.5, True, "ms"),
+    ("total CPU per write, every process, at {rate:g}/s", "cpu_total_ms_per_write", 4.0, True,
+     "ms"),
+    ("API CPU per PUT, relay included, at {rate:g}/s", "cpu_ms_per_write.api", 1.5, True, "ms"),
     ("highest sustained write rate (p99 ≤ 50 ms, none lost)", "max_sustainable", 450, False,
      "req/s"),
     ("PUT p99 at 50 req/s", "put_latency.50.latency_ms.p99", 10.0, True, "ms"),
@@ -47,22 +49,25 @@ def render_section(figures: dict[str, Any] | None) -> list[str]:
         return []
     lines = ["", "## Write capacity (one event, 50 x 7 days x 32 slots)", "",
              "| target | measured | target | status |", "|---|---|---|---|"]  # fmt: skip
+    fast, slow = figures["cpu_rate"], figures["trickle_rate"]
     for label, path, bound, at_most, unit in TARGETS:
         value = lookup(figures, path)
         sign = "≤" if at_most else "≥"
         lines.append(
-            f"| {label} | {fmt_spread(value, unit)} | {sign} {bound:g} {unit} | "
+            f"| {label.format(rate=fast)} | {fmt_spread(value, unit)} | {sign} {bound:g} {unit} | "
             f"{verdict(value, bound, at_most)} |"
         )
-    lines += ["", "| process | CPU ms per write |", "|---|---|"]
+    lines += ["", f"| process | CPU ms per write at {fast:g}/s | at {slow:g}/s |", "|---|---|---|"]
     for name, value in figures["cpu_ms_per_write"].items():
         lines.append(f"| {name}{'' if name in TOTALLED else ' (not in the total)'} | "
-                     f"{fmt_spread(value, 'ms')} |")  # fmt: skip
+                     f"{fmt_spread(value, 'ms')} | "
+                     f"{fmt_spread(figures['trickle_ms_per_write'][name], 'ms')} |")  # fmt: skip
     lines += [
-        f"| **total** | {fmt_spread(figures['cpu_total_ms_per_write'], 'ms')} |",
-        f"| relay on its own | {fmt_spread(figures['relay_alone_ms_per_write'], 'ms')} |",
+        f"| **total** | {fmt_spread(figures['cpu_total_ms_per_write'], 'ms')} | "
+        f"{fmt_spread(figures['trickle_total_ms_per_write'], 'ms')} |",
+        f"| relay on its own | {fmt_spread(figures['relay_alone_ms_per_write'], 'ms')} | |",
         f"| API without the relay | {fmt_spread(figures['api_without_relay_ms_per_write'], 'ms')}"
-        " |",
+        " | |",
         "",
         f"PUT p50 at 50 / 100 req/s: "
         f"{fmt_spread(lookup(figures, 'put_latency.50.latency_ms.p50'), 'ms')} / "
