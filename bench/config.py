@@ -61,7 +61,7 @@ FULL = Config(
     miss_rate=20, miss_s=5, put_rate=100, put_s=8, mix_rate=500, mix_s=8,
     hot_readers=1000, outbox_rate=50, outbox_s=8, floor_ops=2000, sql_probe=True, pause_s=1,
     fresh_rate=10, fresh_s=10, burst_writes=100, burst_settle_s=2,
-    scale_events=192, scale_phantoms=8, scale_per_event=25, scale_consumers=(1, 4),
+    scale_events=768, scale_phantoms=8, scale_per_event=25, scale_consumers=(1, 4),
     scale_runs=3, scale_timeout_s=120,
     seed_concurrency=16, large_event=LARGE_EVENT, large_samples=200, large_view_wait_s=5,
     large_cached_rate=200, large_s=5, quota_cpus=0.25,
