@@ -49,9 +49,10 @@ def per_core(results: dict[str, Any]) -> dict[str, float | None]:
     """Items per second one core handles, for each part (None: not measured in this run).
 
     The write figures are CPU per write at the bench's first CPU window (120 writes/s),
-    where each poll and batch carries a few messages: upper bounds of the cost under load. The availability
-    worker is also measured draining a backlog under a CPU quota (``availability_backlog``:
-    messages/s of one process held to ``cpus`` of a core, divided by ``cpus``)."""
+    where each poll and batch carries a few messages: upper bounds of the cost under load.
+    The availability worker is also measured draining a backlog under a CPU quota
+    (``availability_backlog``: messages/s of one process held to ``cpus`` of a core, divided
+    by ``cpus``)."""
     scenarios = results.get("scenarios", {})
     out: dict[str, float | None] = {}
     for name, (_, path, unit) in SOURCES.items():
