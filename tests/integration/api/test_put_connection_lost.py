@@ -22,6 +22,22 @@ async def test_a_lost_connection_is_dropped_and_raised_as_a_disconnection(api: A
             assert await conn.fetchval("select 1") == 1
 
 
+async def test_a_connection_whose_backend_was_just_terminated_is_a_disconnection(
+    api: Api,
+) -> None:
+    """The server's error reaches the idle connection as its next statement goes out: asyncpg
+    refuses it (InternalClientError), which is a lost connection too, not a 500."""
+    with pytest.raises(DisconnectionError):
+        async with api.resources.driver() as victim:
+            pid = await victim.fetchval("select pg_backend_pid()")
+            async with api.resources.reading() as admin:
+                await admin.execute(text("select pg_terminate_backend(:p)"), {"p": pid})
+                await admin.commit()
+            await victim.fetchrow("select 1")
+    async with api.resources.driver() as conn:
+        assert await conn.fetchval("select 1") == 1
+
+
 async def test_a_put_whose_connection_was_terminated_is_a_503_then_the_next_one_succeeds(
     api: Api,
 ) -> None:

@@ -25,9 +25,12 @@ from overlap_api.writes.availability import GridCache
 from overlap_api.writes.own_writes import OwnWrites
 
 # What asyncpg raises when the connection is lost or unusable (closed, reset, timed out,
-# the server shutting down or restarting): the connection goes, the request gets a 503.
+# the server shutting down or restarting; a server's error that reached an idle connection,
+# as when its backend was terminated, leaves its protocol in a state that refuses the next
+# statement: InternalClientError): the connection goes, the request gets a 503.
 CONNECTION_FAILURES = (
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     PostgresConnectionError,
     OperatorInterventionError,
     OSError,
