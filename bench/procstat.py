@@ -1,6 +1,6 @@
-"""CPU time of the stack's processes, read from /proc: which process listens on a port (or,
-for a service in a container, runs it), and how many CPU seconds it (with its children, for
-PostgreSQL's backends) has used so far.
+"""CPU time of the stack's processes, read from /proc: the port of each (``stack_ports``),
+which process listens on a port (or, for a service in a container, runs it), and how many
+CPU seconds it (with its children, for PostgreSQL's backends) has used so far.
 
 The write-capacity scenario samples these before and after a fixed number of writes, so a
 write's cost is charged to the process that spent it, whatever else shares the machine.
@@ -9,6 +9,7 @@ write's cost is charged to the process that spent it, whatever else shares the m
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bench import container_pids
 
@@ -124,3 +125,27 @@ def per_write_ms(
         spent = max(0.0, a - b - idle_per_s.get(name, 0.0) * seconds)
         out[name] = round(spent * 1000 / writes, 3)
     return out
+
+
+def stack_ports(api: str, env: dict[str, str]) -> dict[str, int | None]:
+    """The port of each process of the stack. PostgreSQL, Redis and Kafka: those of the URLs
+    the bench writes through (a stack in containers publishes other ports than PG_PORT...)."""
+
+    def port(name: str) -> int | None:
+        return int(env[name]) if env.get(name) else None
+
+    def url_port(name: str, fallback: str) -> int | None:
+        first = env.get(name, "").split(",")[0]
+        found = urlsplit(first if "://" in first else f"//{first}").port if first else None
+        return found or port(fallback)
+
+    return {
+        "api": urlsplit(api).port,
+        "availability": port("AVAILABILITY_HEALTH_PORT"),
+        "invalidator": port("INVALIDATOR_HEALTH_PORT"),
+        "notifier": port("NOTIFIER_HEALTH_PORT"),
+        "kafka": url_port("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PORT"),
+        "postgres": url_port("DATABASE_URL", "PG_PORT"),
+        "redis": url_port("REDIS_URL", "REDIS_PORT"),
+        "soketi": port("PUSHER_PORT") or port("SOKETI_PORT"),
+    }

@@ -13,6 +13,10 @@ availability, open loop):
 - the relay on its own: the same writes through an API process of the bench's own with
   ``RELAY_ENABLED=false``; the stack's API then only relays, so its CPU is the relay's and
   the bench's process's is the API's without the relay;
+- the floor: as many PUTs at the same rate to ``bench.bare``'s write endpoint (the API's
+  server stack and pool path, one ``select 1``, no app work), whose CPU per request the
+  API's is read against: the machine's speed moves both (the API's figure was 1.65 ms one
+  day and 2.9 ms on a slower one, the same code);
 - PUT p50/p99 at 50 and 100 req/s;
 - the highest sustained write rate: a ladder whose step holds when p99 ≤ 50 ms, nearly all
   succeed and nothing acknowledged is lost (version rise = 200s, outbox drained);
@@ -37,9 +41,10 @@ import httpx
 
 from bench import ladder, procstat
 from bench.seed import EventSpec, Seeded, seed_all
-from bench.stack import ROOT, free_port
+from bench.stack import ROOT, bare_server, free_port
 from bench.stats import aggregate, spread
-from bench.write_load import Database, attack_by_code, checked, put_targets
+from bench.vegeta import Target
+from bench.write_load import JSON, Database, attack_by_code, checked, put_targets
 
 PIPELINE = ("availability", "invalidator", "notifier", "kafka", "postgres", "redis")
 TOTALLED = ("api", *PIPELINE)  # soketi is reported apart: it is the websocket fan-out
@@ -84,28 +89,12 @@ def log(msg: str) -> None:
     print(f"[bench] {time.strftime('%H:%M:%S')} write capacity: {msg}", flush=True)
 
 
-def stack_ports(api: str, env: dict[str, str]) -> dict[str, int | None]:
-    """The port of each process of the stack. PostgreSQL, Redis and Kafka: those of the URLs
-    the bench writes through (a stack in containers publishes other ports than PG_PORT...)."""
-
-    def port(name: str) -> int | None:
-        return int(env[name]) if env.get(name) else None
-
-    def url_port(name: str, fallback: str) -> int | None:
-        first = env.get(name, "").split(",")[0]
-        found = urlsplit(first if "://" in first else f"//{first}").port if first else None
-        return found or port(fallback)
-
-    return {
-        "api": urlsplit(api).port,
-        "availability": port("AVAILABILITY_HEALTH_PORT"),
-        "invalidator": port("INVALIDATOR_HEALTH_PORT"),
-        "notifier": port("NOTIFIER_HEALTH_PORT"),
-        "kafka": url_port("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PORT"),
-        "postgres": url_port("DATABASE_URL", "PG_PORT"),
-        "redis": url_port("REDIS_URL", "REDIS_PORT"),
-        "soketi": port("PUSHER_PORT") or port("SOKETI_PORT"),
-    }
+def idle_burn(pids: dict[str, int | None], seconds: float) -> dict[str, float]:
+    """CPU seconds a second each process burns idle, over ``seconds`` of waiting."""
+    before = procstat.sample(pids)
+    time.sleep(seconds)
+    after = procstat.sample(pids)
+    return {k: ((after[k] or 0.0) - (before[k] or 0.0)) / seconds for k in pids}
 
 
 def cpu_window(
@@ -113,11 +102,7 @@ def cpu_window(
 ) -> dict[str, Any]:
     """CPU ms per write of each process over ``cpu_writes`` writes at ``cpu_rate`` through
     ``api``."""
-    idle0 = procstat.sample(pids)
-    time.sleep(cfg.idle_s)
-    idle1 = procstat.sample(pids)
-    idle = {k: (idle1[k] or 0.0) - (idle0[k] or 0.0) for k in pids}
-    idle_per_s = {k: v / cfg.idle_s for k, v in idle.items()}
+    idle_per_s = idle_burn(pids, cfg.idle_s)
     targets = put_targets(api, event, cfg.cpu_writes, seed)
     started, before = time.monotonic(), procstat.sample(pids)
     figures = checked(
@@ -173,6 +158,22 @@ def relay_alone(
         return cpu_window(cfg, db, both, url, ev, seed=77)
 
 
+def write_floor(cfg: WriteConfig, env: dict[str, str]) -> dict[str, Any]:
+    """CPU ms per request of ``bench.bare``'s ``PUT /bare`` at ``cpu_rate`` (its idle burn
+    taken off), over ``cpu_writes`` requests."""
+    with bare_server(b'{"version":1}', env["DATABASE_URL"]) as url:
+        pids = {"floor": procstat.pid_listening(int(urlsplit(url).port or 0))}
+        idle_per_s = idle_burn(pids, cfg.idle_s)
+        body = b'{"available": [[0, 4]], "if_needed": []}'
+        targets = [Target("PUT", url, {"Content-Type": JSON}, body)] * cfg.cpu_writes
+        started, before = time.monotonic(), procstat.sample(pids)
+        figures = attack_by_code(targets, cfg.cpu_rate, cfg.cpu_writes / cfg.cpu_rate)
+        after, seconds = procstat.sample(pids), time.monotonic() - started
+    answered = int(figures["status_codes"].get("200", 0))
+    per = procstat.per_write_ms(before, after, idle_per_s, seconds, answered)
+    return {"writes": answered, "seconds": seconds, "per_write_ms": per, "attack": figures}
+
+
 def sustained(cfg: WriteConfig, db: Database, api: str, event: Seeded) -> dict[str, Any]:
     def at(rate: float) -> dict[str, Any]:
         targets = put_targets(api, event, int(rate * cfg.ladder_s), int(rate))
@@ -199,7 +200,7 @@ def overload(
 def one_run(
     cfg: WriteConfig, db: Database, api: str, env: dict[str, str], ev: Seeded, i: int
 ) -> dict[str, Any]:
-    pids = procstat.find(stack_ports(api, env))
+    pids = procstat.find(procstat.stack_ports(api, env))
     log(f"run {i + 1}: CPU per write at {cfg.cpu_rate:g}/s (processes {pids})")
     cpu = cpu_window(cfg, db, pids, api, ev, seed=i)
     log(f"run {i + 1}: CPU per write at {cfg.trickle_rate:g}/s")
@@ -207,6 +208,8 @@ def one_run(
     trickle = cpu_window(slow, db, pids, api, ev, seed=50 + i)
     log(f"run {i + 1}: the relay on its own")
     alone = relay_alone(cfg, db, pids, env, ev)
+    log(f"run {i + 1}: the floor (bench.bare's PUT, one statement) at {cfg.cpu_rate:g}/s")
+    floor = write_floor(cfg, env)
     latency = {}
     for rate in cfg.latency_rates:
         log(f"run {i + 1}: PUT latency at {rate:g}/s")
@@ -218,8 +221,8 @@ def one_run(
     climb = sustained(cfg, db, api, ev)
     log(f"run {i + 1}: sustained {climb['max_sustainable']}/s; overload")
     over = overload(cfg, db, api, ev, climb["max_sustainable"])
-    return {"cpu": cpu, "trickle": trickle, "relay": alone, "latency": latency, "ladder": climb,
-            "overload": over}  # fmt: skip
+    return {"cpu": cpu, "trickle": trickle, "relay": alone, "floor": floor, "latency": latency,
+            "ladder": climb, "overload": over}  # fmt: skip
 
 
 def summarize_runs(cfg: WriteConfig, runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -242,6 +245,8 @@ def summarize_runs(cfg: WriteConfig, runs: list[dict[str, Any]]) -> dict[str, An
         "trickle_total_ms_per_write": total("trickle"),
         "relay_alone_ms_per_write": cpu("relay", "relay_alone"),
         "api_without_relay_ms_per_write": cpu("relay", "api_without_relay"),
+        "floor_ms_per_write": cpu("floor", "floor"),
+        "api_over_floor": spread([_ratio(r["cpu"], r["floor"]) for r in runs]),
         "put_latency": {k: aggregate([r["latency"][k] for r in runs]) for k in sorted(rates)},
         "max_sustainable": spread([r["ladder"]["max_sustainable"] for r in runs]),
         "overload": {
@@ -252,6 +257,12 @@ def summarize_runs(cfg: WriteConfig, runs: list[dict[str, Any]]) -> dict[str, An
         },
         "lost": sum(max(0, x["lost"]) for r in runs for x in _checked_parts(r)),
     }
+
+
+def _ratio(api: dict[str, Any], floor: dict[str, Any]) -> float | None:
+    """The API's CPU per write (relay included) ÷ the floor's, in one run (pure)."""
+    a, f = api["per_write_ms"].get("api"), floor["per_write_ms"].get("floor")
+    return a / f if a is not None and f else None
 
 
 def _checked_parts(run: dict[str, Any]) -> list[dict[str, Any]]:

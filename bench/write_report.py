@@ -68,6 +68,11 @@ def render_section(figures: dict[str, Any] | None) -> list[str]:
         f"| relay on its own | {fmt_spread(figures['relay_alone_ms_per_write'], 'ms')} | |",
         f"| API without the relay | {fmt_spread(figures['api_without_relay_ms_per_write'], 'ms')}"
         " | |",
+        f"| floor: `bench/bare.py`'s PUT, one pooled statement, no app work (not in the total) | "
+        f"{fmt_spread(figures.get('floor_ms_per_write'), 'ms')} | |",
+        "",
+        f"The API's CPU per PUT, relay included, is {fmt_spread(figures.get('api_over_floor'))} "
+        f"times the floor's at {fast:g}/s (the machine's speed moves both).",
         "",
         f"PUT p50 at 50 / 100 req/s: "
         f"{fmt_spread(lookup(figures, 'put_latency.50.latency_ms.p50'), 'ms')} / "

@@ -88,6 +88,7 @@ def test_bench_smoke_run_writes_the_report(
         writes["cpu_ms_per_write"]["postgres"],
         writes["trickle_ms_per_write"]["api"],
         writes["relay_alone_ms_per_write"],
+        writes["floor_ms_per_write"],
     ):
         assert isinstance(figure["median"], float) and figure["median"] >= 0, figure
     assert set(writes["put_latency"]) == {"50", "100"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench import container_pids, procstat
-from bench.write_capacity import stack_ports
+from bench.procstat import stack_ports
 
 TCP_HEADER = "  sl  local_address rem_address   st tx_queue rx_queue ... inode\n"
 

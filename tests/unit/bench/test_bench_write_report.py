@@ -19,6 +19,7 @@ def run(api: float, trickle_api: float) -> dict[str, Any]:
             "per_write_ms": {"relay_alone": 0.3, "api_without_relay": 1.2},
             "attack": {"lost": 0},
         },
+        "floor": {"per_write_ms": {"floor": 0.5}, "attack": {}},
         "latency": {"50": point, "100": point},
         "ladder": {"max_sustainable": 600, "points": [point]},
         "overload": {"rate": 1800, "refused_p99_ms": 40.0, "accepted_p99_ms": 60.0, "lost": 0},
@@ -39,3 +40,7 @@ def test_both_windows_are_summed_and_the_targets_read_the_first() -> None:
     )
     assert "| process | CPU ms per write at 120/s | at 50/s |" in lines
     assert "| api | 1.5 ms [1.4-1.6] | 2.6 ms [2.4-3] |" in lines
+    assert figures["api_over_floor"]["runs"] == [2.8, 3.2, 3.0]  # api ÷ the floor's 0.5 ms
+    assert "The API's CPU per PUT, relay included, is 3 [2.8-3.2] times the floor's at 120/s" in (
+        " ".join(lines)
+    )
