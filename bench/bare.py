@@ -6,10 +6,9 @@ It serves ``GET /bare`` with the file's bytes (the bench passes the cached view'
 so both endpoints send the same payload), served as ``overlap_api`` serves (``overlap_api.server``).
 With ``--database-url`` it also serves ``PUT /bare`` as the API's PUT availability is
 served (``overlap_api.http.fast_put``): by an ASGI middleware before FastAPI's router, the
-body read, one ``select 1`` on a connection of the API's pool path
-(``overlap_shared.db.create_engine``, checked out with ``AsyncEngine.connect()``, sent with
-asyncpg on its raw connection), the bytes sent as two ASGI messages: the floor of a write,
-one statement and no app work.
+body read, one ``select 1`` on a connection of a pool like the PUT's
+(``overlap_shared.db.create_pool``), the bytes sent as two ASGI messages: the floor of a
+write, one statement and no app work.
 """
 
 import argparse
@@ -17,11 +16,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 from fastapi import FastAPI, Response
 from overlap_api.http.fast_put import read_body, send_json
 from overlap_api.server import serve
-from overlap_shared.db import create_engine
-from sqlalchemy.ext.asyncio import AsyncEngine
+from overlap_shared.db import create_pool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
@@ -35,22 +34,20 @@ class BareWrite:
         if scope["type"] != "http" or scope["method"] != "PUT" or scope["path"] != "/bare":
             return await self.app(scope, receive, send)
         await read_body(receive)
-        engine: AsyncEngine = scope["app"].state.engine
-        async with engine.connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection
-            assert driver is not None  # checked out: its asyncpg connection
-            await driver.fetchval("select 1")
+        pool: asyncpg.Pool = scope["app"].state.pool
+        async with pool.acquire() as conn:
+            await conn.fetchval("select 1")
         await send_json(send, self.body)
 
 
 def create_app(body: bytes, database_url: str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(database_url, "bench-bare") if database_url else None
-        app.state.engine = engine
+        pool = await create_pool(database_url, "bench-bare", 8) if database_url else None
+        app.state.pool = pool
         yield
-        if engine is not None:
-            await engine.dispose()
+        if pool is not None:
+            await pool.close()
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     if database_url:

@@ -4,10 +4,15 @@
 ``pool_timeout`` (milliseconds, default 10000) as query parameters, as in the user's
 performance guide. They configure the SQLAlchemy pool and are removed before the URL
 reaches asyncpg, which would reject them.
+
+:func:`create_pool` opens a plain asyncpg pool on the same URL, for the API's PUT: one
+statement in autocommit per checkout, where SQLAlchemy's checkout and check-in cost more
+CPU than the statement's own round trip (issue #15).
 """
 
 from dataclasses import dataclass
 
+import asyncpg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -61,3 +66,26 @@ def create_engine(raw_url: str, application_name: str) -> AsyncEngine:
             "command_timeout": COMMAND_TIMEOUT_S,
         },
     )
+
+
+async def create_pool(raw_url: str, application_name: str, size: int) -> asyncpg.Pool:
+    """An asyncpg pool of at most ``size`` connections on DATABASE_URL, opened lazily (no
+    connection until the first acquire), for work that is one statement in autocommit
+    (asyncpg's default): a released connection holds no transaction, no session setting,
+    no lock, so it goes back to the pool without a reset round trip."""
+    cfg = parse_database_url(raw_url)
+    dsn = cfg.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=0,
+        max_size=size,
+        reset=_nothing_to_reset,
+        timeout=CONNECT_TIMEOUT_S,
+        command_timeout=COMMAND_TIMEOUT_S,
+        server_settings={"application_name": application_name},
+    )
+
+
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    """The pool's reset: asyncpg's own rolls back an open transaction first; the default
+    (``RESET ALL``, ``UNLISTEN *``...) would cost a round trip per release."""

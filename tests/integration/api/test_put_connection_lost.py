@@ -1,9 +1,8 @@
-"""The PUT's statement goes straight on the pooled connection's asyncpg connection: a
-connection lost under it is a 503 the client may retry, and the pool drops it (the next
-PUT gets a working connection), as SQLAlchemy does for its own statements."""
+"""The PUT's statement goes on a connection of its own asyncpg pool: a connection lost
+under it is a 503 the client may retry, and the pool drops it (the next PUT gets a working
+connection), as SQLAlchemy does for its own statements."""
 
 import pytest
-from overlap_shared.db import DEFAULT_POOL_SIZE as POOL_SIZE  # the test settings' pool
 from sqlalchemy import text
 from sqlalchemy.exc import DisconnectionError
 
@@ -17,7 +16,7 @@ async def test_a_lost_connection_is_dropped_and_raised_as_a_disconnection(api: A
         async with api.resources.driver() as conn:
             await conn.close()  # as when PostgreSQL restarts under it
             await conn.fetchrow("select 1")
-    for _ in range(POOL_SIZE + 1):  # every pooled one works
+    for _ in range(api.resources.settings.write_concurrency + 1):  # every pooled one works
         async with api.resources.driver() as conn:
             assert await conn.fetchval("select 1") == 1
 
@@ -51,7 +50,7 @@ async def test_a_put_whose_connection_was_terminated_is_a_503_then_the_next_one_
             await admin.execute(text("select pg_terminate_backend(:p)"), {"p": pid})
             await admin.commit()
     answers: list[int] = []
-    for _ in range(POOL_SIZE + 2):  # the pool hands it out by then
+    for _ in range(api.resources.settings.write_concurrency + 2):  # handed out by then
         r = await api.client.put(PUT.format(token=token), json={"available": [[0, 2]]},
                                  headers=headers)  # fmt: skip
         answers.append(r.status_code)

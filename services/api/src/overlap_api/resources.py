@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import asyncpg
 from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from faststream.kafka import KafkaBroker
-from overlap_shared.db import create_engine
+from overlap_shared.db import create_engine, create_pool
 from overlap_shared.redis_client import RedisClient, create_redis
 from overlap_shared.worker import create_broker
 from sqlalchemy.exc import DisconnectionError
@@ -44,6 +44,7 @@ class Resources:
     engine: AsyncEngine
     redis: RedisClient
     broker: KafkaBroker
+    put_pool: asyncpg.Pool  # the PUT's: WRITE_CONCURRENCY connections, one per admitted write
     replica: AsyncEngine | None = None  # DATABASE_REPLICA_URL's, when set
     grids: GridCache = field(default_factory=GridCache)  # slot grids of the PUT path
     own_writes: OwnWrites = field(default_factory=OwnWrites)  # the PUTs it made, for reads
@@ -53,6 +54,9 @@ class Resources:
         broker = create_broker(settings, "api")
         await broker.connect()
         engine = create_engine(settings.database_url, "overlap-api")
+        put_pool = await create_pool(
+            settings.database_url, "overlap-api-put", settings.write_concurrency
+        )
         replica = None
         if settings.database_replica_url:
             replica = create_engine(settings.database_replica_url, "overlap-api-replica")
@@ -64,6 +68,7 @@ class Resources:
             engine=engine,
             redis=create_redis(settings.redis_url, cluster=settings.redis_cluster),
             broker=broker,
+            put_pool=put_pool,
             replica=replica,
         )
 
@@ -84,18 +89,20 @@ class Resources:
 
     @asynccontextmanager
     async def driver(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection's own asyncpg connection, for the PUT's one statement (in
-        autocommit: asyncpg's default), past SQLAlchemy's execution context and result.
-        What SQLAlchemy would do on a lost connection is done here: the connection is
-        invalidated (the pool opens a fresh one) and the failure is a ``DisconnectionError``
-        (a 503 the client may retry)."""
-        async with self.engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            try:
-                yield raw.driver_connection
-            except CONNECTION_FAILURES as exc:
-                await conn.invalidate()
-                raise DisconnectionError(f"{type(exc).__name__}: {exc}") from exc
+        """A connection of the PUT's own pool (:attr:`put_pool`), for its one statement in
+        autocommit, past SQLAlchemy's pool, execution context and result (issue #15). The
+        wait for one is bounded by the request's deadline. A lost connection is dropped
+        (the pool opens a fresh one) and the failure is a ``DisconnectionError`` (a 503
+        the client may retry), as SQLAlchemy does for its own statements."""
+        try:
+            async with self.put_pool.acquire() as conn:
+                try:
+                    yield conn
+                except CONNECTION_FAILURES:
+                    conn.terminate()
+                    raise
+        except CONNECTION_FAILURES as exc:  # the statement's, or opening a connection
+            raise DisconnectionError(f"{type(exc).__name__}: {exc}") from exc
 
     def reading(self) -> AsyncConnection:
         """A connection to the primary, for ``async with`` (closed on leaving the block)."""
@@ -113,5 +120,6 @@ class Resources:
         await self.broker.stop()
         await self.redis.aclose()
         await self.engine.dispose()
+        await self.put_pool.close()
         if self.replica is not None:
             await self.replica.dispose()
