@@ -40,6 +40,8 @@ async def test_a_connection_whose_backend_was_just_terminated_is_a_disconnection
 async def test_a_put_whose_connection_was_terminated_is_a_503_then_the_next_one_succeeds(
     api: Api,
 ) -> None:
+    """Either the pool sees the connection closed before handing it out (asyncpg reconnects:
+    every PUT succeeds), or a PUT meets it: one 503 with Retry-After, never a 500."""
     created = await api.create_event()
     token = created["token"]
     me = await api.join(token, "Ada")
@@ -59,5 +61,5 @@ async def test_a_put_whose_connection_was_terminated_is_a_503_then_the_next_one_
             break
     again = await api.client.put(PUT.format(token=token), json={"available": [[1, 3]]},
                                  headers=headers)  # fmt: skip
-    assert answers[-1] == 503 and set(answers[:-1]) <= {200}, answers
+    assert set(answers) <= {200, 503} and 503 not in answers[:-1], answers
     assert again.status_code == 200, again.text  # that connection was dropped from the pool
