@@ -68,15 +68,19 @@ def create_engine(raw_url: str, application_name: str) -> AsyncEngine:
     )
 
 
+def asyncpg_dsn(raw_url: str) -> str:
+    """DATABASE_URL as asyncpg takes it: ``postgresql://``, the pool parameters removed (pure)."""
+    url = parse_database_url(raw_url).url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
 async def create_pool(raw_url: str, application_name: str, size: int) -> asyncpg.Pool:
     """An asyncpg pool of at most ``size`` connections on DATABASE_URL, opened lazily (no
     connection until the first acquire), for work that is one statement in autocommit
     (asyncpg's default): a released connection holds no transaction, no session setting,
     no lock, so it goes back to the pool without a reset round trip."""
-    cfg = parse_database_url(raw_url)
-    dsn = cfg.url.set(drivername="postgresql").render_as_string(hide_password=False)
     return await asyncpg.create_pool(
-        dsn,
+        asyncpg_dsn(raw_url),
         min_size=0,
         max_size=size,
         reset=_nothing_to_reset,

@@ -45,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
-from overlap_shared.db import parse_database_url
+from overlap_shared.db import asyncpg_dsn
 from overlap_shared.producer import (
     KafkaPublisher,
     Outgoing,
@@ -108,7 +108,7 @@ class OutboxRelay:
     ) -> None:
         self.config = config
         self.producer = ReplaceableProducer(new_publisher, "relay", config.reconnect_after_failures)
-        self._dsn = parse_database_url(database_url).url.set(drivername="postgresql")
+        self._dsn = asyncpg_dsn(database_url)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._stats_due = 0.0
@@ -131,9 +131,8 @@ class OutboxRelay:
         self._wake.set()
 
     async def _lead(self) -> None:
-        dsn = self._dsn.render_as_string(hide_password=False)
         conn = await asyncpg.connect(
-            dsn,
+            self._dsn,
             server_settings={"application_name": "overlap-relay", "synchronous_commit": "off"},
             command_timeout=10,
         )
