@@ -61,6 +61,23 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_plain_pair(pair: object) -> bool:
+    """A list of two plain ints, the shape every request body decodes to: checked by exact
+    type, which costs a third of the general check (:func:`_is_pair`) on the PUT's path."""
+    return type(pair) is list and len(pair) == 2 and type(pair[0]) is int and type(pair[1]) is int
+
+
+def _is_pair(pair: object) -> bool:
+    """Any sequence (not a string) of two ints that are not booleans."""
+    return (
+        not isinstance(pair, (str, bytes))
+        and isinstance(pair, Sequence)
+        and len(pair) == 2
+        and _is_int(pair[0])
+        and _is_int(pair[1])
+    )
+
+
 def ranges_to_bits(
     ranges: Iterable[Sequence[int]], slot_count: int, missing: Collection[int] = ()
 ) -> int:
@@ -77,12 +94,7 @@ def ranges_to_bits(
     for count, pair in enumerate(ranges, start=1):
         if count > MAX_RANGES:
             raise RangeError(f"too many ranges (at most {MAX_RANGES} per list)")
-        if (
-            isinstance(pair, (str, bytes))
-            or not isinstance(pair, Sequence)
-            or len(pair) != 2
-            or not (_is_int(pair[0]) and _is_int(pair[1]))
-        ):
+        if not (_is_plain_pair(pair) or _is_pair(pair)):
             raise RangeError(f"range {_show(pair)} is not a [start, end] pair of integers")
         start, end = pair[0], pair[1]
         if not 0 <= start < end <= slot_count:

@@ -98,6 +98,16 @@ def test_ranges_to_bits_rejects(ranges: object, message: str) -> None:
         ranges_to_bits(ranges, 10)  # type: ignore[arg-type]
 
 
+def test_ranges_to_bits_takes_any_pair_of_ints_not_only_lists() -> None:
+    """Request bodies decode to lists of plain ints (the fast check); any other sequence of
+    two ints still counts, as before it."""
+
+    class Slot(int):
+        pass
+
+    assert ranges_to_bits([(0, 2), [Slot(4), 5]], 10) == 0b10011
+
+
 def test_ranges_cap() -> None:
     ok = [[i, i + 1] for i in range(MAX_RANGES)]
     assert ranges_to_bits(ok, MAX_RANGES) == (1 << MAX_RANGES) - 1
