@@ -32,9 +32,13 @@ def up(env: Mapping[str, str]) -> int:
     """0 once every app answers; else 1, after printing the failed one's log tail."""
     home = Path(env["OVERLAP_HOME"])
     apps = stack_apps(env, home, api_processes=int(env.get("API_PROCESSES", "1")))
-    for app in apps:
-        if not recorded_alive(app.pid_file):
-            app.start()
+    try:
+        for app in apps:
+            if not recorded_alive(app.pid_file):
+                app.start()
+    except StartFailed as exc:
+        print(f"[local] {exc}", file=sys.stderr)
+        return 1
     for app in apps:
         try:
             app.wait_healthy(READY_S.get(app.name, APP_READY_S), poll_s=0.2)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -24,6 +25,9 @@ LOG_DIR = ROOT / ".local" / "log"
 # A process's start is a wait, not a measurement: at a load average of 35-40 on the shared
 # 2-core machine an API or worker took over 90 s to import and answer.
 START_TIMEOUT_S = 180.0
+# How long a start waits for its port to be let go (a process killed a moment ago: the
+# gateway's nginx workers die after the shell the launcher waited for).
+PORT_RELEASE_S = 10.0
 
 
 class StartFailed(RuntimeError):
@@ -36,6 +40,13 @@ def answers(url: str, timeout_s: float = 1.0) -> bool:
         return httpx.get(url, timeout=timeout_s).status_code < 300
     except httpx.HTTPError:
         return False
+
+
+def listening(host: str, port: int) -> bool:
+    """Something accepts TCP connections on ``host:port``."""
+    with socket.socket() as s:
+        s.settimeout(1.0)
+        return s.connect_ex((host, port)) == 0
 
 
 def _ephemeral_range() -> tuple[int, int]:
@@ -89,6 +100,8 @@ class Process:
         return None if self.proc is None else self.proc.poll()
 
     def start(self) -> None:
+        """Start it; StartFailed when its port stays taken by another process."""
+        self._wait_port_released()
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
@@ -119,6 +132,20 @@ class Process:
                     f"{self.name} not ready at {self.health_url} in {timeout_s:g} s; see {self.log}"
                 )
             time.sleep(poll_s)
+
+    def _wait_port_released(self) -> None:
+        if self.health_url is None:
+            return
+        address = urlsplit(self.health_url)
+        host, port = address.hostname or "127.0.0.1", address.port or 80
+        deadline = time.monotonic() + PORT_RELEASE_S
+        while listening(host, port):
+            if time.monotonic() > deadline:
+                raise StartFailed(
+                    f"{self.name} not started: another process listens on {host}:{port} and "
+                    f"would answer for it (one of an earlier run? `ss -ltnp 'sport = :{port}'`)"
+                )
+            time.sleep(0.1)
 
     def signal(self, sig: signal.Signals) -> None:
         """Send ``sig`` to the process (to its whole group when it has its own)."""

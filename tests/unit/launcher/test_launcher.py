@@ -2,12 +2,15 @@
 stopped with what it started, its log kept), on small stand-in processes."""
 
 import os
+import socket
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from launcher import process as launcher_process
 from launcher.__main__ import recorded_alive
 from launcher.process import Process, StartFailed, free_port, running
 from launcher.services import API, AVAILABILITY, RELAY, process, stack_apps
@@ -84,6 +87,29 @@ def test_a_process_not_ready_in_time_fails_and_is_stopped(tmp_path: Path) -> Non
     with pytest.raises(StartFailed, match="not ready"), running(silent, timeout_s=0.5):
         pytest.fail("never healthy")
     assert not silent.alive
+
+
+def test_a_process_is_not_started_while_another_one_listens_on_its_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(launcher_process, "PORT_RELEASE_S", 0.5)
+    with socket.create_server(("127.0.0.1", 0)) as holder:  # a process of an earlier run
+        port = holder.getsockname()[1]
+        argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+        server = Process("web", argv, f"http://127.0.0.1:{port}/", tmp_path / "w.log")
+        with pytest.raises(StartFailed, match=f"another process listens on 127.0.0.1:{port}"):
+            server.start()
+        assert server.proc is None and server.starts == 0
+
+
+def test_a_start_waits_for_its_port_to_be_let_go(tmp_path: Path) -> None:
+    holder = socket.create_server(("127.0.0.1", 0))  # a process dying a moment ago
+    port = holder.getsockname()[1]
+    threading.Timer(0.5, holder.close).start()
+    argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    server = Process("web", argv, f"http://127.0.0.1:{port}/", tmp_path / "w.log")
+    with running(server, timeout_s=60) as started:
+        assert started.alive and started.starts == 1
 
 
 def test_a_process_in_its_own_group_is_stopped_with_what_it_started(tmp_path: Path) -> None:
